@@ -1,0 +1,321 @@
+//! AWS instance types, prices and service facts, embedded from `data/`.
+//!
+//! The CSV files under `data/` are compiled into the binary as they are, with
+//! `data/SOURCES.md` saying where each value comes from and how old it is.
+//! Missing facts stay missing (`None`): nothing here is estimated.
+//!
+//! `cpu_speed` is the one derived value: the median CoreMark score per vCPU
+//! of an instance family (`data/ec2-coremark.csv`), divided by the same median
+//! for m5, so that m5 is exactly 1.0. RDS families take the speed of the EC2
+//! family they are built on (`db.m5` runs on m5).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// `data/SOURCES.md`: where every value comes from, and its date.
+pub const SOURCES: &str = include_str!("../../data/SOURCES.md");
+const EC2_CSV: &str = include_str!("../../data/ec2-instances.csv");
+const RDS_CSV: &str = include_str!("../../data/rds-instances.csv");
+const COREMARK_CSV: &str = include_str!("../../data/ec2-coremark.csv");
+const SERVICES_CSV: &str = include_str!("../../data/services.csv");
+
+/// The family every `cpu_speed` is relative to.
+pub const REFERENCE_FAMILY: &str = "m5";
+
+/// Regions with prices in the catalog.
+pub const REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+
+/// An EC2 instance type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ec2Type {
+    /// `m5.large`.
+    pub name: String,
+    /// `m5`.
+    pub family: String,
+    /// Virtual CPUs.
+    pub vcpu: u32,
+    /// Memory in GiB.
+    pub memory_gib: f64,
+    /// A burstable (CPU credit) type.
+    pub burstable: bool,
+    /// Baseline utilisation per vCPU, percent (burstable types).
+    pub baseline_cpu_pct: Option<f64>,
+    /// CPU credits earned per hour (burstable types).
+    pub cpu_credits_per_hour: Option<f64>,
+    /// Work per second of one vCPU relative to m5; `None` when the family has no benchmark.
+    pub cpu_speed: Option<f64>,
+    prices: [Option<f64>; 2],
+}
+
+/// An RDS instance class (MySQL, Single-AZ prices).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RdsType {
+    /// `db.m5.large`.
+    pub name: String,
+    /// `m5`: the EC2 family it runs on.
+    pub family: String,
+    /// Virtual CPUs.
+    pub vcpu: u32,
+    /// Memory in GiB.
+    pub memory_gib: f64,
+    /// Work per second of one vCPU relative to m5.
+    pub cpu_speed: Option<f64>,
+    prices: [Option<f64>; 2],
+}
+
+impl Ec2Type {
+    /// On-demand Linux USD per hour in `region`, if known.
+    pub fn usd_per_hour(&self, region: &str) -> Option<f64> {
+        price_in(&self.prices, region)
+    }
+}
+
+impl RdsType {
+    /// On-demand Single-AZ USD per hour in `region`, if known.
+    pub fn usd_per_hour(&self, region: &str) -> Option<f64> {
+        price_in(&self.prices, region)
+    }
+}
+
+fn price_in(prices: &[Option<f64>; 2], region: &str) -> Option<f64> {
+    REGIONS
+        .iter()
+        .position(|r| *r == region)
+        .and_then(|i| prices[i])
+}
+
+/// One row of `data/services.csv`: a price or behaviour of a managed service.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ServiceFact {
+    /// `alb`, `rds`, `cloudfront`, ...
+    pub service: String,
+    /// What the value is.
+    pub item: String,
+    /// The value as published (may be a range or empty).
+    pub value: String,
+    /// Its unit.
+    pub unit: String,
+    /// Region it applies to.
+    pub region: String,
+    /// Date of the source.
+    pub as_of: String,
+    /// Where it comes from.
+    pub source: String,
+    /// Caveats.
+    pub notes: String,
+}
+
+/// Every embedded fact.
+#[derive(Debug)]
+pub struct Catalog {
+    ec2: Vec<Ec2Type>,
+    rds: Vec<RdsType>,
+    services: Vec<ServiceFact>,
+}
+
+#[derive(Deserialize)]
+struct Ec2Row {
+    name: String,
+    family: String,
+    vcpu: u32,
+    memory_gib: f64,
+    burstable: bool,
+    baseline_cpu_pct: Option<f64>,
+    cpu_credits_per_hour: Option<f64>,
+    usd_per_hour_us_east_1: Option<f64>,
+    usd_per_hour_eu_west_1: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct RdsRow {
+    name: String,
+    vcpu: u32,
+    memory_gib: f64,
+    deployment: String,
+    usd_per_hour_us_east_1: Option<f64>,
+    usd_per_hour_eu_west_1: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct CoremarkRow {
+    name: String,
+    threads_seen: u32,
+    coremark_iterations_per_sec: f64,
+}
+
+fn rows<T: for<'de> Deserialize<'de>>(csv_text: &str) -> Vec<T> {
+    csv::Reader::from_reader(csv_text.as_bytes())
+        .deserialize()
+        .collect::<Result<_, _>>()
+        // The data is compiled in and checked by the unit tests below, so a
+        // failure here is a build defect, not a user error.
+        .expect("embedded catalog CSV is well-formed")
+}
+
+fn family_of(name: &str) -> String {
+    let name = name.strip_prefix("db.").unwrap_or(name);
+    name.split('.').next().unwrap_or(name).to_string()
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Per-family `cpu_speed` from CoreMark per vCPU, m5 = 1.0.
+fn family_speeds() -> BTreeMap<String, f64> {
+    let mut per_vcpu: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in rows::<CoremarkRow>(COREMARK_CSV) {
+        if r.threads_seen > 0 {
+            per_vcpu
+                .entry(family_of(&r.name))
+                .or_default()
+                .push(r.coremark_iterations_per_sec / f64::from(r.threads_seen));
+        }
+    }
+    let medians: BTreeMap<String, f64> = per_vcpu
+        .into_iter()
+        .filter_map(|(f, v)| median(v).map(|m| (f, m)))
+        .collect();
+    let reference = medians[REFERENCE_FAMILY];
+    medians
+        .into_iter()
+        .map(|(f, m)| (f, m / reference))
+        .collect()
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary (parsed once).
+    pub fn embedded() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(Catalog::parse)
+    }
+
+    fn parse() -> Catalog {
+        let speeds = family_speeds();
+        let ec2 = rows::<Ec2Row>(EC2_CSV)
+            .into_iter()
+            .map(|r| Ec2Type {
+                cpu_speed: speeds.get(&r.family).copied(),
+                name: r.name,
+                family: r.family,
+                vcpu: r.vcpu,
+                memory_gib: r.memory_gib,
+                burstable: r.burstable,
+                baseline_cpu_pct: r.baseline_cpu_pct,
+                cpu_credits_per_hour: r.cpu_credits_per_hour,
+                prices: [r.usd_per_hour_us_east_1, r.usd_per_hour_eu_west_1],
+            })
+            .collect();
+        let rds = rows::<RdsRow>(RDS_CSV)
+            .into_iter()
+            .filter(|r| r.deployment == "single-az")
+            .map(|r| {
+                let family = family_of(&r.name);
+                RdsType {
+                    cpu_speed: speeds.get(&family).copied(),
+                    family,
+                    name: r.name,
+                    vcpu: r.vcpu,
+                    memory_gib: r.memory_gib,
+                    prices: [r.usd_per_hour_us_east_1, r.usd_per_hour_eu_west_1],
+                }
+            })
+            .collect();
+        Catalog {
+            ec2,
+            rds,
+            services: rows(SERVICES_CSV),
+        }
+    }
+
+    /// Every EC2 type, in the data file's order.
+    pub fn ec2_types(&self) -> &[Ec2Type] {
+        &self.ec2
+    }
+
+    /// Every RDS class, in the data file's order.
+    pub fn rds_types(&self) -> &[RdsType] {
+        &self.rds
+    }
+
+    /// Every service fact.
+    pub fn services(&self) -> &[ServiceFact] {
+        &self.services
+    }
+
+    /// The EC2 type called `name`.
+    pub fn ec2(&self, name: &str) -> Option<&Ec2Type> {
+        self.ec2.iter().find(|t| t.name == name)
+    }
+
+    /// The RDS class called `name`.
+    pub fn rds(&self, name: &str) -> Option<&RdsType> {
+        self.rds.iter().find(|t| t.name == name)
+    }
+
+    /// A numeric service fact, by service and exact item text.
+    pub fn service_value(&self, service: &str, item: &str) -> Option<f64> {
+        self.services
+            .iter()
+            .find(|f| f.service == service && f.item == item)
+            .and_then(|f| f.value.parse().ok())
+    }
+
+    /// Price of a Multi-AZ RDS deployment relative to Single-AZ.
+    pub fn rds_multi_az_factor(&self) -> Option<f64> {
+        self.service_value("rds", "Multi-AZ (one standby) price relative to Single-AZ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_parses_and_m5_is_the_reference() {
+        let c = Catalog::embedded();
+        assert_eq!(c.ec2_types().len(), 64);
+        assert_eq!(c.rds_types().len(), 24);
+        assert_eq!(c.ec2("m5.large").unwrap().cpu_speed, Some(1.0));
+        assert_eq!(c.rds("db.m5.large").unwrap().cpu_speed, Some(1.0));
+        assert_eq!(c.rds_multi_az_factor(), Some(2.0));
+    }
+
+    #[test]
+    fn speeds_follow_coremark_per_vcpu() {
+        let c = Catalog::embedded();
+        // c5 per-vCPU CoreMark is ~13% above m5 (median 16.4k vs 14.5k).
+        let c5 = c.ec2("c5.large").unwrap().cpu_speed.unwrap();
+        assert!((1.05..1.25).contains(&c5), "{c5}");
+        // Graviton3 (m7g) is well above m5 on this benchmark.
+        let m7g = c.ec2("m7g.large").unwrap().cpu_speed.unwrap();
+        assert!(m7g > 1.5, "{m7g}");
+        for t in c.ec2_types() {
+            assert!(t.cpu_speed.is_some(), "{} has no benchmark", t.name);
+        }
+    }
+
+    #[test]
+    fn prices_by_region_and_gaps_stay_gaps() {
+        let c = Catalog::embedded();
+        let m5 = c.ec2("m5.large").unwrap();
+        assert_eq!(m5.usd_per_hour("us-east-1"), Some(0.096));
+        assert_eq!(m5.usd_per_hour("eu-west-1"), Some(0.107));
+        assert_eq!(m5.usd_per_hour("mars-north-1"), None);
+        assert_eq!(c.ec2("c7g.large").unwrap().usd_per_hour("eu-west-1"), None);
+        assert_eq!(
+            c.rds("db.r5.large").unwrap().usd_per_hour("us-east-1"),
+            Some(0.24)
+        );
+    }
+}

@@ -1,0 +1,120 @@
+//! The validated, read-only description of a scenario: what the simulator runs.
+//!
+//! `scenario` builds a [`Scenario`] from TOML and is the only way user input
+//! reaches it, so everything here is already checked: shares sum to one,
+//! instance types exist, durations are in range. Nothing here holds runtime
+//! state, spans or randomness; the DES model and the fluid mode both read it.
+
+mod dist;
+mod plan;
+mod tiers;
+mod traffic;
+
+pub use dist::Dist;
+pub use plan::{Checkpoint, RateProfile, plan_checkpoints};
+pub use tiers::{
+    Cdn, Database, DbEngine, DbPlacement, HealthCheck, InstanceSpec, LbAlgorithm, LbKind,
+    LoadBalancer, Sessions, StaticOrigin, Web,
+};
+pub use traffic::{Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users};
+
+use crate::time::SimDuration;
+
+/// A whole scenario, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Shown in reports.
+    pub name: String,
+    /// Optional longer text.
+    pub description: Option<String>,
+    /// The AWS region whose prices apply.
+    pub region: Region,
+    /// Run control: seed, mode, windows, SLO.
+    pub simulation: Simulation,
+    /// Who sends what, when.
+    pub traffic: Traffic,
+    /// CloudFront in front, if any.
+    pub cdn: Option<Cdn>,
+    /// Load balancer in front of the web tier, if any.
+    pub load_balancer: Option<LoadBalancer>,
+    /// The EC2 web tier.
+    pub web: Web,
+    /// The relational database, if any.
+    pub database: Option<Database>,
+}
+
+/// AWS regions the catalog has prices for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Region {
+    /// US East (N. Virginia).
+    UsEast1,
+    /// Europe (Ireland).
+    EuWest1,
+}
+
+impl Region {
+    /// Every region, in the order the catalog lists them.
+    pub const ALL: [Region; 2] = [Region::UsEast1, Region::EuWest1];
+
+    /// The AWS code, `us-east-1`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Region::UsEast1 => "us-east-1",
+            Region::EuWest1 => "eu-west-1",
+        }
+    }
+}
+
+/// How each checkpoint is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every request an event.
+    Des,
+    /// Analytic queueing per time step.
+    Fluid,
+    /// DES where a window's expected requests fit the budget, fluid beyond.
+    Auto,
+}
+
+impl Mode {
+    /// The name used in scenario files and the `mode` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Des => "des",
+            Mode::Fluid => "fluid",
+            Mode::Auto => "auto",
+        }
+    }
+}
+
+/// The service level objective a checkpoint must meet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slo {
+    /// Client-view 99th percentile latency bound.
+    pub p99: SimDuration,
+    /// Least fraction of finished requests that must be served.
+    pub availability: f64,
+}
+
+/// Run control.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulation {
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// DES, fluid or automatic choice.
+    pub mode: Mode,
+    /// Span of the traffic growth; `None` is a steady-state study.
+    pub horizon: Option<SimDuration>,
+    /// Number of checkpoints along the horizon.
+    pub checkpoints: u32,
+    /// Simulated time at each checkpoint, warm-up included.
+    pub window: SimDuration,
+    /// Start of each window excluded from statistics.
+    pub warmup: SimDuration,
+    /// Independent runs per checkpoint.
+    pub replications: u32,
+    /// Most requests `auto` simulates as events per window.
+    pub des_budget: u64,
+    /// The objective each checkpoint is judged against.
+    pub slo: Slo,
+}

@@ -1,0 +1,212 @@
+//! Where along the horizon the simulator looks, and the offered rate there.
+
+use super::{Diurnal, Load, Scenario, TrafficEvent, Users};
+use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
+
+/// One simulated window along the horizon.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Position in the run, from 0.
+    pub index: usize,
+    /// Start of the window on the horizon's clock (0 for steady state).
+    pub start: SimTime,
+    /// Users during the window; `None` when traffic is a fixed rate.
+    pub users: Option<f64>,
+    /// Requests per second before the daily cycle and events.
+    pub base_rate: f64,
+    /// Simulated time, warm-up included.
+    pub window: SimDuration,
+    /// Start of the window excluded from statistics.
+    pub warmup: SimDuration,
+}
+
+/// The checkpoints of a scenario: one window for a steady-state study, or
+/// `checkpoints` windows along the horizon, log-spaced in users when the
+/// population grows and evenly spaced in time otherwise.
+pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
+    let sim = &s.simulation;
+    let make = |index: usize, start: SimTime, users: Option<f64>| Checkpoint {
+        index,
+        start,
+        users,
+        base_rate: s.traffic.base_rate(users.unwrap_or(0.0)),
+        window: sim.window,
+        warmup: sim.warmup,
+    };
+    let growth = match &s.traffic.load {
+        Load::Rate(_) => None,
+        Load::Users { users, .. } => Some(*users),
+    };
+    let Some(horizon) = sim.horizon else {
+        let users = match growth {
+            Some(Users::Constant(u)) => Some(u),
+            Some(Users::Growing { start, .. }) => Some(start),
+            None => None,
+        };
+        return vec![make(0, SimTime::ZERO, users)];
+    };
+    let n = sim.checkpoints.max(1) as usize;
+    // Fraction of the way along, 0 to 1; a single checkpoint sits at the end.
+    let frac = |k: usize| if n == 1 { 1.0 } else { k as f64 / (n - 1) as f64 };
+    let at = |x: f64| SimTime((horizon.0 as f64 * x).round() as u64);
+    (0..n)
+        .map(|k| match growth {
+            Some(Users::Growing { start, end, shape }) => {
+                let users = start * (end / start).powf(frac(k));
+                let x = shape.fraction_at(start, end, users).unwrap_or(frac(k));
+                make(k, at(x), Some(users))
+            }
+            Some(Users::Constant(u)) => make(k, at(frac(k)), Some(u)),
+            None => make(k, at(frac(k)), None),
+        })
+        .collect()
+}
+
+/// The offered request rate over one window: base rate x daily cycle x events.
+#[derive(Clone, Debug)]
+pub struct RateProfile<'a> {
+    base: f64,
+    diurnal: Option<&'a Diurnal>,
+    events: &'a [TrafficEvent],
+}
+
+const HOUR: u64 = 3600 * NANOS_PER_SEC;
+
+impl<'a> RateProfile<'a> {
+    /// The profile of a checkpoint of `s`.
+    pub fn new(s: &'a Scenario, cp: &Checkpoint) -> Self {
+        RateProfile {
+            base: cp.base_rate,
+            diurnal: s.traffic.diurnal.as_ref(),
+            events: &s.traffic.events,
+        }
+    }
+
+    /// Requests per second at horizon time `t`.
+    pub fn rate(&self, t: SimTime) -> f64 {
+        let d = self.diurnal.map_or(1.0, |d| d.factor(t));
+        self.base * d * self.event_factor(t)
+    }
+
+    fn event_factor(&self, t: SimTime) -> f64 {
+        self.events
+            .iter()
+            .filter(|e| e.at.0 <= t.0 && t.0 < e.at.0.saturating_add(e.duration.0))
+            .map(|e| e.multiplier)
+            .product()
+    }
+
+    /// An upper bound on the rate over `[from, until)`, and `until`: the next
+    /// hour boundary or event edge after `from`, so that thinning against the
+    /// bound rejects few candidates.
+    pub fn bound(&self, from: SimTime) -> (f64, SimTime) {
+        let mut until = SimTime((from.0 / HOUR + 1) * HOUR);
+        for e in self.events {
+            for edge in [e.at.0, e.at.0.saturating_add(e.duration.0)] {
+                if edge > from.0 && edge < until.0 {
+                    until = SimTime(edge);
+                }
+            }
+        }
+        let diurnal = match self.diurnal {
+            None => 1.0,
+            Some(d @ Diurnal::Hourly(_)) => d.factor(from),
+            Some(d @ Diurnal::Sinusoid { peak_hour, .. }) => {
+                // Within one hour the sinusoid peaks at an end of the
+                // interval unless its peak hour falls inside.
+                let hour_of = |t: SimTime| (t.0 % (24 * HOUR)) as f64 / HOUR as f64;
+                let (a, b) = (hour_of(from), hour_of(SimTime(until.0 - 1)));
+                let inside = if a <= b {
+                    (a..=b).contains(peak_hour)
+                } else {
+                    *peak_hour >= a || *peak_hour <= b
+                };
+                if inside {
+                    d.max_factor()
+                } else {
+                    d.factor(from).max(d.factor(SimTime(until.0 - 1)))
+                }
+            }
+        };
+        (self.base * diurnal * self.event_factor(from), until)
+    }
+
+    /// Expected requests over `[start, start + len)`, by the midpoint rule on
+    /// one-second steps (exact for flat traffic, within a few parts per
+    /// million of the sinusoid).
+    pub fn expected_requests(&self, start: SimTime, len: SimDuration) -> f64 {
+        let secs = len.0 / NANOS_PER_SEC;
+        let whole: f64 = (0..secs)
+            .map(|i| self.rate(SimTime(start.0 + i * NANOS_PER_SEC + NANOS_PER_SEC / 2)))
+            .sum();
+        let rest = len.0 % NANOS_PER_SEC;
+        let tail = self.rate(SimTime(start.0 + secs * NANOS_PER_SEC + rest / 2)) * rest as f64
+            / NANOS_PER_SEC as f64;
+        whole + tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::GrowthShape;
+
+    #[test]
+    fn growth_shapes_invert() {
+        for shape in [
+            GrowthShape::Linear,
+            GrowthShape::Exponential,
+            GrowthShape::Logistic,
+        ] {
+            for x in [0.0, 0.1, 0.5, 0.77, 1.0] {
+                let u = shape.users_at(10.0, 1e6, x);
+                let back = shape.fraction_at(10.0, 1e6, u).unwrap();
+                assert!((back - x).abs() < 1e-9, "{shape:?} {x} -> {u} -> {back}");
+            }
+            assert_eq!(shape.users_at(10.0, 1e6, 0.0), 10.0);
+            assert!((shape.users_at(10.0, 1e6, 1.0) - 1e6).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn sinusoid_bound_covers_the_rate_and_is_tight() {
+        let d = Diurnal::Sinusoid {
+            peak_to_mean: 2.0,
+            peak_hour: 20.0,
+        };
+        let events = [TrafficEvent {
+            at: SimDuration::from_secs(5000),
+            duration: SimDuration::from_secs(100),
+            multiplier: 3.0,
+        }];
+        let p = RateProfile {
+            base: 10.0,
+            diurnal: Some(&d),
+            events: &events,
+        };
+        let mut t = SimTime::ZERO;
+        while t.0 < 86_400 * NANOS_PER_SEC {
+            let (b, until) = p.bound(t);
+            assert!(until > t);
+            let mut s = t;
+            while s < until {
+                assert!(p.rate(s) <= b * (1.0 + 1e-12), "rate above bound at {s:?}");
+                s = SimTime(s.0 + 7 * NANOS_PER_SEC);
+            }
+            t = until;
+        }
+        // The event's edges split segments.
+        assert_eq!(p.bound(SimTime::ZERO).1, SimTime(HOUR));
+        assert_eq!(p.bound(SimTime(HOUR)).1, SimTime(5000 * NANOS_PER_SEC));
+        // A flat day of 10/s with a 3x event of 100 s.
+        let flat = RateProfile {
+            base: 10.0,
+            diurnal: None,
+            events: &events,
+        };
+        let n = flat.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
+        assert!((n - (864_000.0 + 2000.0)).abs() < 1e-6);
+        let n = p.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
+        assert!((n / 866_000.0 - 1.0).abs() < 0.01, "{n}");
+    }
+}

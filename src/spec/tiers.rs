@@ -1,0 +1,159 @@
+//! The architecture's tiers: CDN, load balancer, web fleet, database.
+
+use super::Dist;
+use crate::time::SimDuration;
+
+/// An EC2 or RDS instance type as the scenario uses it, resolved from the catalog.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceSpec {
+    /// The AWS name, `m5.large` or `db.r5.large`.
+    pub name: String,
+    /// Virtual CPUs.
+    pub vcpus: u32,
+    /// Work per second of one vCPU relative to an m5 vCPU (m5 = 1.0).
+    pub cpu_speed: f64,
+    /// On-demand Linux price per instance-hour in the scenario's region
+    /// (Single-AZ for RDS).
+    pub usd_per_hour: f64,
+}
+
+/// Where CloudFront sends misses of cacheable classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaticOrigin {
+    /// Amazon S3: a fixed-latency origin with no capacity limit.
+    S3,
+    /// The web tier, through the load balancer.
+    Web,
+}
+
+/// CloudFront in front of the origin.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cdn {
+    /// Fraction of cacheable requests served at the edge.
+    pub hit_ratio: f64,
+    /// Edge response time (replaces the client RTT for every request it sees).
+    pub latency: Dist,
+    /// Where misses of cacheable classes go.
+    pub static_origin: StaticOrigin,
+    /// S3 response time for misses sent to S3.
+    pub s3_latency: Dist,
+}
+
+/// Load balancer product (for prices and reporting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LbKind {
+    /// Application Load Balancer.
+    Alb,
+    /// Classic Load Balancer.
+    Elb,
+    /// Network Load Balancer.
+    Nlb,
+}
+
+/// How the load balancer picks an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LbAlgorithm {
+    /// Each instance in turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The instance with the fewest requests in progress (ties: the next in turn).
+    LeastOutstanding,
+}
+
+/// Health checking of targets (acted on once instances can fail).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HealthCheck {
+    /// Time between checks.
+    pub interval: SimDuration,
+    /// Failed checks before a target is taken out.
+    pub unhealthy_threshold: u32,
+    /// Passed checks before a target is put back.
+    pub healthy_threshold: u32,
+}
+
+/// The load balancer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancer {
+    /// Product.
+    pub kind: LbKind,
+    /// Dispatch rule.
+    pub algorithm: LbAlgorithm,
+    /// Time added to every request it forwards.
+    pub latency: Dist,
+    /// Target health checks.
+    pub health_check: HealthCheck,
+}
+
+/// Where user sessions live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sessions {
+    /// On the instance: lost when it dies.
+    Local,
+    /// In DynamoDB.
+    Dynamodb,
+    /// In ElastiCache.
+    Elasticache,
+}
+
+/// The EC2 web fleet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Web {
+    /// Instance type of every member.
+    pub instance: InstanceSpec,
+    /// Number of instances.
+    pub count: u32,
+    /// AZ letters; instance `i` lives in `azs[i % azs.len()]`.
+    pub azs: Vec<String>,
+    /// Concurrent requests per instance.
+    pub workers: u32,
+    /// Requests that may wait for a worker; beyond this, new ones are refused.
+    pub queue_limit: u32,
+    /// A response slower than this (client view) counts as timed out.
+    pub timeout: SimDuration,
+    /// Session store.
+    pub sessions: Sessions,
+}
+
+/// Database engine (prices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbEngine {
+    /// MySQL.
+    Mysql,
+    /// PostgreSQL.
+    Postgres,
+    /// Aurora MySQL.
+    AuroraMysql,
+}
+
+/// Where the database runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DbPlacement {
+    /// On the web instance's own vCPUs (the day-one single box).
+    Colocated,
+    /// On its own RDS instance(s).
+    Rds(InstanceSpec),
+}
+
+/// The relational database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Database {
+    /// Engine.
+    pub engine: DbEngine,
+    /// Placement and instance type.
+    pub placement: DbPlacement,
+    /// A synchronous standby in another AZ.
+    pub multi_az: bool,
+    /// Read replicas; reads are spread over them (the primary serves reads when there are none).
+    pub read_replicas: u32,
+    /// Service time of a read on a reference vCPU.
+    pub read_time: Dist,
+    /// Service time of a write on a reference vCPU.
+    pub write_time: Dist,
+    /// Queries at one DB server (queued or running) above which a new query fails.
+    pub max_connections: u32,
+    /// Multi-AZ failover duration.
+    pub failover_time: SimDuration,
+    /// Replication lag (reported only).
+    pub replica_lag: SimDuration,
+}
