@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod engine;
+pub mod scenario;
 pub mod spec;
 pub mod time;
 pub mod suggest;

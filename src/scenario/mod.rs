@@ -1,0 +1,1 @@
+//! Turning TOML text into a validated [`crate::spec::Scenario`].
