@@ -1,1 +1,16 @@
-fn main() {}
+//! The `simscale` command: parse arguments, run, print the one error, exit.
+
+use clap::Parser;
+use simscale::cli::{Cli, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli, &mut std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

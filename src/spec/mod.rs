@@ -11,7 +11,7 @@ mod tiers;
 mod traffic;
 
 pub use dist::Dist;
-pub use plan::{Checkpoint, RateProfile, plan_checkpoints};
+pub use plan::{Checkpoint, RateProfile, Segment, plan_checkpoints};
 pub use tiers::{
     Cdn, Database, DbEngine, DbPlacement, HealthCheck, InstanceSpec, LbAlgorithm, LbKind,
     LoadBalancer, Sessions, StaticOrigin, Web,

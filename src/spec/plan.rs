@@ -47,7 +47,13 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
     };
     let n = sim.checkpoints.max(1) as usize;
     // Fraction of the way along, 0 to 1; a single checkpoint sits at the end.
-    let frac = |k: usize| if n == 1 { 1.0 } else { k as f64 / (n - 1) as f64 };
+    let frac = |k: usize| {
+        if n == 1 {
+            1.0
+        } else {
+            k as f64 / (n - 1) as f64
+        }
+    };
     let at = |x: f64| SimTime((horizon.0 as f64 * x).round() as u64);
     (0..n)
         .map(|k| match growth {
@@ -60,6 +66,17 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
             None => make(k, at(frac(k)), None),
         })
         .collect()
+}
+
+/// A stretch of time over which the rate stays under one bound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    /// The largest rate over the segment.
+    pub peak: f64,
+    /// Where the segment ends (exclusive).
+    pub until: SimTime,
+    /// The rate equals `peak` throughout.
+    pub flat: bool,
 }
 
 /// The offered request rate over one window: base rate x daily cycle x events.
@@ -96,10 +113,10 @@ impl<'a> RateProfile<'a> {
             .product()
     }
 
-    /// An upper bound on the rate over `[from, until)`, and `until`: the next
-    /// hour boundary or event edge after `from`, so that thinning against the
-    /// bound rejects few candidates.
-    pub fn bound(&self, from: SimTime) -> (f64, SimTime) {
+    /// The segment that starts at `from`: it ends at the next hour boundary
+    /// or event edge, and `peak` bounds the rate over it, tightly enough that
+    /// thinning against it rejects few candidates.
+    pub fn segment(&self, from: SimTime) -> Segment {
         let mut until = SimTime((from.0 / HOUR + 1) * HOUR);
         for e in self.events {
             for edge in [e.at.0, e.at.0.saturating_add(e.duration.0)] {
@@ -108,9 +125,9 @@ impl<'a> RateProfile<'a> {
                 }
             }
         }
-        let diurnal = match self.diurnal {
-            None => 1.0,
-            Some(d @ Diurnal::Hourly(_)) => d.factor(from),
+        let (diurnal, flat) = match self.diurnal {
+            None => (1.0, true),
+            Some(d @ Diurnal::Hourly(_)) => (d.factor(from), true),
             Some(d @ Diurnal::Sinusoid { peak_hour, .. }) => {
                 // Within one hour the sinusoid peaks at an end of the
                 // interval unless its peak hour falls inside.
@@ -121,14 +138,19 @@ impl<'a> RateProfile<'a> {
                 } else {
                     *peak_hour >= a || *peak_hour <= b
                 };
-                if inside {
+                let peak = if inside {
                     d.max_factor()
                 } else {
                     d.factor(from).max(d.factor(SimTime(until.0 - 1)))
-                }
+                };
+                (peak, false)
             }
         };
-        (self.base * diurnal * self.event_factor(from), until)
+        Segment {
+            peak: self.base * diurnal * self.event_factor(from),
+            until,
+            flat,
+        }
     }
 
     /// Expected requests over `[start, start + len)`, by the midpoint rule on
@@ -186,7 +208,7 @@ mod tests {
         };
         let mut t = SimTime::ZERO;
         while t.0 < 86_400 * NANOS_PER_SEC {
-            let (b, until) = p.bound(t);
+            let Segment { peak: b, until, .. } = p.segment(t);
             assert!(until > t);
             let mut s = t;
             while s < until {
@@ -196,8 +218,12 @@ mod tests {
             t = until;
         }
         // The event's edges split segments.
-        assert_eq!(p.bound(SimTime::ZERO).1, SimTime(HOUR));
-        assert_eq!(p.bound(SimTime(HOUR)).1, SimTime(5000 * NANOS_PER_SEC));
+        assert_eq!(p.segment(SimTime::ZERO).until, SimTime(HOUR));
+        assert_eq!(
+            p.segment(SimTime(HOUR)).until,
+            SimTime(5000 * NANOS_PER_SEC)
+        );
+        assert!(!p.segment(SimTime::ZERO).flat);
         // A flat day of 10/s with a 3x event of 100 s.
         let flat = RateProfile {
             base: 10.0,

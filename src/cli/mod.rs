@@ -1,0 +1,104 @@
+//! The command line: `simscale run` and `simscale validate`.
+
+use crate::error::Error;
+use crate::report;
+use crate::run::{RunOptions, simulate};
+use crate::scenario;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Capacity simulator for web platforms on AWS.
+#[derive(Debug, Parser)]
+#[command(
+    name = "simscale",
+    version,
+    about,
+    after_help = "Exit status: 0 success, 1 runtime failure (I/O, internal error), 2 invalid scenario or usage."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a scenario and write checkpoints.csv, timeline.csv and costs.csv.
+    Run {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Output folder [default: out/<scenario file stem>].
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads [default: one per core]; results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
+        #[arg(long)]
+        short: bool,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Check a scenario without running it.
+    Validate {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+    },
+}
+
+/// The default output folder for a scenario file: `out/<stem>`.
+pub fn default_out_dir(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("out").join(stem)
+}
+
+/// Runs one command; messages for the user go to `stdout`.
+pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
+    match cli.command {
+        Command::Validate { scenario } => {
+            let s = scenario::load(&scenario)?;
+            let _ = writeln!(stdout, "{}: valid ({})", scenario.display(), s.name);
+            Ok(())
+        }
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            threads,
+            short,
+            quiet,
+        } => {
+            let s = scenario::load(&scenario)?;
+            let options = RunOptions {
+                threads,
+                short,
+                seed,
+            };
+            let result = simulate(&s, &options)?;
+            let out = out.unwrap_or_else(|| default_out_dir(&scenario));
+            let files = [
+                ("checkpoints.csv", report::checkpoints_csv(&result)),
+                ("timeline.csv", report::timeline_csv(&result)),
+                ("costs.csv", report::costs_csv(&result)),
+            ];
+            report::writer::write_files(&out, &files)?;
+            if !quiet {
+                let _ = write!(stdout, "{}", report::terminal_summary(&result));
+                let _ = writeln!(
+                    stdout,
+                    "wrote {}/{{checkpoints,timeline,costs}}.csv",
+                    out.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Time integrals of a piecewise-constant level (busy servers, requests inside).
+
+use crate::time::{NANOS_PER_SEC, SimTime};
+
+const MINUTE: u64 = 60 * NANOS_PER_SEC;
+
+/// The integral over time of a level that changes by steps, kept per minute
+/// and over the measured part of the window (after the warm-up), in
+/// level-seconds.
+#[derive(Debug)]
+pub(crate) struct Area {
+    start: SimTime,
+    measure_from: SimTime,
+    last: SimTime,
+    level: i64,
+    total: f64,
+    per_minute: Vec<f64>,
+}
+
+impl Area {
+    /// An integral from `start`, with `minutes` per-minute slots (0 for none).
+    pub(crate) fn new(start: SimTime, measure_from: SimTime, minutes: usize) -> Self {
+        Area {
+            start,
+            measure_from,
+            last: start,
+            level: 0,
+            total: 0.0,
+            per_minute: vec![0.0; minutes],
+        }
+    }
+
+    /// The level changes by `delta` at `now`.
+    #[inline]
+    pub(crate) fn change(&mut self, now: SimTime, delta: i32) {
+        self.advance(now);
+        self.level += i64::from(delta);
+    }
+
+    /// Integrates up to `now`.
+    #[inline]
+    pub(crate) fn advance(&mut self, now: SimTime) {
+        if now <= self.last {
+            return;
+        }
+        if self.level != 0 {
+            let level = self.level as f64;
+            let from = self.last.max(self.measure_from);
+            if now > from {
+                self.total += level * (now - from).as_secs_f64();
+            }
+            if !self.per_minute.is_empty() {
+                self.spread(level, now);
+            }
+        }
+        self.last = now;
+    }
+
+    fn spread(&mut self, level: f64, now: SimTime) {
+        let mut t = self.last;
+        while t < now {
+            let m = ((t - self.start).as_nanos() / MINUTE) as usize;
+            let edge = SimTime(self.start.0 + (m as u64 + 1) * MINUTE).min(now);
+            if let Some(slot) = self.per_minute.get_mut(m) {
+                *slot += level * (edge - t).as_secs_f64();
+            }
+            t = edge;
+        }
+    }
+
+    /// Level-seconds after the warm-up.
+    pub(crate) fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// Level-seconds in minute `m`.
+    pub(crate) fn minute(&self, m: usize) -> f64 {
+        self.per_minute.get(m).copied().unwrap_or(0.0)
+    }
+}

@@ -1,0 +1,72 @@
+//! A Poisson arrival stream whose rate follows the day and the events.
+
+use crate::engine::StreamRng;
+use crate::spec::RateProfile;
+use crate::time::{SimDuration, SimTime};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+/// Non-homogeneous Poisson arrivals by thinning (Lewis and Shedler) against
+/// a piecewise-constant bound: within each segment candidates come at the
+/// segment's peak rate and are kept with probability rate / peak. Because
+/// the exponential is memoryless, restarting at a segment's edge is exact.
+#[derive(Clone, Debug)]
+pub(crate) struct Arrivals<'a> {
+    profile: RateProfile<'a>,
+    /// The last candidate time.
+    t: SimTime,
+    end: SimTime,
+    bound: f64,
+    segment_end: SimTime,
+    /// The rate equals the bound over the whole segment: keep every candidate.
+    flat: bool,
+}
+
+impl<'a> Arrivals<'a> {
+    /// Arrivals over `[start, end)`.
+    pub(crate) fn new(profile: RateProfile<'a>, start: SimTime, end: SimTime) -> Self {
+        let mut a = Arrivals {
+            profile,
+            t: start,
+            end,
+            bound: 0.0,
+            segment_end: start,
+            flat: true,
+        };
+        a.enter_segment(start);
+        a
+    }
+
+    fn enter_segment(&mut self, at: SimTime) {
+        self.t = at;
+        let seg = self.profile.segment(at);
+        self.bound = seg.peak;
+        self.segment_end = seg.until.min(self.end);
+        self.flat = seg.flat;
+    }
+
+    /// The next arrival time, or `None` once the window is over.
+    pub(crate) fn next(&mut self, rng: &mut StreamRng) -> Option<SimTime> {
+        loop {
+            if self.t >= self.end {
+                return None;
+            }
+            if self.bound <= 0.0 {
+                let edge = self.segment_end;
+                self.enter_segment(edge);
+                continue;
+            }
+            let gap: f64 = Exp1.sample(rng);
+            let t = self.t + SimDuration::from_secs_f64(gap / self.bound);
+            if t >= self.segment_end {
+                let edge = self.segment_end;
+                self.enter_segment(edge);
+                continue;
+            }
+            self.t = t;
+            if self.flat || rng.random::<f64>() * self.bound <= self.profile.rate(t) {
+                return Some(t);
+            }
+        }
+    }
+}

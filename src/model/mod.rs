@@ -1,0 +1,603 @@
+//! The discrete-event model of the architecture: every request an event.
+//!
+//! ```text
+//!  users ──Poisson──► [CloudFront] ──hit──────────────────────────────► done
+//!                         │ miss ──► S3 ─────────────────────────────► done
+//!                         ▼ (or no CDN, or a non-cacheable class)
+//!                    [load balancer] ──► web instance i
+//!                                         workers (FIFO queue, queue_limit)
+//!                                           └► CPU burst on the vCPUs (FCFS)
+//!                                           └► DB queries, one after another:
+//!                                              writes ► primary, reads ► replicas
+//!                                              (or the instance's own vCPUs
+//!                                               when the DB is colocated)
+//! ```
+//!
+//! Delays that hold no resource (client RTT, edge and S3 latency, the load
+//! balancer's latency) are added to the response time instead of being
+//! scheduled: by the displacement theorem a Poisson stream delayed by i.i.d.
+//! amounts is again Poisson with the same rate, so the stations downstream
+//! see the same arrival process either way, and the model saves an event.
+//!
+//! The model reports what happens to an [`Observer`]; it keeps no statistics
+//! of its own.
+
+mod arrivals;
+mod sampler;
+
+use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
+use crate::spec::{Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, StaticOrigin};
+use crate::time::{SimDuration, SimTime};
+use arrivals::Arrivals;
+use rand::RngExt;
+use sampler::Sampler;
+use std::collections::VecDeque;
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered within the timeout.
+    Served,
+    /// Refused because the instance's queue was full (HTTP 503).
+    Dropped,
+    /// Answered, but slower than the timeout.
+    TimedOut,
+    /// Failed (a DB query over `max_connections`).
+    Error,
+    /// Refused by a rate limit (the serverless path).
+    Throttled,
+}
+
+/// Stations whose busy servers are measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The web fleet's vCPUs (all work on them, a colocated DB's included).
+    Web,
+    /// The database's servers (for a colocated DB, the vCPU time its queries take).
+    Db,
+}
+
+/// What the model reports as it runs. Metrics implement this; the model
+/// itself keeps no statistics.
+pub trait Observer {
+    /// A request arrived at `now`.
+    fn arrival(&mut self, now: SimTime);
+    /// A request that arrived at `arrived` finished at `done` with the
+    /// client-view `latency` (network delays included).
+    fn finished(&mut self, arrived: SimTime, done: SimTime, latency: SimDuration, outcome: Outcome);
+    /// The number of busy servers at `tier` changed by `delta` at `now`.
+    fn busy_changed(&mut self, now: SimTime, tier: Tier, delta: i32);
+    /// A request entered the origin (the load balancer or the web instance).
+    fn entered_origin(&mut self, now: SimTime);
+    /// A request that arrived at `arrived` left the origin at `now`.
+    fn left_origin(&mut self, arrived: SimTime, now: SimTime);
+}
+
+/// Capacities the observer needs to turn busy servers into utilisation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Capacity {
+    /// Web instances.
+    pub web_instances: u32,
+    /// vCPUs over the whole web fleet.
+    pub web_vcpus: u32,
+    /// DB servers (vCPUs over primary and replicas; the web vCPUs when colocated; 0 without a DB).
+    pub db_servers: u32,
+}
+
+impl Capacity {
+    /// The capacity of `s`'s fleet.
+    pub fn of(s: &Scenario) -> Capacity {
+        let web_vcpus = s.web.count * s.web.instance.vcpus;
+        let db_servers = match s.database.as_ref().map(|d| (&d.placement, d.read_replicas)) {
+            None => 0,
+            Some((DbPlacement::Colocated, _)) => web_vcpus,
+            Some((DbPlacement::Rds(i), replicas)) => (1 + replicas) * i.vcpus,
+        };
+        Capacity {
+            web_instances: s.web.count,
+            web_vcpus,
+            db_servers,
+        }
+    }
+}
+
+/// Events of the model.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The next user request arrives.
+    Arrival,
+    /// A request finishes its service at the station it occupies.
+    Done(u32),
+}
+
+/// A station: `servers` identical servers with one FIFO queue.
+#[derive(Debug)]
+struct Station {
+    servers: u32,
+    busy: u32,
+    queue: VecDeque<u32>,
+}
+
+impl Station {
+    fn new(servers: u32) -> Self {
+        Station {
+            servers,
+            busy: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Requests queued or in service.
+    fn outstanding(&self) -> usize {
+        self.busy as usize + self.queue.len()
+    }
+}
+
+/// One web instance: a worker pool in front of its vCPUs.
+#[derive(Debug)]
+struct Instance {
+    free_workers: u32,
+    waiting: VecDeque<u32>,
+    cpu: Station,
+    outstanding: u32,
+}
+
+/// What a request is doing at the station it occupies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Job {
+    Cpu,
+    Read,
+    Write,
+}
+
+/// Where a request's current job runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// The vCPUs of web instance `i`.
+    Instance(u32),
+    /// DB server `k` (0 is the primary, then the replicas).
+    Db(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Request {
+    arrived: SimTime,
+    /// Network time added to the response (RTT or edge, load balancer).
+    extra: SimDuration,
+    class: u16,
+    instance: u32,
+    reads_left: u32,
+    writes_left: u32,
+    job: Job,
+    at: At,
+    live: bool,
+}
+
+#[derive(Debug)]
+struct ClassRt {
+    cumulative_share: f64,
+    cacheable: bool,
+    web_cpu: Sampler,
+    db_reads: u32,
+    db_writes: u32,
+}
+
+#[derive(Debug)]
+struct CdnRt {
+    hit_ratio: f64,
+    latency: Sampler,
+    s3: Option<Sampler>,
+}
+
+#[derive(Debug)]
+struct DbRt {
+    /// Primary first, then read replicas; empty when colocated.
+    servers: Vec<Station>,
+    colocated: bool,
+    read: Sampler,
+    write: Sampler,
+    max_connections: usize,
+    next_replica: u32,
+}
+
+/// The random streams, one per component.
+#[derive(Debug)]
+struct Streams {
+    arrivals: StreamRng,
+    class: StreamRng,
+    cdn: StreamRng,
+    lb: StreamRng,
+    network: StreamRng,
+    web: StreamRng,
+    db: StreamRng,
+}
+
+/// The whole architecture for one checkpoint window.
+#[derive(Debug)]
+pub struct WebModel<'a, O> {
+    arrivals: Arrivals<'a>,
+    classes: Vec<ClassRt>,
+    cdn: Option<CdnRt>,
+    client_rtt: SimDuration,
+    lb: Option<(LbAlgorithm, Sampler)>,
+    next_instance: u32,
+    instances: Vec<Instance>,
+    db: Option<DbRt>,
+    queue_limit: usize,
+    timeout: SimDuration,
+    requests: Vec<Request>,
+    free_slots: Vec<u32>,
+    rng: Streams,
+    observer: O,
+}
+
+impl<'a, O: Observer> WebModel<'a, O> {
+    /// The model of `s` at checkpoint `cp`, drawing from `streams`.
+    pub fn new(s: &'a Scenario, cp: &Checkpoint, streams: &RngStreams, observer: O) -> Self {
+        let web = &s.web;
+        let speed = web.instance.cpu_speed;
+        let mut cumulative = 0.0;
+        let classes = s
+            .traffic
+            .mix
+            .iter()
+            .map(|c| {
+                cumulative += c.share;
+                ClassRt {
+                    cumulative_share: cumulative,
+                    cacheable: c.cacheable,
+                    web_cpu: Sampler::new(&c.web_cpu.scaled(speed)),
+                    db_reads: c.db_reads,
+                    db_writes: c.db_writes,
+                }
+            })
+            .collect();
+        let cdn = s.cdn.as_ref().map(|c| CdnRt {
+            hit_ratio: c.hit_ratio,
+            latency: Sampler::new(&c.latency),
+            s3: (c.static_origin == StaticOrigin::S3).then(|| Sampler::new(&c.s3_latency)),
+        });
+        let instances = (0..web.count)
+            .map(|_| Instance {
+                free_workers: web.workers,
+                waiting: VecDeque::new(),
+                cpu: Station::new(web.instance.vcpus),
+                outstanding: 0,
+            })
+            .collect();
+        let db = s.database.as_ref().map(|d| {
+            let (servers, colocated, db_speed) = match &d.placement {
+                DbPlacement::Colocated => (Vec::new(), true, speed),
+                DbPlacement::Rds(i) => (
+                    (0..=d.read_replicas)
+                        .map(|_| Station::new(i.vcpus))
+                        .collect(),
+                    false,
+                    i.cpu_speed,
+                ),
+            };
+            DbRt {
+                servers,
+                colocated,
+                read: Sampler::new(&d.read_time.scaled(db_speed)),
+                write: Sampler::new(&d.write_time.scaled(db_speed)),
+                max_connections: d.max_connections as usize,
+                next_replica: 0,
+            }
+        });
+        let window_end = cp.start + cp.window;
+        WebModel {
+            arrivals: Arrivals::new(RateProfile::new(s, cp), cp.start, window_end),
+            classes,
+            cdn,
+            client_rtt: s.traffic.client_rtt,
+            lb: s
+                .load_balancer
+                .as_ref()
+                .map(|lb| (lb.algorithm, Sampler::new(&lb.latency))),
+            next_instance: 0,
+            instances,
+            db,
+            queue_limit: web.queue_limit as usize,
+            timeout: web.timeout,
+            requests: Vec::new(),
+            free_slots: Vec::new(),
+            rng: Streams {
+                arrivals: streams.stream("arrivals"),
+                class: streams.stream("traffic.mix"),
+                cdn: streams.stream("cdn"),
+                lb: streams.stream("load_balancer"),
+                network: streams.stream("network"),
+                web: streams.stream("web.service"),
+                db: streams.stream("database.service"),
+            },
+            observer,
+        }
+    }
+
+    /// The time of the first arrival, to seed the calendar with.
+    pub fn first_arrival(&mut self) -> Option<SimTime> {
+        self.arrivals.next(&mut self.rng.arrivals)
+    }
+
+    /// The observer.
+    pub fn observer(&self) -> &O {
+        &self.observer
+    }
+
+    /// Gives the observer back.
+    pub fn into_observer(self) -> O {
+        self.observer
+    }
+
+    /// Requests inside the origin right now that arrived at or after `since`
+    /// (counted from the model's own records, to cross-check the metrics).
+    pub fn inside_since(&self, since: SimTime) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| r.live && r.arrived >= since)
+            .count() as u64
+    }
+
+    fn on_arrival(&mut self, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        if let Some(next) = self.arrivals.next(&mut self.rng.arrivals) {
+            sched.schedule_at(next, Event::Arrival);
+        }
+        self.observer.arrival(now);
+        let class = self.pick_class();
+        let mut extra = self.client_rtt;
+        if self.classes[class as usize].cacheable
+            && let Some(cdn) = &self.cdn
+        {
+            let edge = cdn.latency.sample(&mut self.rng.network);
+            if self.rng.cdn.random::<f64>() < cdn.hit_ratio {
+                self.observer
+                    .finished(now, now + edge, edge, Outcome::Served);
+                return;
+            }
+            if let Some(s3) = &cdn.s3 {
+                let latency = edge + s3.sample(&mut self.rng.network);
+                self.observer
+                    .finished(now, now + latency, latency, Outcome::Served);
+                return;
+            }
+            // A miss to a web origin: edge to origin is AWS's network, no RTT.
+            extra = edge;
+        }
+        self.enter_origin(now, class, extra, sched);
+    }
+
+    fn pick_class(&mut self) -> u16 {
+        if self.classes.len() == 1 {
+            return 0;
+        }
+        let u: f64 = self.rng.class.random();
+        let i = self.classes.partition_point(|c| c.cumulative_share <= u);
+        i.min(self.classes.len() - 1) as u16
+    }
+
+    fn pick_instance(&mut self) -> u32 {
+        let n = self.instances.len() as u32;
+        let Some((algorithm, _)) = &self.lb else {
+            return 0;
+        };
+        match algorithm {
+            LbAlgorithm::RoundRobin => {
+                let i = self.next_instance;
+                self.next_instance = (i + 1) % n;
+                i
+            }
+            LbAlgorithm::Random => self.rng.lb.random_range(0..n),
+            LbAlgorithm::LeastOutstanding => {
+                // The fewest outstanding, scanning from the next in turn so
+                // that ties rotate instead of piling on instance 0.
+                let start = self.next_instance;
+                self.next_instance = (start + 1) % n;
+                (0..n)
+                    .map(|k| (start + k) % n)
+                    .min_by_key(|&i| self.instances[i as usize].outstanding)
+                    .unwrap_or(0)
+            }
+        }
+    }
+
+    fn enter_origin(
+        &mut self,
+        now: SimTime,
+        class: u16,
+        extra: SimDuration,
+        sched: &mut Scheduler<Event>,
+    ) {
+        let mut extra = extra;
+        if let Some((_, latency)) = &self.lb {
+            extra += latency.sample(&mut self.rng.network);
+        }
+        let instance = self.pick_instance();
+        let c = &self.classes[class as usize];
+        let req = Request {
+            arrived: now,
+            extra,
+            class,
+            instance,
+            reads_left: c.db_reads,
+            writes_left: c.db_writes,
+            job: Job::Cpu,
+            at: At::Instance(instance),
+            live: true,
+        };
+        let inst = &mut self.instances[instance as usize];
+        if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
+            self.observer
+                .finished(now, now, SimDuration::ZERO, Outcome::Dropped);
+            return;
+        }
+        let id = self.insert(req);
+        self.observer.entered_origin(now);
+        let inst = &mut self.instances[instance as usize];
+        inst.outstanding += 1;
+        if inst.free_workers > 0 {
+            inst.free_workers -= 1;
+            self.enter_station(id, At::Instance(instance), sched);
+        } else {
+            inst.waiting.push_back(id);
+        }
+    }
+
+    fn insert(&mut self, req: Request) -> u32 {
+        match self.free_slots.pop() {
+            Some(id) => {
+                self.requests[id as usize] = req;
+                id
+            }
+            None => {
+                self.requests.push(req);
+                (self.requests.len() - 1) as u32
+            }
+        }
+    }
+
+    fn station(&mut self, at: At) -> &mut Station {
+        match at {
+            At::Instance(i) => &mut self.instances[i as usize].cpu,
+            At::Db(k) => match &mut self.db {
+                Some(db) => &mut db.servers[k as usize],
+                None => unreachable!("DB station without a database"),
+            },
+        }
+    }
+
+    /// Request `id` joins the station `at` for its current job.
+    fn enter_station(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
+        self.requests[id as usize].at = at;
+        let st = self.station(at);
+        if st.busy < st.servers {
+            st.busy += 1;
+            self.start_service(id, sched);
+        } else {
+            st.queue.push_back(id);
+        }
+    }
+
+    fn start_service(&mut self, id: u32, sched: &mut Scheduler<Event>) {
+        let req = self.requests[id as usize];
+        let service = match req.job {
+            Job::Cpu => self.classes[req.class as usize]
+                .web_cpu
+                .sample(&mut self.rng.web),
+            Job::Read | Job::Write => {
+                let db = self.db.as_ref().expect("DB job without a database");
+                let s = if req.job == Job::Read {
+                    &db.read
+                } else {
+                    &db.write
+                };
+                s.sample(&mut self.rng.db)
+            }
+        };
+        let now = sched.now();
+        self.busy_changed(now, req, 1);
+        sched.schedule_in(service, Event::Done(id));
+    }
+
+    fn busy_changed(&mut self, now: SimTime, req: Request, delta: i32) {
+        match req.at {
+            At::Instance(_) => {
+                self.observer.busy_changed(now, Tier::Web, delta);
+                if req.job != Job::Cpu {
+                    self.observer.busy_changed(now, Tier::Db, delta);
+                }
+            }
+            At::Db(_) => self.observer.busy_changed(now, Tier::Db, delta),
+        }
+    }
+
+    fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let req = self.requests[id as usize];
+        let st = self.station(req.at);
+        match st.queue.pop_front() {
+            Some(next) => {
+                // The server goes straight to the next job: it stays busy.
+                self.busy_changed(now, req, -1);
+                self.start_service(next, sched);
+            }
+            None => {
+                st.busy -= 1;
+                self.busy_changed(now, req, -1);
+            }
+        }
+        self.advance(id, sched);
+    }
+
+    /// Moves request `id` on to its next DB query, or completes it.
+    fn advance(&mut self, id: u32, sched: &mut Scheduler<Event>) {
+        let req = &mut self.requests[id as usize];
+        let job = if req.reads_left > 0 {
+            req.reads_left -= 1;
+            Job::Read
+        } else if req.writes_left > 0 {
+            req.writes_left -= 1;
+            Job::Write
+        } else {
+            return self.complete(id, false, sched);
+        };
+        req.job = job;
+        let instance = req.instance;
+        let Some(db) = &mut self.db else {
+            return self.complete(id, true, sched);
+        };
+        let at = if db.colocated {
+            At::Instance(instance)
+        } else if job == Job::Write || db.servers.len() == 1 {
+            At::Db(0)
+        } else {
+            let replicas = db.servers.len() as u32 - 1;
+            let k = 1 + db.next_replica;
+            db.next_replica = (db.next_replica + 1) % replicas;
+            At::Db(k)
+        };
+        if let At::Db(k) = at
+            && db.servers[k as usize].outstanding() >= db.max_connections
+        {
+            return self.complete(id, true, sched);
+        }
+        self.enter_station(id, at, sched);
+    }
+
+    /// Request `id` leaves: its worker goes to the next waiting request.
+    fn complete(&mut self, id: u32, failed: bool, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let req = self.requests[id as usize];
+        self.requests[id as usize].live = false;
+        self.free_slots.push(id);
+        self.observer.left_origin(req.arrived, now);
+        let inst = &mut self.instances[req.instance as usize];
+        inst.outstanding -= 1;
+        match inst.waiting.pop_front() {
+            Some(next) => self.enter_station(next, At::Instance(req.instance), sched),
+            None => inst.free_workers += 1,
+        }
+        let latency = (now - req.arrived) + req.extra;
+        let outcome = if failed {
+            Outcome::Error
+        } else if latency > self.timeout {
+            Outcome::TimedOut
+        } else {
+            Outcome::Served
+        };
+        self.observer.finished(req.arrived, now, latency, outcome);
+    }
+}
+
+impl<O: Observer> Model for WebModel<'_, O> {
+    type Event = Event;
+
+    #[inline]
+    fn handle(&mut self, event: Event, sched: &mut Scheduler<Event>) {
+        match event {
+            Event::Arrival => self.on_arrival(sched),
+            Event::Done(id) => self.on_done(id, sched),
+        }
+    }
+}
