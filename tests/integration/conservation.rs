@@ -1,0 +1,111 @@
+//! Nothing lost: every request ends in exactly one state, under every kind of trouble.
+
+use crate::support::*;
+use simscale::spec::*;
+
+fn database(vcpus: u32, max_connections: u32) -> Database {
+    Database {
+        engine: DbEngine::Mysql,
+        placement: DbPlacement::Rds(InstanceSpec {
+            name: "db.test".into(),
+            vcpus,
+            cpu_speed: 1.0,
+            usd_per_hour: 0.2,
+        }),
+        multi_az: false,
+        read_replicas: 2,
+        read_time: exp(20.0),
+        write_time: exp(30.0),
+        max_connections,
+        failover_time: secs(90),
+        replica_lag: ms(100.0),
+    }
+}
+
+#[test]
+fn every_fate_at_once_adds_up() {
+    // Overloaded (drops), slow (timeouts), DB connection limits (errors),
+    // a CDN with S3 misses, and a window that ends with requests inside.
+    let mut s = station(400.0, 2, 8, 50, exp(10.0));
+    s.web.count = 2;
+    s.web.timeout = ms(200.0);
+    s.load_balancer = Some(LoadBalancer {
+        kind: LbKind::Alb,
+        algorithm: LbAlgorithm::LeastOutstanding,
+        latency: Dist::constant(ms(1.0)),
+        health_check: HealthCheck {
+            interval: secs(30),
+            unhealthy_threshold: 2,
+            healthy_threshold: 5,
+        },
+    });
+    s.database = Some(database(1, 3));
+    let mut api = RequestClass::default_class();
+    api.name = "api".into();
+    api.share = 0.7;
+    api.web_cpu = exp(20.0);
+    api.db_reads = 2;
+    api.db_writes = 1;
+    let mut assets = RequestClass::default_class();
+    assets.name = "assets".into();
+    assets.share = 0.3;
+    assets.cacheable = true;
+    s.traffic.mix = vec![api, assets];
+    s.cdn = Some(Cdn {
+        hit_ratio: 0.8,
+        latency: Dist::constant(ms(15.0)),
+        static_origin: StaticOrigin::S3,
+        s3_latency: Dist::constant(ms(30.0)),
+    });
+    s.simulation.window = secs(600);
+    for cp in run_seeds(&s, &[1, 2, 3]) {
+        let c = &cp.window.counts;
+        assert_conserved(&cp);
+        assert!(c.dropped > 0, "no drops: {c:?}");
+        assert!(c.timed_out > 0, "no timeouts: {c:?}");
+        assert!(c.errors > 0, "no DB errors: {c:?}");
+        assert!(c.in_flight() > 0, "nothing in flight at the end: {c:?}");
+        assert!(c.served > 0);
+    }
+}
+
+#[test]
+fn an_idle_window_is_fine() {
+    // A rate so low that nothing may arrive: no division by zero, nothing lost.
+    let mut s = station(0.0001, 2, 8, 10, exp(10.0));
+    s.simulation.window = secs(120);
+    let cp = &run_seeds(&s, &[1])[0];
+    assert_conserved(cp);
+    assert!(cp.window.counts.requests <= 1);
+}
+
+#[test]
+fn cdn_hits_skip_the_origin() {
+    // Every request cacheable with a 100% hit ratio: the fleet stays idle,
+    // and every response takes exactly the edge latency.
+    let mut s = station(100.0, 2, 8, 10, exp(10.0));
+    s.traffic.mix[0].cacheable = true;
+    s.traffic.client_rtt = ms(80.0);
+    s.cdn = Some(Cdn {
+        hit_ratio: 1.0,
+        latency: Dist::constant(ms(15.0)),
+        static_origin: StaticOrigin::Web,
+        s3_latency: Dist::constant(ms(30.0)),
+    });
+    s.simulation.window = secs(300);
+    let cp = &run_seeds(&s, &[1])[0];
+    assert_eq!(cp.window.web_util, 0.0);
+    assert!((cp.window.latency.p99_ms - 15.0).abs() < 0.01);
+    assert!((cp.window.latency.mean_ms - 15.0).abs() < 1e-9);
+    // Misses to a web origin pay the edge, not the client RTT.
+    s.cdn.as_mut().unwrap().hit_ratio = 0.0;
+    s.traffic.mix[0].web_cpu = Dist::constant(ms(10.0));
+    s.web.workers = 1000;
+    s.web.instance.vcpus = 64;
+    let cp = &run_seeds(&s, &[1])[0];
+    assert!(
+        (cp.window.latency.p50_ms - 25.0).abs() < 0.05,
+        "{:?}",
+        cp.window.latency
+    );
+}

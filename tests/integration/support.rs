@@ -1,0 +1,182 @@
+//! Scenario builders and queueing formulas shared by the tests.
+
+#![allow(dead_code)]
+
+use simscale::run::{CheckpointResult, RunOptions, simulate};
+use simscale::spec::*;
+use simscale::time::SimDuration;
+
+pub fn ms(x: f64) -> SimDuration {
+    SimDuration::from_secs_f64(x / 1000.0)
+}
+
+pub fn secs(x: u64) -> SimDuration {
+    SimDuration::from_secs(x)
+}
+
+/// One web instance with `vcpus` vCPUs at speed 1, Poisson arrivals at
+/// `rate`, one request class with CPU time `cpu`, and no network delays.
+pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist) -> Scenario {
+    let mut class = RequestClass::default_class();
+    class.web_cpu = cpu;
+    Scenario {
+        name: "theory".into(),
+        description: None,
+        region: Region::UsEast1,
+        simulation: Simulation {
+            seed: 1,
+            mode: Mode::Des,
+            horizon: None,
+            checkpoints: 1,
+            window: secs(3600),
+            warmup: secs(60),
+            replications: 1,
+            des_budget: 20_000_000,
+            slo: Slo {
+                p99: ms(500.0),
+                availability: 0.999,
+            },
+        },
+        traffic: Traffic {
+            load: Load::Rate(rate),
+            diurnal: None,
+            client_rtt: SimDuration::ZERO,
+            events: vec![],
+            mix: vec![class],
+        },
+        cdn: None,
+        load_balancer: None,
+        web: Web {
+            instance: InstanceSpec {
+                name: "test".into(),
+                vcpus,
+                cpu_speed: 1.0,
+                usd_per_hour: 0.1,
+            },
+            count: 1,
+            azs: vec!["a".into()],
+            workers,
+            queue_limit,
+            timeout: SimDuration::from_secs(3600),
+            sessions: Sessions::Local,
+        },
+        database: None,
+    }
+}
+
+pub fn exp(mean_ms: f64) -> Dist {
+    Dist::Exponential { mean: ms(mean_ms) }
+}
+
+/// Runs `s` with each seed and returns the single checkpoint of each run.
+pub fn run_seeds(s: &Scenario, seeds: &[u64]) -> Vec<CheckpointResult> {
+    seeds
+        .iter()
+        .map(|&seed| {
+            let opts = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            let mut r = simulate(s, &opts).expect("run succeeds");
+            assert_eq!(r.checkpoints.len(), 1);
+            let cp = r.checkpoints.remove(0);
+            assert_conserved(&cp);
+            cp
+        })
+        .collect()
+}
+
+/// Every request ends in exactly one state.
+pub fn assert_conserved(cp: &CheckpointResult) {
+    let c = &cp.window.counts;
+    assert_eq!(
+        c.requests,
+        c.served + c.dropped + c.timed_out + c.errors + c.throttled + c.in_flight(),
+    );
+    assert!(c.finished() <= c.requests);
+}
+
+pub fn mean_of(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = xs.into_iter().collect();
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// Relative difference.
+pub fn rel(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs()
+}
+
+/// Erlang B: blocking of M/M/c/c with offered load `a` Erlangs.
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+/// Erlang C: probability of waiting in M/M/c.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    let rho = a / f64::from(c);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// M/M/c response time: mean and the survival function.
+pub struct Mmc {
+    pub c: u32,
+    pub lambda: f64,
+    pub mu: f64,
+}
+
+impl Mmc {
+    pub fn wait_probability(&self) -> f64 {
+        erlang_c(self.c, self.lambda / self.mu)
+    }
+
+    pub fn mean_response(&self) -> f64 {
+        let theta = f64::from(self.c) * self.mu - self.lambda;
+        self.wait_probability() / theta + 1.0 / self.mu
+    }
+
+    /// P(T > t): T = S + Wq, S ~ Exp(mu), Wq = 0 w.p. 1 - C, else Exp(c mu - lambda).
+    pub fn survival(&self, t: f64) -> f64 {
+        let (mu, theta) = (self.mu, f64::from(self.c) * self.mu - self.lambda);
+        let c = self.wait_probability();
+        let hypo = if (theta - mu).abs() < 1e-9 * mu {
+            (1.0 + mu * t) * (-mu * t).exp()
+        } else {
+            (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+        };
+        (1.0 - c) * (-mu * t).exp() + c * hypo
+    }
+
+    pub fn quantile(&self, q: f64) -> f64 {
+        bisect(|t| 1.0 - self.survival(t) - q)
+    }
+}
+
+/// Root of an increasing function on (0, 1e6).
+pub fn bisect(f: impl Fn(f64) -> f64) -> f64 {
+    let (mut lo, mut hi) = (0.0, 1e6);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if f(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// M/M/c/K: (blocking probability, mean number in system).
+pub fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> (f64, f64) {
+    let a = lambda / mu;
+    let mut p = vec![1.0f64];
+    for n in 1..=k {
+        let servers = f64::from(n.min(c));
+        let prev = p[n as usize - 1];
+        p.push(prev * a / servers);
+    }
+    let total: f64 = p.iter().sum();
+    let block = p[k as usize] / total;
+    let l = p.iter().enumerate().map(|(n, x)| n as f64 * x).sum::<f64>() / total;
+    (block, l)
+}
