@@ -12,5 +12,5 @@ pub mod catalog;
 pub mod engine;
 pub mod scenario;
 pub mod spec;
-pub mod time;
 pub mod suggest;
+pub mod time;

@@ -29,6 +29,9 @@ mod tests {
         assert_eq!(did_you_mean("m5.larg", types), Some("m5.large"));
         assert_eq!(did_you_mean("t2.mikro", types), Some("t2.micro"));
         assert_eq!(did_you_mean("banana", types), None);
-        assert_eq!(did_you_mean("isntance", ["instance", "count"]), Some("instance"));
+        assert_eq!(
+            did_you_mean("isntance", ["instance", "count"]),
+            Some("instance")
+        );
     }
 }

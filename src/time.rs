@@ -134,7 +134,10 @@ mod tests {
 
     #[test]
     fn float_seconds_round_to_nanoseconds_and_clamp() {
-        assert_eq!(SimDuration::from_secs_f64(0.05), SimDuration::from_millis(50));
+        assert_eq!(
+            SimDuration::from_secs_f64(0.05),
+            SimDuration::from_millis(50)
+        );
         assert_eq!(SimDuration::from_secs_f64(-1.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), u64::MAX);

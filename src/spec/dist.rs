@@ -104,8 +104,15 @@ mod tests {
         assert_eq!(u.mean(), ms(5));
         assert!((u.cv() - 1.0 / 3f64.sqrt()).abs() < 1e-12);
         assert_eq!(
-            Dist::Gamma { mean: ms(50), cv: 2.0 }.scaled(2.0),
-            Dist::Gamma { mean: ms(25), cv: 2.0 }
+            Dist::Gamma {
+                mean: ms(50),
+                cv: 2.0
+            }
+            .scaled(2.0),
+            Dist::Gamma {
+                mean: ms(25),
+                cv: 2.0
+            }
         );
     }
 }

@@ -47,7 +47,13 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
     };
     let n = sim.checkpoints.max(1) as usize;
     // Fraction of the way along, 0 to 1; a single checkpoint sits at the end.
-    let frac = |k: usize| if n == 1 { 1.0 } else { k as f64 / (n - 1) as f64 };
+    let frac = |k: usize| {
+        if n == 1 {
+            1.0
+        } else {
+            k as f64 / (n - 1) as f64
+        }
+    };
     let at = |x: f64| SimTime((horizon.0 as f64 * x).round() as u64);
     (0..n)
         .map(|k| match growth {

@@ -80,7 +80,11 @@ impl GrowthShape {
     /// The fraction of the horizon at which the population reaches `users`
     /// (the inverse of [`GrowthShape::users_at`]); `None` if it never does.
     pub fn fraction_at(self, start: f64, end: f64, users: f64) -> Option<f64> {
-        let (lo, hi) = if start <= end { (start, end) } else { (end, start) };
+        let (lo, hi) = if start <= end {
+            (start, end)
+        } else {
+            (end, start)
+        };
         if users < lo * (1.0 - 1e-12) || users > hi * (1.0 + 1e-12) {
             return None;
         }
