@@ -56,7 +56,10 @@ fn syntax_help(message: &str) -> &'static str {
 fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::Scenario> {
     let mut root = Table::root(sink, tree);
 
-    let name = root.required_str("name", "add name = \"My scenario\" at the top of the file");
+    let name = root.required_str(
+        "name",
+        "give the scenario a name, e.g. name = \"My scenario\"",
+    );
     let description = root.str("description");
     let region = root
         .choice(
@@ -692,7 +695,7 @@ fn read_dist_table(t: &mut Table<'_>, key: &'static str, shape: Shape) -> Option
             Shape::Service => "the default lognormal".to_string(),
             Shape::Network => "the default deterministic".to_string(),
         },
-        |k| shown(k),
+        shown,
     );
     if let (Some(span), false) = (cv.span(), takes_cv) {
         ok = false;

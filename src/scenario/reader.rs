@@ -208,6 +208,8 @@ pub(crate) struct Table<'a> {
     span: Range<usize>,
     entries: Vec<(&'a Spanned<DeString<'a>>, &'a Value<'a>)>,
     asked: Vec<&'static str>,
+    /// Required keys found missing: (key, help), reported by `finish`.
+    missing: Vec<(String, String)>,
     /// False for a section that is not in the file: nothing is reported
     /// about its keys, and every getter gives its default.
     present: bool,
@@ -231,6 +233,7 @@ impl<'a> Table<'a> {
             span,
             entries: table.iter().collect(),
             asked: Vec::new(),
+            missing: Vec::new(),
             present: true,
         }
     }
@@ -243,6 +246,7 @@ impl<'a> Table<'a> {
             span,
             entries: Vec::new(),
             asked: Vec::new(),
+            missing: Vec::new(),
             present: false,
         }
     }
@@ -313,41 +317,41 @@ impl<'a> Table<'a> {
         );
     }
 
-    /// Reports a required key that is missing (only for a section that is present).
-    pub(crate) fn missing(&self, key: &str, help: impl Into<String>) {
+    /// Notes a required key that is missing (only for a section that is
+    /// present); reported by [`Table::finish`] unless a misspelled key
+    /// already points at it.
+    pub(crate) fn missing(&mut self, key: &str, help: impl Into<String>) {
         if self.present {
-            let what = if self.path.is_empty() {
-                "the file".to_string()
-            } else {
-                self.path.clone()
-            };
-            self.error(
-                key,
-                format!("missing required key in {what}"),
-                help,
-                self.span(),
-            );
+            self.missing.push((key.to_string(), help.into()));
         }
     }
 
-    /// Reports every key that no getter asked for.
+    /// Reports every key that no getter asked for, and the missing ones.
     pub(crate) fn finish(self) {
         let mut known: Vec<&str> = self.asked.clone();
         known.sort_unstable();
+        let mut misspelled: Vec<&str> = Vec::new();
         for (k, _) in &self.entries {
             let name: &str = k.get_ref().as_ref();
             if self.asked.contains(&name) {
                 continue;
             }
             let help = match did_you_mean(name, self.asked.iter().copied()) {
-                Some(s) => format!("did you mean '{s}'?"),
+                Some(s) => {
+                    misspelled.push(s);
+                    if self.missing.iter().any(|(m, _)| m == s) {
+                        format!("did you mean '{s}'? it is required")
+                    } else {
+                        format!("did you mean '{s}'?")
+                    }
+                }
                 None if known.is_empty() => "remove it".to_string(),
                 None => format!("the keys allowed here are {}", known.join(", ")),
             };
             let where_ = if self.path.is_empty() {
                 "at the top level".to_string()
             } else {
-                format!("in {}", self.path)
+                format!("in {}", self.shown_path())
             };
             self.sink.error(
                 self.key_path(name),
@@ -355,6 +359,31 @@ impl<'a> Table<'a> {
                 Some(help),
                 k.span(),
             );
+        }
+        for (key, help) in &self.missing {
+            if misspelled.contains(&key.as_str()) {
+                continue;
+            }
+            let what = if self.path.is_empty() {
+                "the file".to_string()
+            } else {
+                self.shown_path()
+            };
+            self.sink.error(
+                self.key_path(key),
+                format!("missing required key in {what}"),
+                Some(help.clone()),
+                self.span(),
+            );
+        }
+    }
+
+    /// The table's path as a section header when it is one (`[web]`), plain otherwise.
+    fn shown_path(&self) -> String {
+        if self.path.contains('[') || self.sink.snippet(self.span()).starts_with('{') {
+            self.path.clone()
+        } else {
+            format!("[{}]", self.path)
         }
     }
 
@@ -446,7 +475,9 @@ impl<'a> Table<'a> {
     pub(crate) fn required_str(&mut self, key: &'static str, help: &str) -> Got<String> {
         let got = self.str(key);
         match &got {
-            Got::Absent => self.missing(key, help),
+            Got::Absent => {
+                self.missing(key, help);
+            }
             Got::Ok(s, span) if s.trim().is_empty() => {
                 self.error(
                     key,
@@ -488,7 +519,8 @@ impl<'a> Table<'a> {
         let Some(v) = self.take(key) else {
             return Got::Absent;
         };
-        let expected = if max == i64::MAX {
+        let unbounded = max >= i64::from(u32::MAX);
+        let expected = if unbounded {
             format!("an integer >= {min}")
         } else {
             format!("an integer from {min} to {max}")
@@ -504,8 +536,11 @@ impl<'a> Table<'a> {
         };
         match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) if (min..=max).contains(&n) => Got::Ok(n, v.span()),
-            _ => {
-                let help = if max == i64::MAX {
+            parsed => {
+                let too_big = parsed.is_err() || parsed.is_ok_and(|n| n > max);
+                let help = if unbounded && too_big {
+                    format!("use a value of at most {max}")
+                } else if unbounded {
                     format!("use a value of at least {min}")
                 } else {
                     format!("use a value between {min} and {max}")
