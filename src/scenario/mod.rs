@@ -1,38 +1,22 @@
 //! Turning TOML text into a validated [`crate::spec::Scenario`].
+//!
+//! The file is parsed into toml's spanned tree and read by a small typed
+//! reader that collects every problem (syntax, unknown keys, types, ranges,
+//! cross-field rules) with the span of the offending text, so one run reports
+//! all of them, in file order, rendered with the source line and a caret.
 
-use crate::spec::Scenario;
+mod build;
+mod reader;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// A scenario that could not be read or is invalid.
-#[derive(Debug, thiserror::Error)]
-pub enum ScenarioError {
-    /// The file could not be read.
-    #[error("cannot read scenario '{path}': {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not a valid scenario.
-    #[error("{0}")]
-    Invalid(Diagnostics),
-}
+use crate::spec::Scenario;
 
-/// Every problem found in a scenario.
-#[derive(Debug, Clone)]
-pub struct Diagnostics(String);
-
-impl std::fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Diagnostics {}
-
-/// Reads and validates the scenario at `path`.
+/// Reads and validates the scenario file at `path`; messages name the path as given.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
@@ -41,7 +25,156 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     parse(&text, &path.display().to_string()).map_err(ScenarioError::Invalid)
 }
 
-/// Validates scenario text; `origin` names it in messages.
-pub fn parse(_source: &str, origin: &str) -> Result<Scenario, Diagnostics> {
-    Err(Diagnostics(format!("error: cannot load '{origin}' yet")))
+/// Validates scenario text; `origin` is the name shown in messages (usually the file path).
+pub fn parse(source: &str, origin: &str) -> Result<Scenario, Diagnostics> {
+    let (scenario, mut diagnostics) = build::build(source);
+    // Stable: problems at the same place keep the order they were found in.
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
+    match scenario {
+        Some(s) if diagnostics.is_empty() => Ok(s),
+        _ => {
+            if diagnostics.is_empty() {
+                // Cannot happen: a scenario is only withheld when something was reported.
+                diagnostics.push(Diagnostic {
+                    key: String::new(),
+                    message: "the scenario is invalid".to_string(),
+                    help: None,
+                    span: Some(0..0),
+                });
+            }
+            Err(Diagnostics {
+                origin: origin.to_string(),
+                source: source.to_string(),
+                diagnostics,
+            })
+        }
+    }
 }
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario '{path}': {source}")]
+    Io {
+        /// The path as given.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid scenario.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// Every problem found in one scenario text, in file order.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    origin: String,
+    source: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Number of problems.
+    pub fn len(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    /// Whether there are none (never the case for a returned error).
+    pub fn is_empty(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// The problems, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter()
+    }
+
+    /// The name of the text the problems were found in.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+}
+
+/// One problem in a scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    /// Key path of the offending item, `web.count` or `traffic.mix[1].share`
+    /// (empty for TOML syntax errors).
+    pub key: String,
+    /// What was expected and what was found, lowercase, no trailing period.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Byte range of the offending text in the source.
+    pub span: Option<Range<usize>>,
+}
+
+/// 1-based line and character column of byte `offset`, the text of that
+/// line, and the character column where the line ends.
+fn locate(source: &str, offset: usize) -> (usize, usize, &str) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = source.get(..offset).unwrap_or("");
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_no = before.matches('\n').count() + 1;
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    let rest = source.get(line_start..).unwrap_or("");
+    let line = rest.split('\n').next().unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    (line_no, col, line)
+}
+
+impl Diagnostic {
+    fn render(&self, f: &mut fmt::Formatter<'_>, origin: &str, source: &str) -> fmt::Result {
+        if self.key.is_empty() {
+            writeln!(f, "error: {}", self.message)?;
+        } else {
+            writeln!(f, "error: {}: {}", self.key, self.message)?;
+        }
+        let span = self.span.clone().unwrap_or(0..0);
+        let (line_no, col, line) = locate(source, span.start);
+        let width = line_no.to_string().len();
+        let pad = " ".repeat(width);
+        writeln!(f, "{pad}--> {origin}:{line_no}:{col}")?;
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{line_no} | {line}")?;
+        let line_chars = line.chars().count();
+        let span_chars = source
+            .get(span.start.min(source.len())..span.end.min(source.len()))
+            .map_or(0, |s| s.chars().count());
+        let carets = span_chars.min((line_chars + 1).saturating_sub(col)).max(1);
+        writeln!(
+            f,
+            "{pad} | {}{}",
+            " ".repeat(col.saturating_sub(1)),
+            "^".repeat(carets)
+        )?;
+        if let Some(help) = &self.help {
+            writeln!(f, "{pad} = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.diagnostics {
+            d.render(f, &self.origin, &self.source)?;
+            writeln!(f)?;
+        }
+        let n = self.diagnostics.len();
+        write!(
+            f,
+            "error: could not load scenario '{}' ({n} error{})",
+            self.origin,
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for Diagnostics {}
