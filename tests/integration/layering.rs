@@ -10,6 +10,9 @@ fn crate_paths(module: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, _) in text.match_indices("crate::") {
             let rest: String = text[i + 7..]

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod cli;
 mod conservation;
 mod layering;
 mod theory;

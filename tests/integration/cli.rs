@@ -1,0 +1,255 @@
+//! The real binary: exit codes, files written, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn simscale(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simscale"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("simscale runs")
+}
+
+pub fn repo(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(p)
+        .display()
+        .to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A small steady-state scenario in a temporary folder.
+pub fn small_scenario(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("small.toml");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+pub const SMALL: &str = r#"
+name = "small"
+[simulation]
+window = "3m"
+warmup = "30s"
+[traffic]
+rate = 50.0
+[web]
+instance = "m5.large"
+"#;
+
+#[test]
+fn run_writes_every_contract_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out");
+    let o = simscale(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("small: 1 checkpoint"),
+        "{}",
+        text(&o.stdout)
+    );
+    let header = |f: &str| {
+        let s = std::fs::read_to_string(out.join(f)).unwrap();
+        s.lines().next().unwrap().to_string()
+    };
+    assert_eq!(
+        header("checkpoints.csv"),
+        "checkpoint,time_s,users,offered_rps,requests,served,dropped,timed_out,errors,throttled,in_flight,\
+         availability,mean_ms,p50_ms,p95_ms,p99_ms,web_instances_mean,web_instances_max,web_util,db_util,\
+         cost_usd_month,cost_usd_per_1k_users_month,slo_met,mode"
+    );
+    assert_eq!(
+        header("timeline.csv"),
+        "checkpoint,minute,offered_rps,served_rps,error_rps,mean_ms,p50_ms,p99_ms,web_instances,web_util,db_util,lambda_concurrency"
+    );
+    assert_eq!(header("costs.csv"), "checkpoint,service,usd_month");
+    let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    assert_eq!(timeline.lines().count(), 1 + 3, "one row per minute");
+    // One m5.large for a 30.44-day month at $0.096/h.
+    let costs = std::fs::read_to_string(out.join("costs.csv")).unwrap();
+    assert!(costs.contains("0,ec2,70.13"), "{costs}");
+}
+
+#[test]
+fn checkpoints_csv_conserves_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = simscale(&[
+        "run",
+        &repo("scenarios/04-multi-az.toml"),
+        "--short",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "--quiet prints nothing");
+    let mut r = csv::Reader::from_path(out.join("checkpoints.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let n = |name: &str| rec[col(name)].parse::<u64>().unwrap();
+        let sum = [
+            "served",
+            "dropped",
+            "timed_out",
+            "errors",
+            "throttled",
+            "in_flight",
+        ]
+        .map(n)
+        .iter()
+        .sum::<u64>();
+        assert_eq!(n("requests"), sum);
+        let avail: f64 = rec[col("availability")].parse().unwrap();
+        let finished = n("requests") - n("in_flight");
+        assert!((avail - n("served") as f64 / finished as f64).abs() < 1e-6);
+        rows += 1;
+    }
+    assert_eq!(rows, 4, "--short keeps four checkpoints");
+}
+
+#[test]
+fn same_seed_same_bytes_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, seed: &str| {
+        let out = dir.path().join(format!("t{threads}-s{seed}"));
+        let o = simscale(&[
+            "run",
+            &repo("scenarios/05-scale-out.toml"),
+            "--short",
+            "--quiet",
+            "--threads",
+            threads,
+            "--seed",
+            seed,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        ["checkpoints.csv", "timeline.csv", "costs.csv"]
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+    };
+    let one = run("1", "7");
+    assert_eq!(one, run("2", "7"));
+    assert_eq!(one, run("2", "7"));
+    assert_ne!(one[0], run("2", "8")[0], "another seed gives other numbers");
+}
+
+#[test]
+fn invalid_scenario_exits_2_with_location_and_help() {
+    let o = simscale(&["run", "tests/data/invalid/unknown-instance-type.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("tests/data/invalid/unknown-instance-type.toml:7:12"),
+        "{err}"
+    );
+    assert!(err.contains("help: did you mean 'm5.large'?"), "{err}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn every_invalid_scenario_is_rejected_cleanly() {
+    // Exit 2 and a message for each, never a panic (exit 101).
+    for entry in std::fs::read_dir(repo("tests/data/invalid")).unwrap() {
+        let path = entry.unwrap().path();
+        let o = simscale(&["validate", path.to_str().unwrap()]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}: {}",
+            path.display(),
+            text(&o.stderr)
+        );
+        assert!(text(&o.stderr).contains("error: "), "{}", path.display());
+    }
+}
+
+#[test]
+fn missing_file_and_usage_errors() {
+    let o = simscale(&["run", "no/such/file.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("cannot read scenario 'no/such/file.toml'"));
+    let o = simscale(&["run"]);
+    assert_eq!(o.status.code(), Some(2), "clap usage errors exit 2");
+    let o = simscale(&["--help"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("Exit status"));
+}
+
+#[test]
+fn over_budget_is_a_scenario_error_and_leaves_old_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("checkpoints.csv"), "earlier run").unwrap();
+    let file = small_scenario(
+        dir.path(),
+        &SMALL.replace("window = \"3m\"", "window = \"3m\"\ndes_budget = 1000"),
+    );
+    let o = simscale(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("above simulation.des_budget (1000)") && err.contains("help:"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("checkpoints.csv")).unwrap(),
+        "earlier run"
+    );
+}
+
+#[test]
+fn an_unwritable_output_is_a_runtime_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_scenario(dir.path(), SMALL);
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let o = simscale(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        blocker.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        let o = simscale(&["validate", path.to_str().unwrap()]);
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            path.display(),
+            text(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn default_output_folder_is_out_slash_stem() {
+    assert_eq!(
+        simscale::cli::default_out_dir(Path::new("scenarios/01-day-one.toml")),
+        Path::new("out/01-day-one")
+    );
+}
