@@ -9,7 +9,7 @@ use crate::cost::{CostLine, monthly_bill};
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
 use crate::metrics::{Fate, WindowCollector, WindowSummary};
-use crate::model::{Capacity, Observer, Outcome, Tier, WebModel};
+use crate::model::{Capacity, Observer, Outcome, Route, Tier, WebModel};
 use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, plan_checkpoints};
 use crate::time::{SimDuration, SimTime};
 use rayon::prelude::*;
@@ -124,8 +124,8 @@ fn choose_mode(s: &Scenario, cp: &Checkpoint) -> Result<Mode, Error> {
 
 impl Observer for WindowCollector {
     #[inline]
-    fn arrival(&mut self, now: SimTime) {
-        WindowCollector::arrival(self, now);
+    fn arrival(&mut self, now: SimTime, class: u16, route: Route) {
+        WindowCollector::arrival(self, now, usize::from(class), route.index());
     }
 
     #[inline]
@@ -135,6 +135,8 @@ impl Observer for WindowCollector {
         done: SimTime,
         latency: SimDuration,
         outcome: Outcome,
+        class: u16,
+        route: Route,
     ) {
         let fate = match outcome {
             Outcome::Served => Fate::Served,
@@ -143,7 +145,15 @@ impl Observer for WindowCollector {
             Outcome::Error => Fate::Error,
             Outcome::Throttled => Fate::Throttled,
         };
-        WindowCollector::finished(self, arrived, done, latency, fate);
+        WindowCollector::finished(
+            self,
+            arrived,
+            done,
+            latency,
+            fate,
+            usize::from(class),
+            route.index(),
+        );
     }
 
     #[inline]
@@ -180,6 +190,7 @@ pub fn run_checkpoint(
         cp.start,
         cp.window,
         cp.warmup,
+        s.traffic.mix.len(),
         capacity.web_instances,
         capacity.web_vcpus,
         capacity.db_servers,

@@ -73,6 +73,38 @@ impl Counts {
     }
 }
 
+/// Number of routes a request can take (the model's `Route`s, by index).
+pub const ROUTES: usize = 4;
+
+/// Requests after the warm-up per request class and route: what the bill
+/// is computed from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RouteCounts {
+    /// Arrivals, `[class][route]`.
+    pub arrived: Vec<[u64; ROUTES]>,
+    /// Served requests, `[class][route]`.
+    pub served: Vec<[u64; ROUTES]>,
+}
+
+impl RouteCounts {
+    fn new(classes: usize) -> Self {
+        RouteCounts {
+            arrived: vec![[0; ROUTES]; classes],
+            served: vec![[0; ROUTES]; classes],
+        }
+    }
+
+    /// Arrivals on `route` over every class.
+    pub fn arrived_on(&self, route: usize) -> u64 {
+        self.arrived.iter().map(|c| c[route]).sum()
+    }
+
+    /// Served requests on `route` over every class.
+    pub fn served_on(&self, route: usize) -> u64 {
+        self.served.iter().map(|c| c[route]).sum()
+    }
+}
+
 /// Latency statistics of served requests, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Latency {
@@ -112,6 +144,8 @@ pub struct MinuteRow {
 pub struct WindowSummary {
     /// Counts over requests that arrived after the warm-up.
     pub counts: Counts,
+    /// The same requests by class and route.
+    pub routes: RouteCounts,
     /// Latency of those that were served.
     pub latency: Latency,
     /// Length of the measured part of the window, in seconds.
@@ -154,6 +188,7 @@ pub struct WindowCollector {
     measure_from: SimTime,
     end: SimTime,
     counts: Counts,
+    routes: RouteCounts,
     latency_sum_ns: u128,
     hist: Histogram<u64>,
     minutes: Vec<Minute>,
@@ -198,11 +233,13 @@ fn latency_of(
 
 impl WindowCollector {
     /// A collector for the window `[start, start + window)` whose first
-    /// `warmup` is left out of the totals, for a fleet of this size.
+    /// `warmup` is left out of the totals, for `classes` request classes and
+    /// a fleet of this size.
     pub fn new(
         start: SimTime,
         window: SimDuration,
         warmup: SimDuration,
+        classes: usize,
         web_instances: u32,
         web_vcpus: u32,
         db_servers: u32,
@@ -215,6 +252,7 @@ impl WindowCollector {
             measure_from,
             end,
             counts: Counts::default(),
+            routes: RouteCounts::new(classes),
             latency_sum_ns: 0,
             hist: latency_histogram(3),
             minutes: (0..n_minutes).map(|_| Minute::default()).collect(),
@@ -235,21 +273,32 @@ impl WindowCollector {
         (((t - self.start).as_nanos() / MINUTE) as usize).min(self.minutes.len().saturating_sub(1))
     }
 
-    /// A request arrived.
+    /// A request of `class` on `route` arrived.
     #[inline]
-    pub fn arrival(&mut self, now: SimTime) {
+    pub fn arrival(&mut self, now: SimTime, class: usize, route: usize) {
         let m = self.minute(now);
         if let Some(minute) = self.minutes.get_mut(m) {
             minute.arrivals += 1;
         }
         if now >= self.measure_from {
             self.counts.requests += 1;
+            if let Some(c) = self.routes.arrived.get_mut(class) {
+                c[route % ROUTES] += 1;
+            }
         }
     }
 
-    /// A request that arrived at `arrived` finished at `done`.
+    /// A request of `class` on `route` that arrived at `arrived` finished at `done`.
     #[inline]
-    pub fn finished(&mut self, arrived: SimTime, done: SimTime, latency: SimDuration, fate: Fate) {
+    pub fn finished(
+        &mut self,
+        arrived: SimTime,
+        done: SimTime,
+        latency: SimDuration,
+        fate: Fate,
+        class: usize,
+        route: usize,
+    ) {
         // A fate decided after the window (a CDN response still on its way)
         // leaves the request in flight.
         if done > self.end {
@@ -277,6 +326,9 @@ impl WindowCollector {
             if served {
                 self.latency_sum_ns += u128::from(latency.as_nanos());
                 self.hist.saturating_record(to_micros(latency));
+                if let Some(c) = self.routes.served.get_mut(class) {
+                    c[route % ROUTES] += 1;
+                }
             }
         }
     }
@@ -346,6 +398,7 @@ impl WindowCollector {
             .collect();
         WindowSummary {
             counts: self.counts,
+            routes: self.routes,
             latency: latency_of(self.latency_sum_ns, self.counts.served, Some(&self.hist)),
             measured_secs: measured,
             web_instances_mean: f64::from(self.web_instances),
@@ -385,23 +438,33 @@ mod tests {
             SimDuration::from_secs(180),
             SimDuration::from_secs(60),
             1,
+            1,
             2,
             0,
         );
-        c.arrival(s(10)); // warm-up: in the timeline only
-        c.finished(s(10), s(11), SimDuration::from_secs(1), Fate::Served);
+        c.arrival(s(10), 0, 3); // warm-up: in the timeline only
+        c.finished(s(10), s(11), SimDuration::from_secs(1), Fate::Served, 0, 3);
         for (t, ms) in [(70, 100), (80, 200), (90, 300)] {
-            c.arrival(s(t));
-            c.finished(s(t), s(t), SimDuration::from_millis(ms), Fate::Served);
+            c.arrival(s(t), 0, 3);
+            c.finished(s(t), s(t), SimDuration::from_millis(ms), Fate::Served, 0, 3);
         }
-        c.arrival(s(100));
-        c.finished(s(100), s(100), SimDuration::ZERO, Fate::Dropped);
-        c.arrival(s(170)); // still inside at the end
-        c.arrival(s(175));
-        c.finished(s(175), s(200), SimDuration::from_secs(25), Fate::Served); // after the end
+        c.arrival(s(100), 0, 3);
+        c.finished(s(100), s(100), SimDuration::ZERO, Fate::Dropped, 0, 3);
+        c.arrival(s(170), 0, 3); // still inside at the end
+        c.arrival(s(175), 0, 3);
+        c.finished(
+            s(175),
+            s(200),
+            SimDuration::from_secs(25),
+            Fate::Served,
+            0,
+            3,
+        ); // after the end
         c.web_busy(s(30), 2); // 2 busy from 30 s to 150 s
         c.web_busy(s(150), -2);
         let w = c.finish();
+        assert_eq!(w.routes.arrived_on(3), 6);
+        assert_eq!(w.routes.served_on(3), 3);
         assert_eq!(
             w.counts,
             Counts {

@@ -48,6 +48,34 @@ pub enum Outcome {
     Throttled,
 }
 
+/// The way a request took through the architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// Answered by CloudFront from its cache.
+    EdgeHit,
+    /// A CloudFront miss fetched from S3.
+    EdgeS3,
+    /// A CloudFront miss fetched from the web tier.
+    EdgeOrigin,
+    /// Straight to the origin (load balancer and web tier), no CDN.
+    Origin,
+}
+
+impl Route {
+    /// Every route, in index order.
+    pub const ALL: [Route; 4] = [
+        Route::EdgeHit,
+        Route::EdgeS3,
+        Route::EdgeOrigin,
+        Route::Origin,
+    ];
+
+    /// Position in [`Route::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Stations whose busy servers are measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tier {
@@ -60,11 +88,20 @@ pub enum Tier {
 /// What the model reports as it runs. Metrics implement this; the model
 /// itself keeps no statistics.
 pub trait Observer {
-    /// A request arrived at `now`.
-    fn arrival(&mut self, now: SimTime);
-    /// A request that arrived at `arrived` finished at `done` with the
-    /// client-view `latency` (network delays included).
-    fn finished(&mut self, arrived: SimTime, done: SimTime, latency: SimDuration, outcome: Outcome);
+    /// A request of class `class` (index in the mix) arrived at `now` and
+    /// takes `route`.
+    fn arrival(&mut self, now: SimTime, class: u16, route: Route);
+    /// A request of `class` on `route` that arrived at `arrived` finished at
+    /// `done` with the client-view `latency` (network delays included).
+    fn finished(
+        &mut self,
+        arrived: SimTime,
+        done: SimTime,
+        latency: SimDuration,
+        outcome: Outcome,
+        class: u16,
+        route: Route,
+    );
     /// The number of busy servers at `tier` changed by `delta` at `now`.
     fn busy_changed(&mut self, now: SimTime, tier: Tier, delta: i32);
     /// A request entered the origin (the load balancer or the web instance).
@@ -170,6 +207,7 @@ struct Request {
     writes_left: u32,
     job: Job,
     at: At,
+    route: Route,
     live: bool,
 }
 
@@ -344,28 +382,34 @@ impl<'a, O: Observer> WebModel<'a, O> {
         if let Some(next) = self.arrivals.next(&mut self.rng.arrivals) {
             sched.schedule_at(next, Event::Arrival);
         }
-        self.observer.arrival(now);
         let class = self.pick_class();
         let mut extra = self.client_rtt;
+        let mut route = Route::Origin;
         if self.classes[class as usize].cacheable
             && let Some(cdn) = &self.cdn
         {
             let edge = cdn.latency.sample(&mut self.rng.network);
             if self.rng.cdn.random::<f64>() < cdn.hit_ratio {
+                self.observer.arrival(now, class, Route::EdgeHit);
+                let outcome = Outcome::Served;
                 self.observer
-                    .finished(now, now + edge, edge, Outcome::Served);
+                    .finished(now, now + edge, edge, outcome, class, Route::EdgeHit);
                 return;
             }
             if let Some(s3) = &cdn.s3 {
                 let latency = edge + s3.sample(&mut self.rng.network);
+                self.observer.arrival(now, class, Route::EdgeS3);
+                let outcome = Outcome::Served;
                 self.observer
-                    .finished(now, now + latency, latency, Outcome::Served);
+                    .finished(now, now + latency, latency, outcome, class, Route::EdgeS3);
                 return;
             }
             // A miss to a web origin: edge to origin is AWS's network, no RTT.
             extra = edge;
+            route = Route::EdgeOrigin;
         }
-        self.enter_origin(now, class, extra, sched);
+        self.observer.arrival(now, class, route);
+        self.enter_origin(now, class, route, extra, sched);
     }
 
     fn pick_class(&mut self) -> u16 {
@@ -406,6 +450,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         &mut self,
         now: SimTime,
         class: u16,
+        route: Route,
         extra: SimDuration,
         sched: &mut Scheduler<Event>,
     ) {
@@ -424,12 +469,14 @@ impl<'a, O: Observer> WebModel<'a, O> {
             writes_left: c.db_writes,
             job: Job::Cpu,
             at: At::Instance(instance),
+            route,
             live: true,
         };
         let inst = &mut self.instances[instance as usize];
         if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
+            let outcome = Outcome::Dropped;
             self.observer
-                .finished(now, now, SimDuration::ZERO, Outcome::Dropped);
+                .finished(now, now, SimDuration::ZERO, outcome, class, route);
             return;
         }
         let id = self.insert(req);
@@ -586,7 +633,8 @@ impl<'a, O: Observer> WebModel<'a, O> {
         } else {
             Outcome::Served
         };
-        self.observer.finished(req.arrived, now, latency, outcome);
+        self.observer
+            .finished(req.arrived, now, latency, outcome, req.class, req.route);
     }
 }
 
