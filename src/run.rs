@@ -9,7 +9,7 @@ use crate::cost::{CostLine, monthly_bill};
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
 use crate::metrics::{Fate, WindowCollector, WindowSummary};
-use crate::model::{Capacity, Observer, Outcome, Route, Tier, WebModel};
+use crate::model::{Capacity, CreditReading, Observer, Outcome, Route, Tier, WebModel};
 use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, plan_checkpoints};
 use crate::time::{SimDuration, SimTime};
 use rayon::prelude::*;
@@ -164,6 +164,14 @@ impl Observer for WindowCollector {
         }
     }
 
+    fn credits(&mut self, now: SimTime, tier: Tier, index: u32, r: CreditReading) {
+        let i = index as usize;
+        match tier {
+            Tier::Web => self.web_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
+            Tier::Db => self.db_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
+        }
+    }
+
     #[inline]
     fn entered_origin(&mut self, now: SimTime) {
         WindowCollector::entered_origin(self, now);
@@ -196,7 +204,7 @@ pub fn run_checkpoint(
         capacity.db_servers,
     );
     let mut model = WebModel::new(s, cp, &streams, collector);
-    let first = model.first_arrival();
+    let first = model.start(cp.start);
     let mut sim = Simulation::new(model, cp.start);
     if let Some(t) = first {
         sim.schedule_at(t, crate::model::Event::Arrival);

@@ -19,6 +19,7 @@ const EC2_CSV: &str = include_str!("../../data/ec2-instances.csv");
 const RDS_CSV: &str = include_str!("../../data/rds-instances.csv");
 const COREMARK_CSV: &str = include_str!("../../data/ec2-coremark.csv");
 const SERVICES_CSV: &str = include_str!("../../data/services.csv");
+const BEHAVIOUR_CSV: &str = include_str!("../../data/behaviour.csv");
 
 /// The family every `cpu_speed` is relative to.
 pub const REFERENCE_FAMILY: &str = "m5";
@@ -106,12 +107,41 @@ pub struct ServiceFact {
     pub notes: String,
 }
 
+/// One row of `data/behaviour.csv`: how a service behaves (limits, timings).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct BehaviourFact {
+    /// Identifier, `burstable_credit_accrual_limit`.
+    pub fact: String,
+    /// The value as published (may be a range, a word or empty).
+    pub value: String,
+    /// Its unit and context.
+    pub unit: String,
+    /// Where it comes from.
+    pub source: String,
+}
+
+/// CPU credit facts of a burstable type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BurstFacts {
+    /// Baseline utilisation per vCPU, as a share (0.1 for 10%).
+    pub baseline: f64,
+    /// Credits (vCPU-minutes at 100%) earned per hour by the instance.
+    pub credits_per_hour: f64,
+    /// Credits at launch in standard mode.
+    pub launch_credits: f64,
+    /// Most credits the instance can hold.
+    pub max_credits: f64,
+    /// Whether it launches in unlimited mode by default.
+    pub unlimited_by_default: bool,
+}
+
 /// Every embedded fact.
 #[derive(Debug)]
 pub struct Catalog {
     ec2: Vec<Ec2Type>,
     rds: Vec<RdsType>,
     services: Vec<ServiceFact>,
+    behaviour: Vec<BehaviourFact>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +265,7 @@ impl Catalog {
             ec2,
             rds,
             services: rows(SERVICES_CSV),
+            behaviour: rows(BEHAVIOUR_CSV),
         }
     }
 
@@ -271,6 +302,46 @@ impl Catalog {
             .and_then(|f| f.value.parse().ok())
     }
 
+    /// A numeric behaviour fact by its identifier.
+    pub fn behaviour_value(&self, fact: &str) -> Option<f64> {
+        self.behaviour
+            .iter()
+            .find(|f| f.fact == fact)
+            .and_then(|f| f.value.parse().ok())
+    }
+
+    /// Every behaviour fact.
+    pub fn behaviour(&self) -> &[BehaviourFact] {
+        &self.behaviour
+    }
+
+    /// CPU credit facts of a burstable EC2 type, or of an RDS class by the
+    /// EC2 type it runs on (`db.t3.micro` earns what `t3.micro` earns).
+    /// `None` for types that do not burst, or whose facts are missing.
+    pub fn burst(&self, name: &str) -> Option<BurstFacts> {
+        let ec2 = self.ec2(name.strip_prefix("db.").unwrap_or(name))?;
+        if !ec2.burstable {
+            return None;
+        }
+        let baseline = ec2.baseline_cpu_pct? / 100.0;
+        let credits_per_hour = ec2.cpu_credits_per_hour?;
+        let accrual_hours = self.behaviour_value("burstable_credit_accrual_limit")?;
+        let t2 = ec2.family == "t2";
+        let launch_credits = if t2 {
+            self.behaviour_value("burstable_t2_standard_launch_credits_per_vcpu")?
+                * f64::from(ec2.vcpu)
+        } else {
+            self.behaviour_value("burstable_t3_t3a_standard_launch_credits")?
+        };
+        Some(BurstFacts {
+            baseline,
+            credits_per_hour,
+            launch_credits,
+            max_credits: accrual_hours * credits_per_hour,
+            unlimited_by_default: !t2,
+        })
+    }
+
     /// Price of a Multi-AZ RDS deployment relative to Single-AZ.
     pub fn rds_multi_az_factor(&self) -> Option<f64> {
         self.service_value("rds", "Multi-AZ (one standby) price relative to Single-AZ")
@@ -303,6 +374,34 @@ mod tests {
         for t in c.ec2_types() {
             assert!(t.cpu_speed.is_some(), "{} has no benchmark", t.name);
         }
+    }
+
+    #[test]
+    fn burst_facts_follow_the_credit_table() {
+        let c = Catalog::embedded();
+        let micro = c.burst("t2.micro").unwrap();
+        assert_eq!(micro.baseline, 0.1);
+        assert_eq!(micro.credits_per_hour, 6.0);
+        assert_eq!(micro.launch_credits, 30.0);
+        assert_eq!(micro.max_credits, 144.0);
+        assert!(!micro.unlimited_by_default);
+        let t3 = c.burst("db.t3.micro").unwrap();
+        assert_eq!(
+            (t3.credits_per_hour, t3.max_credits, t3.launch_credits),
+            (12.0, 288.0, 0.0)
+        );
+        assert!(t3.unlimited_by_default);
+        // Earned credits are the baseline share of every vCPU-minute.
+        for t in c.ec2_types().iter().filter(|t| t.burstable) {
+            let b = c.burst(&t.name).unwrap();
+            let earned = b.baseline * f64::from(t.vcpu) * 60.0;
+            assert!(
+                (earned - b.credits_per_hour).abs() < 1e-9,
+                "{}: {earned}",
+                t.name
+            );
+        }
+        assert_eq!(c.burst("m5.large"), None);
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! throttled + in_flight` holds exactly.
 
 mod area;
+mod credits;
 
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use area::Area;
+use credits::CreditTrack;
 use hdrhistogram::Histogram;
 
 /// Latencies are recorded in microseconds, up to about 28 hours.
@@ -137,6 +139,10 @@ pub struct MinuteRow {
     pub web_util: f64,
     /// Busy share of the DB servers.
     pub db_util: f64,
+    /// Mean CPU credit balance of the burstable web instances at the minute's end.
+    pub web_cpu_credits: Option<f64>,
+    /// Mean CPU credit balance of the burstable DB instances at the minute's end.
+    pub db_cpu_credits: Option<f64>,
 }
 
 /// Everything measured over one window.
@@ -168,6 +174,9 @@ pub struct WindowSummary {
     /// Measured requests whose answer was still on its way (outside the
     /// origin) at the window's end.
     pub in_transit: u64,
+    /// Surplus CPU credits run up after the warm-up by unlimited-mode
+    /// instances and not earned back by the window's end.
+    pub surplus_credits: f64,
     /// One row per minute, warm-up included.
     pub timeline: Vec<MinuteRow>,
 }
@@ -195,6 +204,8 @@ pub struct WindowCollector {
     web_busy: Area,
     db_busy: Area,
     in_origin: Area,
+    web_credits: CreditTrack,
+    db_credits: CreditTrack,
     origin_secs_sum: f64,
     origin_done: u64,
     in_transit: u64,
@@ -259,6 +270,8 @@ impl WindowCollector {
             web_busy: Area::new(start, measure_from, n_minutes),
             db_busy: Area::new(start, measure_from, n_minutes),
             in_origin: Area::new(start, measure_from, 0),
+            web_credits: CreditTrack::new(start, end, measure_from, n_minutes),
+            db_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             origin_secs_sum: 0.0,
             origin_done: 0,
             in_transit: 0,
@@ -361,9 +374,38 @@ impl WindowCollector {
         self.db_busy.change(now, delta);
     }
 
+    /// Web instance `i`'s CPU credit balance is `balance` at `now`, moving
+    /// at `net` per second within `[min, max]` until the next reading.
+    pub fn web_credits(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        balance: f64,
+        net: f64,
+        min: f64,
+        max: f64,
+    ) {
+        self.web_credits.observe(now, i, balance, net, min, max);
+    }
+
+    /// The same for DB instance `i` (0 is the primary).
+    pub fn db_credits(
+        &mut self,
+        now: SimTime,
+        i: usize,
+        balance: f64,
+        net: f64,
+        min: f64,
+        max: f64,
+    ) {
+        self.db_credits.observe(now, i, balance, net, min, max);
+    }
+
     /// Closes the window at its end and summarises it.
     pub fn finish(mut self) -> WindowSummary {
         let end = self.end;
+        let (web_credits, web_surplus) = self.web_credits.finish();
+        let (db_credits, db_surplus) = self.db_credits.finish();
         self.web_busy.advance(end);
         self.db_busy.advance(end);
         self.in_origin.advance(end);
@@ -393,6 +435,8 @@ impl WindowCollector {
                     web_instances: f64::from(self.web_instances),
                     web_util: share(self.web_busy.minute(m), secs, self.web_vcpus),
                     db_util: share(self.db_busy.minute(m), secs, self.db_servers),
+                    web_cpu_credits: web_credits.get(m).copied().flatten(),
+                    db_cpu_credits: db_credits.get(m).copied().flatten(),
                 }
             })
             .collect();
@@ -417,6 +461,7 @@ impl WindowCollector {
             },
             origin_admitted: self.origin_done,
             in_transit: self.in_transit,
+            surplus_credits: web_surplus + db_surplus,
             timeline,
         }
     }

@@ -23,12 +23,14 @@
 //! of its own.
 
 mod arrivals;
+mod credits;
 mod sampler;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
 use crate::spec::{Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, StaticOrigin};
 use crate::time::{SimDuration, SimTime};
 use arrivals::Arrivals;
+use credits::Credits;
 use rand::RngExt;
 use sampler::Sampler;
 use std::collections::VecDeque;
@@ -104,10 +106,26 @@ pub trait Observer {
     );
     /// The number of busy servers at `tier` changed by `delta` at `now`.
     fn busy_changed(&mut self, now: SimTime, tier: Tier, delta: i32);
+    /// The CPU credit balance of burstable instance `index` of `tier` is
+    /// `reading` at `now`.
+    fn credits(&mut self, now: SimTime, tier: Tier, index: u32, reading: CreditReading);
     /// A request entered the origin (the load balancer or the web instance).
     fn entered_origin(&mut self, now: SimTime);
     /// A request that arrived at `arrived` left the origin at `now`.
     fn left_origin(&mut self, arrived: SimTime, now: SimTime);
+}
+
+/// A burstable instance's credit balance, and where it is heading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CreditReading {
+    /// Credits (vCPU-minutes); negative: surplus credits owed (unlimited mode).
+    pub balance: f64,
+    /// Change per second until the next service starts or ends.
+    pub net_per_sec: f64,
+    /// Lowest possible balance (0, or minus infinity in unlimited mode).
+    pub min: f64,
+    /// Highest possible balance.
+    pub max: f64,
 }
 
 /// Capacities the observer needs to turn busy servers into utilisation.
@@ -138,6 +156,63 @@ impl Capacity {
     }
 }
 
+/// Expected busy vCPU-seconds (at full speed) per offered request, per
+/// station: what a burstable instance's steady credit balance follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct StationWork {
+    /// One web instance (its share of the fleet's work).
+    web: f64,
+    /// The DB primary.
+    primary: f64,
+    /// One read replica.
+    replica: f64,
+}
+
+impl StationWork {
+    fn of(s: &Scenario) -> Self {
+        let web_speed = s.web.instance.cpu_speed;
+        let count = f64::from(s.web.count);
+        let (colocated, db_speed, replicas) = match s.database.as_ref().map(|d| &d.placement) {
+            Some(DbPlacement::Colocated) => (true, web_speed, 0),
+            Some(DbPlacement::Rds(i)) => (
+                false,
+                i.cpu_speed,
+                s.database.as_ref().map_or(0, |d| d.read_replicas),
+            ),
+            None => (false, 1.0, 0),
+        };
+        let (read, write) = s.database.as_ref().map_or((0.0, 0.0), |d| {
+            (
+                d.read_time.mean().as_secs_f64(),
+                d.write_time.mean().as_secs_f64(),
+            )
+        });
+        let mut w = StationWork::default();
+        for c in &s.traffic.mix {
+            let to_origin = match &s.cdn {
+                Some(cdn) if c.cacheable => {
+                    (1.0 - cdn.hit_ratio)
+                        * f64::from(u8::from(cdn.static_origin == StaticOrigin::Web))
+                }
+                _ => 1.0,
+            };
+            let share = c.share * to_origin;
+            let reads = f64::from(c.db_reads) * read / db_speed;
+            let writes = f64::from(c.db_writes) * write / db_speed;
+            w.web += share * c.web_cpu.mean().as_secs_f64() / web_speed / count;
+            if colocated {
+                w.web += share * (reads + writes) / count;
+            } else if replicas == 0 {
+                w.primary += share * (reads + writes);
+            } else {
+                w.primary += share * writes;
+                w.replica += share * reads / f64::from(replicas);
+            }
+        }
+        w
+    }
+}
+
 /// Events of the model.
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
@@ -153,6 +228,7 @@ struct Station {
     servers: u32,
     busy: u32,
     queue: VecDeque<u32>,
+    credits: Option<Credits>,
 }
 
 impl Station {
@@ -161,6 +237,7 @@ impl Station {
             servers,
             busy: 0,
             queue: VecDeque::new(),
+            credits: None,
         }
     }
 
@@ -208,6 +285,8 @@ struct Request {
     job: Job,
     at: At,
     route: Route,
+    /// Share of full speed of its current service (below 1 when throttled).
+    share: f64,
     live: bool,
 }
 
@@ -295,7 +374,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             latency: Sampler::new(&c.latency),
             s3: (c.static_origin == StaticOrigin::S3).then(|| Sampler::new(&c.s3_latency)),
         });
-        let instances = (0..web.count)
+        let instances: Vec<Instance> = (0..web.count)
             .map(|_| Instance {
                 free_workers: web.workers,
                 waiting: VecDeque::new(),
@@ -323,6 +402,34 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 next_replica: 0,
             }
         });
+        let mut instances: Vec<Instance> = instances;
+        let mut db = db;
+        let work = StationWork::of(s);
+        let base = cp.base_rate;
+        let demand = |per_request: f64| {
+            move |t: SimTime| {
+                base * s.traffic.diurnal.as_ref().map_or(1.0, |d| d.factor(t)) * per_request
+            }
+        };
+        if let Some(b) = &web.instance.burst {
+            for inst in &mut instances {
+                inst.cpu.credits = Some(Credits::new(
+                    b,
+                    web.instance.vcpus,
+                    cp.start,
+                    demand(work.web),
+                ));
+            }
+        }
+        if let (Some(d), Some(db)) = (&s.database, &mut db)
+            && let DbPlacement::Rds(i) = &d.placement
+            && let Some(b) = &i.burst
+        {
+            for (k, st) in db.servers.iter_mut().enumerate() {
+                let per_request = if k == 0 { work.primary } else { work.replica };
+                st.credits = Some(Credits::new(b, i.vcpus, cp.start, demand(per_request)));
+            }
+        }
         let window_end = cp.start + cp.window;
         WebModel {
             arrivals: Arrivals::new(RateProfile::new(s, cp), cp.start, window_end),
@@ -353,9 +460,34 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
-    /// The time of the first arrival, to seed the calendar with.
-    pub fn first_arrival(&mut self) -> Option<SimTime> {
+    /// Reports the starting state to the observer and returns the time of
+    /// the first arrival, to seed the calendar with.
+    pub fn start(&mut self, now: SimTime) -> Option<SimTime> {
+        for i in 0..self.instances.len() {
+            self.report_credits(now, At::Instance(i as u32));
+        }
+        let db_servers = self.db.as_ref().map_or(0, |d| d.servers.len());
+        for k in 0..db_servers {
+            self.report_credits(now, At::Db(k as u32));
+        }
         self.arrivals.next(&mut self.rng.arrivals)
+    }
+
+    fn report_credits(&mut self, now: SimTime, at: At) {
+        let (tier, index) = match at {
+            At::Instance(i) => (Tier::Web, i),
+            At::Db(k) => (Tier::Db, k),
+        };
+        if let Some(c) = &self.station(at).credits {
+            let (min, max) = c.bounds_credits();
+            let reading = CreditReading {
+                balance: c.balance_credits(),
+                net_per_sec: c.net_credits_per_sec(),
+                min,
+                max,
+            };
+            self.observer.credits(now, tier, index, reading);
+        }
     }
 
     /// The observer.
@@ -470,6 +602,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             job: Job::Cpu,
             at: At::Instance(instance),
             route,
+            share: 1.0,
             live: true,
         };
         let inst = &mut self.instances[instance as usize];
@@ -544,6 +677,19 @@ impl<'a, O: Observer> WebModel<'a, O> {
         };
         let now = sched.now();
         self.busy_changed(now, req, 1);
+        let service = match &mut self.station(req.at).credits {
+            None => service,
+            Some(c) => {
+                let share = c.start_service(now);
+                self.requests[id as usize].share = share;
+                self.report_credits(now, req.at);
+                if share < 1.0 {
+                    SimDuration::from_secs_f64(service.as_secs_f64() / share)
+                } else {
+                    service
+                }
+            }
+        };
         sched.schedule_in(service, Event::Done(id));
     }
 
@@ -562,6 +708,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
     fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let req = self.requests[id as usize];
+        let st = self.station(req.at);
+        if let Some(c) = &mut st.credits {
+            c.end_service(now, req.share);
+            self.report_credits(now, req.at);
+        }
         let st = self.station(req.at);
         match st.queue.pop_front() {
             Some(next) => {

@@ -9,7 +9,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 24] = [
+pub const CHECKPOINT_COLUMNS: [&str; 26] = [
     "checkpoint",
     "time_s",
     "users",
@@ -34,10 +34,12 @@ pub const CHECKPOINT_COLUMNS: [&str; 24] = [
     "cost_usd_per_1k_users_month",
     "slo_met",
     "mode",
+    "web_cpu_credits_min",
+    "surplus_credits",
 ];
 
 /// Columns of `timeline.csv`.
-pub const TIMELINE_COLUMNS: [&str; 12] = [
+pub const TIMELINE_COLUMNS: [&str; 14] = [
     "checkpoint",
     "minute",
     "offered_rps",
@@ -50,6 +52,8 @@ pub const TIMELINE_COLUMNS: [&str; 12] = [
     "web_util",
     "db_util",
     "lambda_concurrency",
+    "web_cpu_credits",
+    "db_cpu_credits",
 ];
 
 /// Columns of `costs.csv`.
@@ -118,8 +122,21 @@ fn checkpoint_row(r: &CheckpointResult) -> Vec<String> {
             .map_or(String::new(), |u| fixed(r.cost_usd_month / u * 1000.0, 4)),
         r.slo_met.to_string(),
         r.mode.name().to_string(),
+        lowest_credits(r).map_or(String::new(), |c| fixed(c, 2)),
+        fixed(r.window.surplus_credits, 2),
     ]);
     row
+}
+
+/// The lowest per-minute mean credit balance of the web fleet after the warm-up.
+fn lowest_credits(r: &CheckpointResult) -> Option<f64> {
+    let first = r.checkpoint.warmup.as_nanos().div_ceil(60_000_000_000) as usize;
+    r.window
+        .timeline
+        .iter()
+        .skip(first)
+        .filter_map(|m| m.web_cpu_credits)
+        .reduce(f64::min)
 }
 
 /// `checkpoints.csv`.
@@ -147,6 +164,8 @@ pub fn timeline_csv(report: &RunReport) -> Vec<u8> {
                 fixed(m.web_util, 4),
                 fixed(m.db_util, 4),
                 "0".to_string(),
+                m.web_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
+                m.db_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
             ]);
             row
         })

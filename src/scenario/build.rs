@@ -13,6 +13,7 @@ use crate::spec::{
     InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode, Region, RequestClass, Sessions,
     Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users, Web,
 };
+use crate::spec::{Burst, CreditMode, InitialCredits};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -905,7 +906,108 @@ fn resolve_instance(
         vcpus,
         cpu_speed,
         usd_per_hour,
+        burst: None,
     })
+}
+
+/// The CPU credit keys of a web or database section (`credits`,
+/// `initial_credits`), applied to its instance type's catalog facts.
+/// `Err(())` when something was reported.
+fn read_burst(t: &mut Table<'_>, name: Option<&str>) -> Result<Option<Burst>, ()> {
+    let mode = t.choice(
+        "credits",
+        "credit mode",
+        &[
+            ("standard", CreditMode::Standard),
+            ("unlimited", CreditMode::Unlimited),
+        ],
+    );
+    let initial = read_initial_credits(t);
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let Some(facts) = Catalog::embedded().burst(name) else {
+        for (key, span) in [
+            ("credits", mode.span()),
+            ("initial_credits", initial.span()),
+        ] {
+            if let Some(span) = span {
+                t.error(
+                    key,
+                    format!("'{name}' is not a burstable type, found {key}"),
+                    "CPU credits apply to t2, t3, t3a, db.t2 and db.t3 types; remove the key",
+                    span,
+                );
+            }
+        }
+        return match (&mode, &initial) {
+            (Got::Absent, Got::Absent) => Ok(None),
+            _ => Err(()),
+        };
+    };
+    if let Got::Ok(InitialCredits::Credits(c), span) = &initial
+        && *c > facts.max_credits.max(facts.launch_credits)
+    {
+        t.error(
+            "initial_credits",
+            format!(
+                "'{name}' holds at most {} credits, found {c}",
+                facts.max_credits
+            ),
+            format!("use a number from 0 to {}", facts.max_credits),
+            span.clone(),
+        );
+        return Err(());
+    }
+    if matches!(mode, Got::Bad) || matches!(initial, Got::Bad) {
+        return Err(());
+    }
+    let default_mode = if facts.unlimited_by_default {
+        CreditMode::Unlimited
+    } else {
+        CreditMode::Standard
+    };
+    Ok(Some(Burst {
+        baseline: facts.baseline,
+        credits_per_hour: facts.credits_per_hour,
+        launch_credits: facts.launch_credits,
+        max_credits: facts.max_credits,
+        mode: mode.or(default_mode),
+        initial: initial.or(InitialCredits::Steady),
+    }))
+}
+
+/// `initial_credits`: "steady", "launch", "full" or a number >= 0.
+fn read_initial_credits(t: &mut Table<'_>) -> Got<InitialCredits> {
+    let Some(v) = t.take("initial_credits") else {
+        return Got::Absent;
+    };
+    let initial = match v.get_ref() {
+        DeValue::String(s) => match s.as_ref() {
+            "steady" => Some(InitialCredits::Steady),
+            "launch" => Some(InitialCredits::Launch),
+            "full" => Some(InitialCredits::Full),
+            _ => None,
+        },
+        _ => number_of(v)
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(InitialCredits::Credits),
+    };
+    match initial {
+        Some(i) => Got::Ok(i, v.span()),
+        None => {
+            let found = t.sink().found(v);
+            t.error(
+                "initial_credits",
+                format!(
+                    "expected \"steady\", \"launch\", \"full\" or a number >= 0, found {found}"
+                ),
+                "write \"steady\", \"launch\", \"full\" or a number of credits >= 0",
+                v.span(),
+            );
+            Got::Bad
+        }
+    }
 }
 
 /// The web tier, and its instance count (for rules elsewhere).
@@ -944,6 +1046,11 @@ fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Option<Web>, Got
                 None
             }
         },
+        _ => None,
+    };
+    let burst = read_burst(&mut t, instance.as_ref().map(|i| i.name.as_str()));
+    let instance = match (instance, burst) {
+        (Some(i), Ok(burst)) => Some(InstanceSpec { burst, ..i }),
         _ => None,
     };
     let count = t.u32("count", 1);
@@ -1113,6 +1220,18 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
             }
         },
         _ => None,
+    };
+    let rds_name = match &placement {
+        Some(DbPlacement::Rds(i)) => Some(i.name.clone()),
+        _ => None,
+    };
+    let burst = read_burst(&mut t, rds_name.as_deref());
+    let placement = match (placement, burst) {
+        (Some(DbPlacement::Rds(i)), Ok(burst)) => {
+            Some(DbPlacement::Rds(InstanceSpec { burst, ..i }))
+        }
+        (Some(DbPlacement::Rds(_)), Err(())) => None,
+        (p, _) => p,
     };
     let multi_az = t.bool("multi_az");
     let read_replicas = t

@@ -1,8 +1,9 @@
 use super::*;
 use crate::spec::{
-    Cdn, Database, DbEngine, DbPlacement, Dist, Diurnal, GrowthShape, HealthCheck, InstanceSpec,
-    LbAlgorithm, LbKind, Load, LoadBalancer, Mode, Region, RequestClass, Sessions, Simulation, Slo,
-    StaticOrigin, Traffic, TrafficEvent, Users, Web,
+    Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, Dist, Diurnal, GrowthShape,
+    HealthCheck, InitialCredits, InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode,
+    Region, RequestClass, Sessions, Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users,
+    Web,
 };
 use crate::time::SimDuration;
 
@@ -70,6 +71,7 @@ fn minimal_scenario_gets_every_default() {
                 vcpus: 2,
                 cpu_speed: m5.cpu_speed.unwrap(),
                 usd_per_hour: m5.usd_per_hour("us-east-1").unwrap(),
+                burst: None,
             },
             count: 1,
             azs: vec!["a".to_string()],
@@ -252,6 +254,14 @@ fn full_scenario_resolves_exactly() {
                 vcpus: t3.vcpu,
                 cpu_speed: t3.cpu_speed.unwrap(),
                 usd_per_hour: t3.usd_per_hour("eu-west-1").unwrap(),
+                burst: Some(Burst {
+                    baseline: 0.1,
+                    credits_per_hour: 12.0,
+                    launch_credits: 0.0,
+                    max_credits: 288.0,
+                    mode: CreditMode::Unlimited,
+                    initial: InitialCredits::Steady,
+                }),
             },
             count: 4,
             azs: vec!["a".to_string(), "b".to_string()],
@@ -270,6 +280,7 @@ fn full_scenario_resolves_exactly() {
                 vcpus: rds.vcpu,
                 cpu_speed: rds.cpu_speed.unwrap(),
                 usd_per_hour: rds.usd_per_hour("eu-west-1").unwrap(),
+                burst: None,
             }),
             multi_az: true,
             read_replicas: 2,

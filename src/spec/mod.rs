@@ -13,8 +13,8 @@ mod traffic;
 pub use dist::Dist;
 pub use plan::{Checkpoint, RateProfile, Segment, plan_checkpoints};
 pub use tiers::{
-    Cdn, Database, DbEngine, DbPlacement, HealthCheck, InstanceSpec, LbAlgorithm, LbKind,
-    LoadBalancer, Sessions, StaticOrigin, Web,
+    Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
+    InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, Sessions, StaticOrigin, Web,
 };
 pub use traffic::{Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users};
 

@@ -15,6 +15,49 @@ pub struct InstanceSpec {
     /// On-demand Linux price per instance-hour in the scenario's region
     /// (Single-AZ for RDS).
     pub usd_per_hour: f64,
+    /// CPU credits, for burstable types (t2, t3, t3a, db.t2, db.t3).
+    pub burst: Option<Burst>,
+}
+
+/// What happens when a burstable instance's credits run out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreditMode {
+    /// The instance drops to its baseline share of each vCPU.
+    Standard,
+    /// The instance keeps full speed and pays for surplus credits.
+    Unlimited,
+}
+
+/// The credit balance a window starts with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum InitialCredits {
+    /// What a week of this checkpoint's expected load leaves, starting
+    /// from launch: the balance of an instance that has been running.
+    Steady,
+    /// A freshly launched instance's credits.
+    Launch,
+    /// The most the instance can hold.
+    Full,
+    /// This many credits.
+    Credits(f64),
+}
+
+/// CPU credit accounting of a burstable instance. One credit is one vCPU at
+/// 100% for one minute.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Burst {
+    /// Baseline share of each vCPU (0.1 for 10%).
+    pub baseline: f64,
+    /// Credits earned per hour by the whole instance.
+    pub credits_per_hour: f64,
+    /// Credits at launch.
+    pub launch_credits: f64,
+    /// Most credits the instance can hold.
+    pub max_credits: f64,
+    /// Standard or unlimited.
+    pub mode: CreditMode,
+    /// Balance at the start of each window.
+    pub initial: InitialCredits,
 }
 
 /// Where CloudFront sends misses of cacheable classes.

@@ -11,6 +11,7 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
             vcpus,
             cpu_speed: 1.0,
             usd_per_hour: 0.2,
+            burst: None,
         }),
         multi_az: false,
         read_replicas: 2,

@@ -4,5 +4,6 @@ mod support;
 
 mod cli;
 mod conservation;
+mod credits;
 mod layering;
 mod theory;

@@ -52,6 +52,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
                 vcpus,
                 cpu_speed: 1.0,
                 usd_per_hour: 0.1,
+                burst: None,
             },
             count: 1,
             azs: vec!["a".into()],

@@ -228,6 +228,7 @@ fn tandem_web_and_database_is_a_jackson_network() {
             vcpus: 2,
             cpu_speed: 1.0,
             usd_per_hour: 0.2,
+            burst: None,
         }),
         multi_az: false,
         read_replicas: 0,
