@@ -47,6 +47,7 @@ fn full_path(c: &mut Criterion) {
                     seed: None,
                     threads: Some(1),
                     short: false,
+                    replications: None,
                     quiet: true,
                 },
             };

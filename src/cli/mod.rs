@@ -41,6 +41,9 @@ pub enum Command {
         /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
         #[arg(long)]
         short: bool,
+        /// Independent replications per checkpoint (95% confidence intervals).
+        #[arg(long)]
+        replications: Option<u32>,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
@@ -74,6 +77,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             seed,
             threads,
             short,
+            replications,
             quiet,
         } => {
             let s = scenario::load(&scenario)?;
@@ -81,6 +85,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
                 threads,
                 short,
                 seed,
+                replications,
             };
             let result = simulate(&s, &options)?;
             let out = out.unwrap_or_else(|| default_out_dir(&scenario));
@@ -88,13 +93,14 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
                 ("checkpoints.csv", report::checkpoints_csv(&result)),
                 ("timeline.csv", report::timeline_csv(&result)),
                 ("costs.csv", report::costs_csv(&result)),
+                ("summary.csv", report::summary_csv(&result)),
             ];
             report::writer::write_files(&out, &files)?;
             if !quiet {
                 let _ = write!(stdout, "{}", report::terminal_summary(&result));
                 let _ = writeln!(
                     stdout,
-                    "wrote {}/{{checkpoints,timeline,costs}}.csv",
+                    "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
                     out.display()
                 );
             }

@@ -9,7 +9,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 26] = [
+pub const CHECKPOINT_COLUMNS: [&str; 28] = [
     "checkpoint",
     "time_s",
     "users",
@@ -36,6 +36,33 @@ pub const CHECKPOINT_COLUMNS: [&str; 26] = [
     "mode",
     "web_cpu_credits_min",
     "surplus_credits",
+    "headroom_users",
+    "replications",
+];
+
+/// Columns that gain a `<column>_ci95` companion with replications.
+pub const CI95_COLUMNS: [&str; 7] = [
+    "availability",
+    "mean_ms",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "cost_usd_month",
+    "cost_usd_per_1k_users_month",
+];
+
+/// Columns of `summary.csv`.
+pub const SUMMARY_COLUMNS: [&str; 10] = [
+    "scenario",
+    "wall_users",
+    "wall_reason",
+    "cost_usd_month_at_wall",
+    "max_users_simulated",
+    "slo_p99_ms",
+    "slo_availability",
+    "wall_missed_at_users",
+    "cost_usd_per_1k_users_month_at_wall",
+    "wall_probes",
 ];
 
 /// Columns of `timeline.csv`.
@@ -90,7 +117,7 @@ fn latency_cells(l: Option<&Latency>, with_p95: bool) -> Vec<String> {
     v
 }
 
-fn checkpoint_row(r: &CheckpointResult) -> Vec<String> {
+fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<String> {
     let c = &r.window.counts;
     let cp = &r.checkpoint;
     let mut row = vec![
@@ -124,7 +151,30 @@ fn checkpoint_row(r: &CheckpointResult) -> Vec<String> {
         r.mode.name().to_string(),
         lowest_credits(r).map_or(String::new(), |c| fixed(c, 2)),
         fixed(r.window.surplus_credits, 2),
+        report
+            .headroom_users(i)
+            .map_or(String::new(), |h| fixed(h, 0)),
+        r.replications.to_string(),
     ]);
+    if report.scenario.simulation.replications > 1 {
+        let e = &r.estimates;
+        let per_1k = |x: f64| {
+            cp.users
+                .filter(|u| *u > 0.0)
+                .map_or(String::new(), |u| fixed(x / u * 1000.0, 4))
+        };
+        let served = c.served > 0;
+        let lat = |x: f64| if served { fixed(x, 3) } else { String::new() };
+        row.extend([
+            fixed(e.availability.ci95, 6),
+            lat(e.mean_ms.ci95),
+            lat(e.p50_ms.ci95),
+            lat(e.p95_ms.ci95),
+            lat(e.p99_ms.ci95),
+            fixed(e.cost_usd_month.ci95, 2),
+            per_1k(e.cost_usd_month.ci95),
+        ]);
+    }
     row
 }
 
@@ -141,10 +191,45 @@ fn lowest_credits(r: &CheckpointResult) -> Option<f64> {
 
 /// `checkpoints.csv`.
 pub fn checkpoints_csv(report: &RunReport) -> Vec<u8> {
+    let mut header: Vec<String> = CHECKPOINT_COLUMNS.iter().map(|c| c.to_string()).collect();
+    if report.scenario.simulation.replications > 1 {
+        header.extend(CI95_COLUMNS.iter().map(|c| format!("{c}_ci95")));
+    }
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     csv_bytes(
-        &CHECKPOINT_COLUMNS,
-        report.checkpoints.iter().map(checkpoint_row),
+        &header,
+        report
+            .checkpoints
+            .iter()
+            .enumerate()
+            .map(|(i, r)| checkpoint_row(report, i, r)),
     )
+}
+
+/// `summary.csv`: one row for the scenario, with its wall.
+pub fn summary_csv(report: &RunReport) -> Vec<u8> {
+    let s = &report.scenario;
+    let max_users = report
+        .checkpoints
+        .iter()
+        .filter_map(|c| c.checkpoint.users)
+        .reduce(f64::max);
+    let w = report.wall.as_ref();
+    let row = vec![
+        s.name.clone(),
+        w.map_or(String::new(), |w| fixed(w.users, 0)),
+        w.map_or(String::new(), |w| w.reason.to_string()),
+        w.map_or(String::new(), |w| fixed(w.cost_usd_month, 2)),
+        max_users.map_or(String::new(), |u| fixed(u, 0)),
+        fixed(s.simulation.slo.p99.as_millis_f64(), 3),
+        s.simulation.slo.availability.to_string(),
+        w.map_or(String::new(), |w| fixed(w.missed_at, 0)),
+        w.filter(|w| w.users > 0.0).map_or(String::new(), |w| {
+            fixed(w.cost_usd_month / w.users * 1000.0, 4)
+        }),
+        w.map_or(String::new(), |w| w.probes.to_string()),
+    ];
+    csv_bytes(&SUMMARY_COLUMNS, [row])
 }
 
 /// `timeline.csv`.
@@ -241,6 +326,29 @@ pub fn terminal_summary(report: &RunReport) -> String {
             r.cost_usd_month,
             if r.slo_met { "met" } else { "MISS" },
         ));
+    }
+    let max_users = report
+        .checkpoints
+        .iter()
+        .filter_map(|c| c.checkpoint.users)
+        .reduce(f64::max);
+    match (&report.wall, max_users) {
+        (Some(w), _) if w.users > 0.0 => out.push_str(&format!(
+            "wall: {:.0} users ({} breaks at {:.0}), ${:.2}/month there, ${:.4} per 1k users\n",
+            w.users,
+            w.reason,
+            w.missed_at,
+            w.cost_usd_month,
+            w.cost_usd_month / w.users * 1000.0
+        )),
+        (Some(w), _) => out.push_str(&format!(
+            "wall: below {:.0} users ({} misses the SLO even there)\n",
+            w.missed_at, w.reason
+        )),
+        (None, Some(u)) if s.simulation.horizon.is_some() => {
+            out.push_str(&format!("no wall: the SLO holds up to {u:.0} users\n"))
+        }
+        _ => {}
     }
     out
 }

@@ -163,17 +163,7 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
     let checkpoints = t.u32("checkpoints", 1).or(25);
     let window = t.duration("window", true);
     let warmup = t.duration("warmup", false);
-    let replications = t.u32("replications", 1);
-    if let Got::Ok(n, span) = &replications
-        && *n > 1
-    {
-        t.error(
-            "replications",
-            format!("more than one replication is not supported yet, found {n}"),
-            format!("set replications = 1 or remove it; {LATER}"),
-            span.clone(),
-        );
-    }
+    let replications = t.u32("replications", 1).or(1);
     let des_budget = t.u64("des_budget", 1).or(20_000_000);
     let mut slo_t = t.table("slo");
     let p99 = slo_t
@@ -218,7 +208,7 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
             checkpoints,
             window,
             warmup,
-            replications: 1,
+            replications,
             des_budget,
             slo: Slo { p99, availability },
         }),

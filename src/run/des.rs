@@ -1,0 +1,114 @@
+//! One window through the discrete-event model.
+
+use crate::engine::{RngStreams, Simulation};
+use crate::error::Error;
+use crate::metrics::{Fate, WindowCollector, WindowSummary};
+use crate::model::{Capacity, CreditReading, Event, Observer, Outcome, Route, Tier, WebModel};
+use crate::spec::{Checkpoint, Scenario};
+use crate::time::{SimDuration, SimTime};
+
+impl Observer for WindowCollector {
+    #[inline]
+    fn arrival(&mut self, now: SimTime, class: u16, route: Route) {
+        WindowCollector::arrival(self, now, usize::from(class), route.index());
+    }
+
+    #[inline]
+    fn finished(
+        &mut self,
+        arrived: SimTime,
+        done: SimTime,
+        latency: SimDuration,
+        outcome: Outcome,
+        class: u16,
+        route: Route,
+    ) {
+        let fate = match outcome {
+            Outcome::Served => Fate::Served,
+            Outcome::Dropped => Fate::Dropped,
+            Outcome::TimedOut => Fate::TimedOut,
+            Outcome::Error => Fate::Error,
+            Outcome::Throttled => Fate::Throttled,
+        };
+        WindowCollector::finished(
+            self,
+            arrived,
+            done,
+            latency,
+            fate,
+            usize::from(class),
+            route.index(),
+        );
+    }
+
+    #[inline]
+    fn busy_changed(&mut self, now: SimTime, tier: Tier, delta: i32) {
+        match tier {
+            Tier::Web => self.web_busy(now, delta),
+            Tier::Db => self.db_busy(now, delta),
+        }
+    }
+
+    fn credits(&mut self, now: SimTime, tier: Tier, index: u32, r: CreditReading) {
+        let i = index as usize;
+        match tier {
+            Tier::Web => self.web_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
+            Tier::Db => self.db_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
+        }
+    }
+
+    #[inline]
+    fn entered_origin(&mut self, now: SimTime) {
+        WindowCollector::entered_origin(self, now);
+    }
+
+    #[inline]
+    fn left_origin(&mut self, arrived: SimTime, now: SimTime) {
+        WindowCollector::left_origin(self, arrived, now);
+    }
+}
+
+/// Simulates one window of `cp` with `streams`; the second value is the
+/// number of events handled.
+pub(crate) fn des_window(
+    s: &Scenario,
+    cp: &Checkpoint,
+    streams: &RngStreams,
+) -> Result<(WindowSummary, u64), Error> {
+    let end = cp.start + cp.window;
+    let measure_from = cp.start + cp.warmup;
+    let capacity = Capacity::of(s);
+    let collector = WindowCollector::new(
+        cp.start,
+        cp.window,
+        cp.warmup,
+        s.traffic.mix.len(),
+        capacity.web_instances,
+        capacity.web_vcpus,
+        capacity.db_servers,
+    );
+    let mut model = WebModel::new(s, cp, streams, collector);
+    let first = model.start(cp.start);
+    let mut sim = Simulation::new(model, cp.start);
+    if let Some(t) = first {
+        sim.schedule_at(t, Event::Arrival);
+    }
+    sim.run_until(end);
+    let events = sim.events_handled();
+    let model = sim.into_model();
+    let inside = model.inside_since(measure_from);
+    let window = model.into_observer().finish();
+    let counts = window.counts;
+    if inside + window.in_transit != counts.in_flight() {
+        return Err(Error::Internal(format!(
+            "checkpoint {}: {} requests unaccounted for (arrived {}, finished {}, inside {}, in transit {})",
+            cp.index,
+            counts.in_flight() as i128 - (inside + window.in_transit) as i128,
+            counts.requests,
+            counts.finished(),
+            inside,
+            window.in_transit
+        )));
+    }
+    Ok((window, events))
+}

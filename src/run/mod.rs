@@ -1,0 +1,304 @@
+//! From a validated scenario to measured checkpoints: the library's front door.
+//!
+//! `simulate` plans the checkpoints, evaluates each one (every replication
+//! of its window) on the rayon pool, judges it against the SLO, and then
+//! looks for the wall: the most users the design carries within its SLO,
+//! by bisection between the last checkpoint that met it and the first that
+//! did not. It prints nothing and writes no file, so tests and other
+//! programs can drive it directly.
+
+mod des;
+mod wall;
+
+pub use wall::Wall;
+
+use crate::catalog::Catalog;
+use crate::cost::{CostLine, monthly_bill};
+use crate::engine::RngStreams;
+use crate::error::Error;
+use crate::metrics::{Estimate, WindowSummary};
+use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, plan_checkpoints};
+use crate::time::SimDuration;
+use rayon::prelude::*;
+
+/// How to run, beyond what the scenario says.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunOptions {
+    /// Worker threads (`None`: one per core). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// A quick look: at most 4 checkpoints of at most 5 minutes each.
+    pub short: bool,
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replaces the scenario's number of replications.
+    pub replications: Option<u32>,
+}
+
+/// Told how much work a run has and how much is done (a progress bar).
+pub trait Progress: Sync {
+    /// `n` more windows to simulate.
+    fn add_work(&self, n: u64);
+    /// `n` windows simulated.
+    fn done(&self, n: u64);
+}
+
+/// Progress that goes nowhere.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn add_work(&self, _: u64) {}
+    fn done(&self, _: u64) {}
+}
+
+/// Estimates over replications of the columns that get a `_ci95` companion.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Estimates {
+    /// Mean latency, ms.
+    pub mean_ms: Estimate,
+    /// Median latency, ms.
+    pub p50_ms: Estimate,
+    /// 95th percentile, ms.
+    pub p95_ms: Estimate,
+    /// 99th percentile, ms.
+    pub p99_ms: Estimate,
+    /// Served over finished.
+    pub availability: Estimate,
+    /// Monthly bill.
+    pub cost_usd_month: Estimate,
+}
+
+/// What one checkpoint measured, over all its replications.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointResult {
+    /// Where and how long.
+    pub checkpoint: Checkpoint,
+    /// How it was evaluated.
+    pub mode: Mode,
+    /// Measurements over the window: counts and measured time summed over
+    /// replications, the rest averaged.
+    pub window: WindowSummary,
+    /// Independent replications behind it.
+    pub replications: u32,
+    /// Means and 95% confidence half-widths over replications.
+    pub estimates: Estimates,
+    /// Offered requests per second over the measured part of the window.
+    pub offered_rps: f64,
+    /// The monthly bill at this checkpoint's load (mean over replications).
+    pub bill: Vec<CostLine>,
+    /// The bill's total.
+    pub cost_usd_month: f64,
+    /// Whether both SLO bounds hold.
+    pub slo_met: bool,
+    /// DES events handled, over all replications.
+    pub events: u64,
+}
+
+impl CheckpointResult {
+    /// Served over finished requests, over all replications.
+    pub fn availability(&self) -> f64 {
+        let c = &self.window.counts;
+        availability(c.served, c.finished())
+    }
+
+    /// The SLO bound that this checkpoint broke: `availability` first, then
+    /// `p99`; `None` when it met the SLO.
+    pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {
+        let slo = s.simulation.slo;
+        if self.availability() < slo.availability {
+            Some("availability")
+        } else if self.window.latency.p99_ms > slo.p99.as_millis_f64() {
+            Some("p99")
+        } else {
+            None
+        }
+    }
+}
+
+/// The result of a whole run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    /// The scenario as run (after `--short`, `--seed`, `--replications`).
+    pub scenario: Scenario,
+    /// One result per checkpoint, in order.
+    pub checkpoints: Vec<CheckpointResult>,
+    /// Where the design stops meeting its SLO; `None` when it holds to the
+    /// end of the horizon, or when traffic is not given in users.
+    pub wall: Option<Wall>,
+}
+
+impl RunReport {
+    /// Users the design can still take on at checkpoint `i` before its wall
+    /// (0 past it); `None` without a wall.
+    pub fn headroom_users(&self, i: usize) -> Option<f64> {
+        let wall = self.wall.as_ref()?;
+        let users = self.checkpoints.get(i)?.checkpoint.users?;
+        Some((wall.users - users).max(0.0))
+    }
+}
+
+/// The scenario as `options` change it.
+pub fn effective_scenario(s: &Scenario, options: &RunOptions) -> Scenario {
+    let mut s = s.clone();
+    if let Some(seed) = options.seed {
+        s.simulation.seed = seed;
+    }
+    if let Some(r) = options.replications {
+        s.simulation.replications = r.max(1);
+    }
+    if options.short {
+        let sim = &mut s.simulation;
+        sim.window = sim.window.min(SimDuration::from_secs(300));
+        sim.warmup = sim.warmup.min(SimDuration(sim.window.0 / 5));
+        sim.checkpoints = sim.checkpoints.min(4);
+    }
+    s
+}
+
+/// Runs every checkpoint of `s`, then looks for its wall.
+pub fn simulate(s: &Scenario, options: &RunOptions) -> Result<RunReport, Error> {
+    simulate_with_progress(s, options, &NoProgress)
+}
+
+/// [`simulate`], reporting progress.
+pub fn simulate_with_progress(
+    s: &Scenario,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunReport, Error> {
+    let s = effective_scenario(s, options);
+    let run = || -> Result<RunReport, Error> {
+        let plan = plan_checkpoints(&s);
+        let streams = RngStreams::new(s.simulation.seed);
+        progress.add_work(plan.len() as u64 * u64::from(s.simulation.replications));
+        let checkpoints = plan
+            .par_iter()
+            .map(|cp| {
+                let r = run_checkpoint(&s, cp, &streams.child("checkpoint", cp.index as u64));
+                progress.done(u64::from(s.simulation.replications));
+                r
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let wall = wall::find(&s, &checkpoints, &streams, progress)?;
+        Ok(RunReport {
+            scenario: s.clone(),
+            checkpoints,
+            wall,
+        })
+    };
+    match options.threads {
+        None => run(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
+            .install(run),
+    }
+}
+
+/// DES for `des`, and for `auto` within the request budget.
+pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> Result<Mode, Error> {
+    let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
+    match s.simulation.mode {
+        Mode::Des => Ok(Mode::Des),
+        Mode::Auto if expected <= s.simulation.des_budget as f64 => Ok(Mode::Des),
+        Mode::Auto => Err(Error::Unsupported {
+            message: format!(
+                "checkpoint {} expects {:.3e} requests in its {} window, above simulation.des_budget ({}), \
+                 and the fluid mode that takes over beyond the budget is not supported yet",
+                cp.index, expected, cp.window, s.simulation.des_budget
+            ),
+            help: "raise simulation.des_budget, set simulation.mode = \"des\", or shorten simulation.window"
+                .to_string(),
+        }),
+        Mode::Fluid => Err(Error::Unsupported {
+            message: "the fluid mode is not supported yet".to_string(),
+            help: "set simulation.mode = \"des\" or \"auto\"".to_string(),
+        }),
+    }
+}
+
+/// Evaluates checkpoint `cp`: `simulation.replications` independent
+/// windows, each drawing from `streams.child("replication", r)`, combined.
+/// The same `streams` for two designs give them common random numbers.
+pub fn run_checkpoint(
+    s: &Scenario,
+    cp: &Checkpoint,
+    streams: &RngStreams,
+) -> Result<CheckpointResult, Error> {
+    let mode = choose_mode(s, cp)?;
+    let replications = s.simulation.replications.max(1);
+    let runs = (0..replications)
+        .into_par_iter()
+        .map(|r| des::des_window(s, cp, &streams.child("replication", u64::from(r))))
+        .collect::<Result<Vec<_>, Error>>()?;
+    let events = runs.iter().map(|(_, e)| e).sum();
+    let windows: Vec<WindowSummary> = runs.into_iter().map(|(w, _)| w).collect();
+    let multi_az = Catalog::embedded().rds_multi_az_factor().unwrap_or(2.0);
+    let bills: Vec<Vec<CostLine>> = windows
+        .iter()
+        .map(|w| monthly_bill(s, w.web_instances_mean, multi_az))
+        .collect();
+    let costs: Vec<f64> = bills
+        .iter()
+        .map(|b| b.iter().map(|l| l.usd_month).sum())
+        .collect();
+    let per_run = |f: &dyn Fn(&WindowSummary) -> f64| {
+        Estimate::of(&windows.iter().map(f).collect::<Vec<_>>())
+    };
+    let estimates = Estimates {
+        mean_ms: per_run(&|w| w.latency.mean_ms),
+        p50_ms: per_run(&|w| w.latency.p50_ms),
+        p95_ms: per_run(&|w| w.latency.p95_ms),
+        p99_ms: per_run(&|w| w.latency.p99_ms),
+        availability: per_run(&|w| availability(w.counts.served, w.counts.finished())),
+        cost_usd_month: Estimate::of(&costs),
+    };
+    let bill = mean_bill(&bills);
+    let window = WindowSummary::combine(&windows)
+        .ok_or_else(|| Error::Internal("a checkpoint without replications".into()))?;
+    let slo = s.simulation.slo;
+    let counts = window.counts;
+    let slo_met = window.latency.p99_ms <= slo.p99.as_millis_f64()
+        && availability(counts.served, counts.finished()) >= slo.availability;
+    Ok(CheckpointResult {
+        checkpoint: cp.clone(),
+        mode,
+        offered_rps: if window.measured_secs > 0.0 {
+            counts.requests as f64 / window.measured_secs
+        } else {
+            0.0
+        },
+        replications,
+        estimates,
+        cost_usd_month: estimates.cost_usd_month.mean,
+        bill,
+        window,
+        slo_met,
+        events,
+    })
+}
+
+/// The line-by-line mean of bills with the same lines.
+fn mean_bill(bills: &[Vec<CostLine>]) -> Vec<CostLine> {
+    let n = bills.len().max(1) as f64;
+    let mut mean = bills.first().cloned().unwrap_or_default();
+    for (i, line) in mean.iter_mut().enumerate() {
+        line.usd_month = bills
+            .iter()
+            .filter_map(|b| b.get(i))
+            .map(|l| l.usd_month)
+            .sum::<f64>()
+            / n;
+    }
+    mean
+}
+
+/// Served over finished; 1 when nothing finished (nothing failed either).
+pub fn availability(served: u64, finished: u64) -> f64 {
+    if finished == 0 {
+        1.0
+    } else {
+        served as f64 / finished as f64
+    }
+}
