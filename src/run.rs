@@ -4,8 +4,7 @@
 //! model on the rayon pool, and judges it against the SLO. It prints nothing
 //! and writes no file, so tests and other programs can drive it directly.
 
-use crate::catalog::Catalog;
-use crate::cost::{CostLine, monthly_bill};
+use crate::cost::{CostLine, Usage, monthly_bill};
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
 use crate::metrics::{Fate, WindowCollector, WindowSummary};
@@ -37,7 +36,7 @@ pub struct CheckpointResult {
     pub window: WindowSummary,
     /// Offered requests per second over the measured part of the window.
     pub offered_rps: f64,
-    /// The monthly bill at this checkpoint's fleet.
+    /// The monthly bill at this checkpoint's usage.
     pub bill: Vec<CostLine>,
     /// The bill's total.
     pub cost_usd_month: f64,
@@ -218,8 +217,7 @@ pub fn run_checkpoint(
             window.in_transit
         )));
     }
-    let multi_az = Catalog::embedded().rds_multi_az_factor().unwrap_or(2.0);
-    let bill = monthly_bill(s, window.web_instances_mean, multi_az);
+    let bill = monthly_bill(s, &Usage::from_window(s, &window))?;
     let cost_usd_month = bill.iter().map(|l| l.usd_month).sum();
     let slo = s.simulation.slo;
     let finished = counts.finished();
