@@ -1,4 +1,6 @@
-//! The command line: `simscale run` and `simscale validate`.
+//! The command line: `simscale run`, `simscale validate` and `simscale catalog`.
+
+pub mod catalog;
 
 use crate::error::Error;
 use crate::report;
@@ -44,11 +46,29 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        /// Print every checkpoint's bill line by line: quantity, unit price, amount.
+        #[arg(long)]
+        explain_cost: bool,
     },
     /// Check a scenario without running it.
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
+    },
+    /// List instance types with vCPUs, memory, cpu_speed and prices per hour and month.
+    Catalog {
+        /// Only this family (m5, t3, ...).
+        #[arg(long)]
+        family: Option<String>,
+        /// Prices of this region [default: us-east-1].
+        #[arg(long)]
+        region: Option<String>,
+        /// RDS instance classes instead of EC2 types.
+        #[arg(long)]
+        rds: bool,
+        /// Print the data's date and sources instead.
+        #[arg(long)]
+        sources: bool,
     },
 }
 
@@ -75,6 +95,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             threads,
             short,
             quiet,
+            explain_cost,
         } => {
             let s = scenario::load(&scenario)?;
             let options = RunOptions {
@@ -98,7 +119,24 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
                     out.display()
                 );
             }
+            if explain_cost {
+                let _ = write!(stdout, "{}", report::cost::explain_cost(&result));
+            }
             Ok(())
         }
+        Command::Catalog {
+            family,
+            region,
+            rds,
+            sources,
+        } => catalog::run(
+            &catalog::CatalogQuery {
+                family,
+                region,
+                rds,
+                sources,
+            },
+            stdout,
+        ),
     }
 }

@@ -273,7 +273,9 @@ fn per_use(
         });
     }
     let (unit_usd, text) = price()?;
-    Ok(CostLine::flat(service, item, quantity, unit, unit_usd, text))
+    Ok(CostLine::flat(
+        service, item, quantity, unit, unit_usd, text,
+    ))
 }
 
 /// The bill of `s` for a month of `u`, with the embedded catalog's prices.
@@ -304,7 +306,10 @@ pub fn monthly_bill_with(
         u.web_instances * HOURS_PER_MONTH,
         "instance-hours",
         web.usd_per_hour,
-        format!("{} USD per instance-hour (on-demand Linux)", web.usd_per_hour),
+        format!(
+            "{} USD per instance-hour (on-demand Linux)",
+            web.usd_per_hour
+        ),
     ));
 
     // RDS: the primary (Multi-AZ at its factor) and the read replicas.
@@ -327,12 +332,18 @@ pub fn monthly_bill_with(
             HOURS_PER_MONTH,
             "instance-hours",
             i.usd_per_hour * factor,
-            format!("{} USD per Single-AZ instance-hour{deployment}", i.usd_per_hour),
+            format!(
+                "{} USD per Single-AZ instance-hour{deployment}",
+                i.usd_per_hour
+            ),
         ));
         if db.read_replicas > 0 {
             lines.push(CostLine::flat(
                 "rds",
-                format!("{} x {} read replica instance-hours", db.read_replicas, i.name),
+                format!(
+                    "{} x {} read replica instance-hours",
+                    db.read_replicas, i.name
+                ),
                 f64::from(db.read_replicas) * HOURS_PER_MONTH,
                 "instance-hours",
                 i.usd_per_hour,
@@ -366,7 +377,10 @@ pub fn monthly_bill_with(
             "requests",
             || {
                 let per_10k = p.at_edge(https_item, edge)?;
-                Ok((per_10k / 10_000.0, format!("{per_10k} USD per 10,000 requests")))
+                Ok((
+                    per_10k / 10_000.0,
+                    format!("{per_10k} USD per 10,000 requests"),
+                ))
             },
         )?);
         if cdn.static_origin == StaticOrigin::S3 {
@@ -484,19 +498,21 @@ fn load_balancer_lines(
                     ),
                     (
                         "rule evaluations",
-                        u.lb_requests_per_sec * evaluated
-                            / dim("LCU dimension: rule evaluations")?,
+                        u.lb_requests_per_sec * evaluated / dim("LCU dimension: rule evaluations")?,
                     ),
                 ],
             };
             let price = p.get("alb", "LCU-hour")?;
             lines.push(CostLine::flat(
                 "elb",
-                format!("ALB LCU-hours (largest of: {})", units.describe()),
+                "ALB LCU-hours".to_string(),
                 units.billed() * HOURS_PER_MONTH,
                 "LCU-hours",
                 price,
-                format!("{price} USD per LCU-hour"),
+                format!(
+                    "{price} USD per LCU-hour; LCUs = largest of {}",
+                    units.describe()
+                ),
             ));
         }
         LbKind::Nlb => {
@@ -520,11 +536,14 @@ fn load_balancer_lines(
             let price = p.get("nlb", "NLCU-hour")?;
             lines.push(CostLine::flat(
                 "elb",
-                format!("NLB NLCU-hours (largest of: {})", units.describe()),
+                "NLB NLCU-hours".to_string(),
                 units.billed() * HOURS_PER_MONTH,
                 "NLCU-hours",
                 price,
-                format!("{price} USD per NLCU-hour"),
+                format!(
+                    "{price} USD per NLCU-hour; NLCUs = largest of {}",
+                    units.describe()
+                ),
             ));
         }
         LbKind::Elb => {

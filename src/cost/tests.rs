@@ -61,7 +61,8 @@ fn rds_multi_az_doubles_the_primary_and_replicas_are_single_az() {
     assert!(close(rds[1].usd_month, 350.6688), "{}", rds[1].usd_month);
 }
 
-const TWO_BEHIND_AN_ALB: &str = "[load_balancer]\nrules = 30\n[web]\ninstance = \"m5.large\"\ncount = 2\n";
+const TWO_BEHIND_AN_ALB: &str =
+    "[load_balancer]\nrules = 30\n[web]\ninstance = \"m5.large\"\ncount = 2\n";
 
 #[test]
 fn alb_bills_hours_and_the_largest_lcu_dimension() {
@@ -148,7 +149,11 @@ fn data_transfer_is_tiered_with_the_first_100_gb_free() {
     };
     assert_eq!(bill_for(80.0), 0.0);
     // 10,340 GB: 100 free, 10,140 x 0.09 up to 10 TB (10,240 GB), 100 x 0.085.
-    assert!(close(bill_for(10_340.0), 912.6 + 8.5), "{}", bill_for(10_340.0));
+    assert!(
+        close(bill_for(10_340.0), 912.6 + 8.5),
+        "{}",
+        bill_for(10_340.0)
+    );
 }
 
 #[test]
@@ -181,7 +186,10 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
         other => panic!("{other}"),
     }
     assert_eq!(e.exit_code(), 2);
-    assert!(e.to_string().contains("alb: load balancer hour in eu-west-1"));
+    assert!(
+        e.to_string()
+            .contains("alb: load balancer hour in eu-west-1")
+    );
 
     // Without a load balancer, and within the free 100 GB, it bills.
     let s = scenario("eu-west-1", "[web]\ninstance = \"m5.large\"\n");
