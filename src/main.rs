@@ -1,12 +1,11 @@
 //! The `simscale` command: parse arguments, run, print the one error, exit.
 
-use clap::Parser;
-use simscale::cli::{Cli, run};
+use simscale::cli::{parse, run_with};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli, &mut std::io::stdout().lock()) {
+    let (cli, extras) = parse();
+    match run_with(cli, extras, &mut std::io::stdout().lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{e}");

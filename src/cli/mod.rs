@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::report;
 use crate::run::{RunOptions, simulate};
 use crate::scenario;
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -46,9 +46,6 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
-        /// Print every checkpoint's bill line by line: quantity, unit price, amount.
-        #[arg(long)]
-        explain_cost: bool,
     },
     /// Check a scenario without running it.
     Validate {
@@ -80,8 +77,45 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
     Path::new("out").join(stem)
 }
 
+/// Options of `simscale run` beyond the fields of [`Command::Run`] (kept
+/// apart so that code building a `Command::Run` keeps compiling).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunExtras {
+    /// `--explain-cost`: print every checkpoint's bill line by line.
+    pub explain_cost: bool,
+}
+
+/// Parses the process's arguments: [`Cli`], plus `run --explain-cost`.
+/// Exits with clap's message and status on a usage error.
+pub fn parse() -> (Cli, RunExtras) {
+    let matches = Cli::command()
+        .mut_subcommand("run", |c| {
+            c.arg(
+                Arg::new("explain_cost")
+                    .long("explain-cost")
+                    .action(ArgAction::SetTrue)
+                    .help(
+                        "Print every checkpoint's bill line by line: quantity, unit price, amount",
+                    ),
+            )
+        })
+        .get_matches();
+    let extras = RunExtras {
+        explain_cost: matches
+            .subcommand_matches("run")
+            .is_some_and(|m| m.get_flag("explain_cost")),
+    };
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    (cli, extras)
+}
+
 /// Runs one command; messages for the user go to `stdout`.
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
+    run_with(cli, RunExtras::default(), stdout)
+}
+
+/// [`run`] with the options of `run` that [`Command::Run`] does not carry.
+pub fn run_with(cli: Cli, extras: RunExtras, stdout: &mut dyn Write) -> Result<(), Error> {
     match cli.command {
         Command::Validate { scenario } => {
             let s = scenario::load(&scenario)?;
@@ -95,7 +129,6 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             threads,
             short,
             quiet,
-            explain_cost,
         } => {
             let s = scenario::load(&scenario)?;
             let options = RunOptions {
@@ -119,7 +152,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
                     out.display()
                 );
             }
-            if explain_cost {
+            if extras.explain_cost {
                 let _ = write!(stdout, "{}", report::cost::explain_cost(&result));
             }
             Ok(())
