@@ -3,10 +3,11 @@
 //! simulation, statistics, CSV rendering and atomic writes), next to a bare
 //! M/M/8 event loop on `std::collections::BinaryHeap` as the speed limit.
 
+use clap::Parser;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1};
-use simscale::cli::{Cli, Command, run};
+use simscale::cli::{Cli, run};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::black_box;
@@ -40,17 +41,17 @@ fn full_path(c: &mut Criterion) {
     g.throughput(Throughput::Elements(REQUESTS));
     g.bench_function("simscale_run", |b| {
         b.iter(|| {
-            let cli = Cli {
-                command: Command::Run {
-                    scenario: file.clone(),
-                    out: Some(out.clone()),
-                    seed: None,
-                    threads: Some(1),
-                    short: false,
-                    replications: None,
-                    quiet: true,
-                },
-            };
+            let cli = Cli::try_parse_from([
+                "simscale".as_ref(),
+                "run".as_ref(),
+                file.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+                "--threads".as_ref(),
+                "1".as_ref(),
+                "--quiet".as_ref(),
+            ])
+            .expect("valid arguments");
             run(cli, &mut std::io::sink()).expect("run succeeds");
         })
     });

@@ -17,6 +17,25 @@ pub enum Error {
         /// How to get a run anyway.
         help: String,
     },
+    /// The bill needs a price the catalog does not have for the scenario's region.
+    #[error(
+        "no price for {what} in {region} in the catalog\n  = help: the bill needs it and it is not in data/services.csv for {region}; \
+         run the scenario in a region that has it (simscale catalog --sources lists the data), or add the price with its source"
+    )]
+    MissingPrice {
+        /// Service and item, `elb: alb load balancer hour`.
+        what: String,
+        /// The scenario's region.
+        region: String,
+    },
+    /// A command-line argument names something that does not exist.
+    #[error("{message}\n  = help: {help}")]
+    Usage {
+        /// What is wrong.
+        message: String,
+        /// What to write instead.
+        help: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot write '{path}': {source}")]
     Io {
@@ -37,7 +56,10 @@ impl Error {
     /// The process exit code: 2 for a scenario problem, 1 for a runtime failure.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Scenario(_) | Error::Unsupported { .. } => 2,
+            Error::Scenario(_)
+            | Error::Unsupported { .. }
+            | Error::MissingPrice { .. }
+            | Error::Usage { .. } => 2,
             Error::Io { .. } | Error::Internal(_) => 1,
         }
     }

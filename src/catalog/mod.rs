@@ -342,6 +342,17 @@ impl Catalog {
         })
     }
 
+    /// A numeric service fact that applies in `region`: a row for exactly
+    /// that region, or one marked `all`, `all regions` or `global`. `None`
+    /// when there is no such row or its value is empty (not found).
+    pub fn service_value_in(&self, service: &str, item: &str, region: &str) -> Option<f64> {
+        let applies = |r: &str| r == region || matches!(r, "all" | "all regions" | "global");
+        self.services
+            .iter()
+            .filter(|f| f.service == service && f.item == item && applies(&f.region))
+            .find_map(|f| f.value.parse().ok())
+    }
+
     /// Price of a Multi-AZ RDS deployment relative to Single-AZ.
     pub fn rds_multi_az_factor(&self) -> Option<f64> {
         self.service_value("rds", "Multi-AZ (one standby) price relative to Single-AZ")
@@ -360,6 +371,25 @@ mod tests {
         assert_eq!(c.ec2("m5.large").unwrap().cpu_speed, Some(1.0));
         assert_eq!(c.rds("db.m5.large").unwrap().cpu_speed, Some(1.0));
         assert_eq!(c.rds_multi_az_factor(), Some(2.0));
+    }
+
+    #[test]
+    fn service_values_by_region() {
+        let c = Catalog::embedded();
+        assert_eq!(
+            c.service_value_in("alb", "load balancer hour", "us-east-1"),
+            Some(0.0225)
+        );
+        // The eu-west-1 row exists but is empty: not found.
+        assert_eq!(
+            c.service_value_in("alb", "load balancer hour", "eu-west-1"),
+            None
+        );
+        // Rows marked "all" apply everywhere.
+        assert_eq!(
+            c.service_value_in("alb", "LCU dimension: new connections", "eu-west-1"),
+            Some(25.0)
+        );
     }
 
     #[test]

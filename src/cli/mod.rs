@@ -1,10 +1,14 @@
-//! The command line: `simscale run` and `simscale validate`.
+//! The command line: `simscale run`, `simscale validate` and `simscale catalog`.
+
+pub mod catalog;
+mod progress;
 
 use crate::error::Error;
 use crate::report;
-use crate::run::{RunOptions, simulate};
+use crate::run::{RunOptions, simulate_with_progress};
 use crate::scenario;
 use clap::{Parser, Subcommand};
+use progress::Bar;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -25,34 +29,56 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a scenario and write checkpoints.csv, timeline.csv and costs.csv.
-    Run {
-        /// The scenario file (TOML).
-        scenario: PathBuf,
-        /// Output folder [default: out/<scenario file stem>].
-        #[arg(short, long)]
-        out: Option<PathBuf>,
-        /// Replace the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads [default: one per core]; results do not depend on it.
-        #[arg(long)]
-        threads: Option<usize>,
-        /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
-        #[arg(long)]
-        short: bool,
-        /// Independent replications per checkpoint (95% confidence intervals).
-        #[arg(long)]
-        replications: Option<u32>,
-        /// Print nothing but errors.
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    /// Simulate a scenario and write checkpoints.csv, timeline.csv, costs.csv and summary.csv.
+    Run(RunArgs),
     /// Check a scenario without running it.
     Validate {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// List instance types with vCPUs, memory, cpu_speed and prices per hour and month.
+    Catalog {
+        /// Only this family (m5, t3, ...).
+        #[arg(long)]
+        family: Option<String>,
+        /// Prices of this region [default: us-east-1].
+        #[arg(long)]
+        region: Option<String>,
+        /// RDS instance classes instead of EC2 types.
+        #[arg(long)]
+        rds: bool,
+        /// Print the data's date and sources instead.
+        #[arg(long)]
+        sources: bool,
+    },
+}
+
+/// Arguments of `simscale run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: out/<scenario file stem>].
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads [default: one per core]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
+    #[arg(long)]
+    pub short: bool,
+    /// Independent replications per checkpoint (95% confidence intervals).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Print every checkpoint's bill line by line: quantity, unit price, amount.
+    #[arg(long)]
+    pub explain_cost: bool,
+    /// Print nothing but errors (and no progress bar).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// The default output folder for a scenario file: `out/<stem>`.
@@ -71,40 +97,58 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             let _ = writeln!(stdout, "{}: valid ({})", scenario.display(), s.name);
             Ok(())
         }
-        Command::Run {
-            scenario,
-            out,
-            seed,
-            threads,
-            short,
-            replications,
-            quiet,
-        } => {
-            let s = scenario::load(&scenario)?;
-            let options = RunOptions {
-                threads,
-                short,
-                seed,
-                replications,
-            };
-            let result = simulate(&s, &options)?;
-            let out = out.unwrap_or_else(|| default_out_dir(&scenario));
-            let files = [
-                ("checkpoints.csv", report::checkpoints_csv(&result)),
-                ("timeline.csv", report::timeline_csv(&result)),
-                ("costs.csv", report::costs_csv(&result)),
-                ("summary.csv", report::summary_csv(&result)),
-            ];
-            report::writer::write_files(&out, &files)?;
-            if !quiet {
-                let _ = write!(stdout, "{}", report::terminal_summary(&result));
-                let _ = writeln!(
-                    stdout,
-                    "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
-                    out.display()
-                );
-            }
-            Ok(())
-        }
+        Command::Run(args) => run_scenario(&args, stdout),
+        Command::Catalog {
+            family,
+            region,
+            rds,
+            sources,
+        } => catalog::run(
+            &catalog::CatalogQuery {
+                family,
+                region,
+                rds,
+                sources,
+            },
+            stdout,
+        ),
     }
+}
+
+/// `simscale run`: simulate, write the files, print the summary.
+fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
+    let s = scenario::load(&args.scenario)?;
+    let options = RunOptions {
+        threads: args.threads,
+        short: args.short,
+        seed: args.seed,
+        replications: args.replications,
+    };
+    let bar = Bar::new(!args.quiet);
+    let result = simulate_with_progress(&s, &options, &bar);
+    bar.finish();
+    let result = result?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&args.scenario));
+    let files = [
+        ("checkpoints.csv", report::checkpoints_csv(&result)),
+        ("timeline.csv", report::timeline_csv(&result)),
+        ("costs.csv", report::costs_csv(&result)),
+        ("summary.csv", report::summary_csv(&result)),
+    ];
+    report::writer::write_files(&out, &files)?;
+    if !args.quiet {
+        let _ = write!(stdout, "{}", report::terminal_summary(&result));
+        let _ = writeln!(
+            stdout,
+            "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
+            out.display()
+        );
+    }
+    if args.explain_cost {
+        let _ = write!(stdout, "{}", report::cost::explain_cost(&result));
+    }
+    Ok(())
 }

@@ -174,9 +174,11 @@ pub struct WindowSummary {
     /// Measured requests whose answer was still on its way (outside the
     /// origin) at the window's end.
     pub in_transit: u64,
-    /// Surplus CPU credits run up after the warm-up by unlimited-mode
+    /// Surplus CPU credits run up after the warm-up by unlimited-mode web
     /// instances and not earned back by the window's end.
     pub surplus_credits: f64,
+    /// The same for unlimited-mode DB instances.
+    pub db_surplus_credits: f64,
     /// One row per minute, warm-up included.
     pub timeline: Vec<MinuteRow>,
 }
@@ -461,7 +463,8 @@ impl WindowCollector {
             },
             origin_admitted: self.origin_done,
             in_transit: self.in_transit,
-            surplus_credits: web_surplus + db_surplus,
+            surplus_credits: web_surplus,
+            db_surplus_credits: db_surplus,
             timeline,
         }
     }
@@ -620,6 +623,7 @@ impl WindowSummary {
         w.mean_in_origin = mean(&|r| r.mean_in_origin);
         w.mean_origin_secs = mean(&|r| r.mean_origin_secs);
         w.surplus_credits = mean(&|r| r.surplus_credits);
+        w.db_surplus_credits = mean(&|r| r.db_surplus_credits);
         for (m, row) in w.timeline.iter_mut().enumerate() {
             let rows: Vec<&MinuteRow> = runs.iter().filter_map(|r| r.timeline.get(m)).collect();
             let k = rows.len() as f64;

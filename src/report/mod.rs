@@ -3,6 +3,7 @@
 //! Renderers are pure (`&RunReport -> Vec<u8>` or `String`); only
 //! [`writer`] touches the file system.
 
+pub mod cost;
 pub mod writer;
 
 use crate::metrics::Latency;
@@ -83,7 +84,8 @@ pub const TIMELINE_COLUMNS: [&str; 14] = [
     "db_cpu_credits",
 ];
 
-/// Columns of `costs.csv`.
+/// Columns of `costs.csv` (the contract's; `simscale run --explain-cost`
+/// prints the lines behind each amount).
 pub const COST_COLUMNS: [&str; 3] = ["checkpoint", "service", "usd_month"];
 
 fn csv_bytes<I>(header: &[&str], rows: I) -> Vec<u8>
@@ -150,7 +152,7 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         r.slo_met.to_string(),
         r.mode.name().to_string(),
         lowest_credits(r).map_or(String::new(), |c| fixed(c, 2)),
-        fixed(r.window.surplus_credits, 2),
+        fixed(r.window.surplus_credits + r.window.db_surplus_credits, 2),
         report
             .headroom_users(i)
             .map_or(String::new(), |h| fixed(h, 0)),
@@ -258,14 +260,27 @@ pub fn timeline_csv(report: &RunReport) -> Vec<u8> {
     csv_bytes(&TIMELINE_COLUMNS, rows)
 }
 
-/// `costs.csv`: the bill of each checkpoint, line by line.
+/// `costs.csv`: the bill of each checkpoint, one row per service (its lines
+/// summed, in the order the bill lists them).
 pub fn costs_csv(report: &RunReport) -> Vec<u8> {
     let rows = report.checkpoints.iter().flat_map(|r| {
-        r.bill.iter().map(move |line| {
+        let mut services: Vec<&str> = Vec::new();
+        for line in &r.bill {
+            if !services.contains(&line.service) {
+                services.push(line.service);
+            }
+        }
+        services.into_iter().map(move |service| {
+            let usd: f64 = r
+                .bill
+                .iter()
+                .filter(|l| l.service == service)
+                .map(|l| l.usd_month)
+                .sum();
             vec![
                 r.checkpoint.index.to_string(),
-                line.service.to_string(),
-                fixed(line.usd_month, 2),
+                service.to_string(),
+                fixed(usd, 2),
             ]
         })
     });

@@ -12,8 +12,7 @@ mod wall;
 
 pub use wall::Wall;
 
-use crate::catalog::Catalog;
-use crate::cost::{CostLine, monthly_bill};
+use crate::cost::{CostLine, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
@@ -234,11 +233,10 @@ pub fn run_checkpoint(
         .collect::<Result<Vec<_>, Error>>()?;
     let events = runs.iter().map(|(_, e)| e).sum();
     let windows: Vec<WindowSummary> = runs.into_iter().map(|(w, _)| w).collect();
-    let multi_az = Catalog::embedded().rds_multi_az_factor().unwrap_or(2.0);
-    let bills: Vec<Vec<CostLine>> = windows
+    let bills = windows
         .iter()
-        .map(|w| monthly_bill(s, w.web_instances_mean, multi_az))
-        .collect();
+        .map(|w| monthly_bill(s, &Usage::from_window(s, w)))
+        .collect::<Result<Vec<_>, Error>>()?;
     let costs: Vec<f64> = bills
         .iter()
         .map(|b| b.iter().map(|l| l.usd_month).sum())

@@ -854,12 +854,18 @@ fn read_lb(mut t: Table<'_>) -> Option<LoadBalancer> {
         healthy_threshold: hc.u32("healthy_threshold", 1).or(5),
     };
     hc.finish();
+    let requests_per_connection = t
+        .num("requests_per_connection", Bounds::at_least(1.0))
+        .or(1.0);
+    let rules = t.u32("rules", 1).or(1);
     t.finish();
     Some(LoadBalancer {
         kind,
         algorithm,
         latency: latency?,
         health_check,
+        requests_per_connection,
+        rules,
     })
 }
 

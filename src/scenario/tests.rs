@@ -132,6 +132,8 @@ hit_ratio = 0.95
 kind = "nlb"
 algorithm = "least_outstanding"
 health_check = { interval = "10s" }
+requests_per_connection = 4
+rules = 12
 
 [web]
 instance = "t3.micro"
@@ -244,6 +246,8 @@ fn full_scenario_resolves_exactly() {
                 unhealthy_threshold: 2,
                 healthy_threshold: 5,
             },
+            requests_per_connection: 4.0,
+            rules: 12,
         })
     );
     assert_eq!(

@@ -126,6 +126,12 @@ pub struct LoadBalancer {
     pub latency: Dist,
     /// Target health checks.
     pub health_check: HealthCheck,
+    /// Requests a client sends over one connection (bill only: new and
+    /// active connections of the load balancer's capacity units).
+    pub requests_per_connection: f64,
+    /// Listener rules evaluated per request (bill only: rule evaluations
+    /// beyond the first 10 count towards ALB capacity units).
+    pub rules: u32,
 }
 
 /// Where user sessions live.

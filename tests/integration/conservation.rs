@@ -39,6 +39,8 @@ fn every_fate_at_once_adds_up() {
             unhealthy_threshold: 2,
             healthy_threshold: 5,
         },
+        requests_per_connection: 1.0,
+        rules: 1,
     });
     s.database = Some(database(1, 3));
     let mut api = RequestClass::default_class();

@@ -274,6 +274,8 @@ fn random_dispatch_gives_independent_mmc_stations() {
             unhealthy_threshold: 2,
             healthy_threshold: 5,
         },
+        requests_per_connection: 1.0,
+        rules: 1,
     });
     let cps = run_seeds(&s, &SEEDS[..3]);
     check_mmc(
@@ -304,6 +306,8 @@ fn least_outstanding_beats_random_dispatch() {
             unhealthy_threshold: 2,
             healthy_threshold: 5,
         },
+        requests_per_connection: 1.0,
+        rules: 1,
     };
     s.load_balancer = Some(lb(LbAlgorithm::Random));
     let random = mean_ms(&run_seeds(&s, &SEEDS[..2]), |c| c.window.latency.mean_ms);

@@ -1,0 +1,186 @@
+//! `simscale catalog`: the embedded instance types and prices, and their sources.
+
+use crate::catalog::{Catalog, REGIONS, SOURCES};
+use crate::cost::HOURS_PER_MONTH;
+use crate::error::Error;
+use crate::suggest::did_you_mean;
+use std::io::Write;
+
+/// What to list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CatalogQuery {
+    /// Only this family (`m5`; `db.m5` is accepted for RDS).
+    pub family: Option<String>,
+    /// Prices of this region [default: us-east-1].
+    pub region: Option<String>,
+    /// RDS instance classes instead of EC2 types.
+    pub rds: bool,
+    /// Print the data's date and sources instead of a table.
+    pub sources: bool,
+}
+
+/// One row of the table.
+struct Row<'a> {
+    name: &'a str,
+    family: &'a str,
+    vcpu: u32,
+    memory_gib: f64,
+    cpu_speed: Option<f64>,
+    usd_per_hour: Option<f64>,
+}
+
+fn unknown(what: &str, given: &str, known: &[&str]) -> Error {
+    let help = match did_you_mean(given, known.iter().copied()) {
+        Some(s) => format!("did you mean '{s}'?"),
+        None => format!("known {what}s: {}", known.join(", ")),
+    };
+    Error::Usage {
+        message: format!("unknown {what} '{given}'"),
+        help,
+    }
+}
+
+/// Writes the table (or the sources) for `q` to `out`.
+pub fn run(q: &CatalogQuery, out: &mut dyn Write) -> Result<(), Error> {
+    if q.sources {
+        let _ = write!(out, "{SOURCES}");
+        return Ok(());
+    }
+    let region = q.region.as_deref().unwrap_or("us-east-1");
+    if !REGIONS.contains(&region) {
+        return Err(unknown("region", region, &REGIONS));
+    }
+    let c = Catalog::embedded();
+    let rows: Vec<Row<'_>> = if q.rds {
+        c.rds_types()
+            .iter()
+            .map(|t| Row {
+                name: &t.name,
+                family: &t.family,
+                vcpu: t.vcpu,
+                memory_gib: t.memory_gib,
+                cpu_speed: t.cpu_speed,
+                usd_per_hour: t.usd_per_hour(region),
+            })
+            .collect()
+    } else {
+        c.ec2_types()
+            .iter()
+            .map(|t| Row {
+                name: &t.name,
+                family: &t.family,
+                vcpu: t.vcpu,
+                memory_gib: t.memory_gib,
+                cpu_speed: t.cpu_speed,
+                usd_per_hour: t.usd_per_hour(region),
+            })
+            .collect()
+    };
+    let rows = match &q.family {
+        None => rows,
+        Some(f) => {
+            let f = f.strip_prefix("db.").unwrap_or(f);
+            let mut families: Vec<&str> = Vec::new();
+            for r in &rows {
+                if !families.contains(&r.family) {
+                    families.push(r.family);
+                }
+            }
+            if !families.contains(&f) {
+                return Err(unknown("family", f, &families));
+            }
+            rows.into_iter().filter(|r| r.family == f).collect()
+        }
+    };
+    let _ = write!(out, "{}", table(&rows, region, q.rds));
+    Ok(())
+}
+
+fn or_dash(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.map_or_else(|| "-".to_string(), f)
+}
+
+fn table(rows: &[Row<'_>], region: &str, rds: bool) -> String {
+    let mut s = format!(
+        "{} in {region}: on-demand {}, a month of 30.44 days ({HOURS_PER_MONTH} h); - = price not in the catalog\n",
+        if rds {
+            "RDS instance classes"
+        } else {
+            "EC2 instance types"
+        },
+        if rds {
+            "MySQL Single-AZ prices"
+        } else {
+            "Linux prices"
+        },
+    );
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    s.push_str(&format!(
+        "{:<width$} {:>5} {:>11} {:>9} {:>10} {:>10}\n",
+        "type", "vCPU", "memory GiB", "cpu_speed", "USD/hour", "USD/month"
+    ));
+    for r in rows {
+        s.push_str(&format!(
+            "{:<width$} {:>5} {:>11} {:>9} {:>10} {:>10}\n",
+            r.name,
+            r.vcpu,
+            format!("{}", r.memory_gib),
+            or_dash(r.cpu_speed, |x| format!("{x:.3}")),
+            or_dash(r.usd_per_hour, |x| format!("{x}")),
+            or_dash(r.usd_per_hour, |x| format!("{:.2}", x * HOURS_PER_MONTH)),
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(q: CatalogQuery) -> Result<String, Error> {
+        let mut out = Vec::new();
+        run(&q, &mut out)?;
+        Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn lists_a_family_with_monthly_prices_and_dashes_for_gaps() {
+        let t = listing(CatalogQuery {
+            family: Some("m5".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        // m5.large: 0.096 USD/h x 730.56 h = 70.13.
+        let line = t.lines().find(|l| l.starts_with("m5.large ")).unwrap();
+        assert!(
+            line.contains(" 0.096 ") && line.ends_with("70.13"),
+            "{line}"
+        );
+        assert!(!t.contains("c5.large"));
+        let t = listing(CatalogQuery {
+            family: Some("c7g".into()),
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let line = t.lines().find(|l| l.starts_with("c7g.large ")).unwrap();
+        assert!(line.ends_with("-          -"), "{line}");
+    }
+
+    #[test]
+    fn unknown_names_get_a_suggestion() {
+        let e = listing(CatalogQuery {
+            family: Some("m55".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("did you mean 'm5'?"), "{e}");
+        let e = listing(CatalogQuery {
+            region: Some("eu-west-2".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("did you mean 'eu-west-1'?"), "{e}");
+    }
+}

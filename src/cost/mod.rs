@@ -1,0 +1,597 @@
+//! The monthly bill of a scenario at one checkpoint, line by line.
+//!
+//! [`Usage`] turns what a checkpoint's window measured into monthly
+//! quantities: every count over the measured part of the window is scaled by
+//! the month's seconds over the window's measured seconds (a month is 30.44
+//! days). [`monthly_bill`] prices those quantities with the facts in
+//! `data/` for the scenario's region. A price the bill needs and the catalog
+//! does not have for that region is an error ([`Error::MissingPrice`]), never
+//! a guess; a price is looked up only when the scenario uses what it prices.
+//! See `docs/cost-model.md` for every line, its formula and its sources.
+
+pub mod tiers;
+
+use crate::catalog::Catalog;
+use crate::error::Error;
+use crate::metrics::WindowSummary;
+use crate::spec::{DbPlacement, LbKind, Region, Scenario, Sessions, StaticOrigin};
+use tiers::{Tier, price_tiers};
+
+/// Hours in the month the bill is extrapolated to: 30.44 days x 24.
+pub const HOURS_PER_MONTH: f64 = 730.56;
+/// Seconds in that month.
+pub const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
+/// Bytes in a GB as the bill counts them (2^30; see `docs/cost-model.md`).
+pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
+/// GB in a TB of a price tier.
+pub const GB_PER_TB: f64 = 1024.0;
+/// Listener rules per request that do not count towards ALB rule evaluations
+/// (`alb, LCU dimension: rule evaluations` notes in `data/services.csv`).
+pub const ALB_FREE_RULES: u32 = 10;
+
+// Route indices of `metrics::RouteCounts` (the model's `Route`s).
+const EDGE_HIT: usize = 0;
+const EDGE_S3: usize = 1;
+const EDGE_ORIGIN: usize = 2;
+const ORIGIN: usize = 3;
+
+/// What a checkpoint used, per month (or per second or hour where a price
+/// dimension is a rate).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    /// Web instances in service, time average.
+    pub web_instances: f64,
+    /// Requests CloudFront received (hits and misses), per month.
+    pub cdn_requests: f64,
+    /// GB CloudFront sent to viewers, per month.
+    pub cdn_gb: f64,
+    /// GET requests CloudFront sent to S3 (misses of cacheable classes), per month.
+    pub s3_get_requests: f64,
+    /// GB the origin sent straight to the internet (not through CloudFront), per month.
+    pub internet_gb: f64,
+    /// Requests through the load balancer, per second.
+    pub lb_requests_per_sec: f64,
+    /// GB of responses through the load balancer, per hour.
+    pub lb_gb_per_hour: f64,
+    /// Requests inside the load balancer and web tier, time average (the
+    /// active connections of the load balancer).
+    pub lb_active_connections: f64,
+    /// Session reads from DynamoDB, per month.
+    pub session_reads: f64,
+    /// Surplus CPU credits of unlimited-mode web instances, vCPU-hours per month.
+    pub web_surplus_vcpu_hours: f64,
+    /// The same for DB instances.
+    pub db_surplus_vcpu_hours: f64,
+}
+
+impl Usage {
+    /// Monthly quantities from one window. Requests count when they arrive
+    /// (every request is billed whatever its fate); bytes count when a
+    /// response is served (`bytes` of its class).
+    pub fn from_window(s: &Scenario, w: &WindowSummary) -> Usage {
+        let (to_month, per_sec) = if w.measured_secs > 0.0 {
+            (SECONDS_PER_MONTH / w.measured_secs, 1.0 / w.measured_secs)
+        } else {
+            (0.0, 0.0)
+        };
+        let arrived =
+            |routes: &[usize]| routes.iter().map(|&r| w.routes.arrived_on(r)).sum::<u64>() as f64;
+        let served_bytes = |routes: &[usize]| -> f64 {
+            w.routes
+                .served
+                .iter()
+                .zip(&s.traffic.mix)
+                .map(|(c, class)| {
+                    routes.iter().map(|&r| c[r]).sum::<u64>() as f64 * class.bytes as f64
+                })
+                .sum()
+        };
+        let session_reads: u64 = w
+            .routes
+            .served
+            .iter()
+            .zip(&s.traffic.mix)
+            .filter(|(_, class)| class.session)
+            .map(|(c, _)| c[EDGE_ORIGIN] + c[ORIGIN])
+            .sum();
+        let via_lb = [EDGE_ORIGIN, ORIGIN];
+        let via_cdn = [EDGE_HIT, EDGE_S3, EDGE_ORIGIN];
+        Usage {
+            web_instances: w.web_instances_mean,
+            cdn_requests: arrived(&via_cdn) * to_month,
+            cdn_gb: served_bytes(&via_cdn) / BYTES_PER_GB * to_month,
+            s3_get_requests: arrived(&[EDGE_S3]) * to_month,
+            internet_gb: served_bytes(&[ORIGIN]) / BYTES_PER_GB * to_month,
+            lb_requests_per_sec: arrived(&via_lb) * per_sec,
+            lb_gb_per_hour: served_bytes(&via_lb) / BYTES_PER_GB * per_sec * 3600.0,
+            lb_active_connections: w.mean_in_origin,
+            session_reads: session_reads as f64 * to_month,
+            // A credit is one vCPU-minute.
+            web_surplus_vcpu_hours: w.surplus_credits / 60.0 * to_month,
+            db_surplus_vcpu_hours: w.db_surplus_credits / 60.0 * to_month,
+        }
+    }
+}
+
+/// One line of the bill.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostLine {
+    /// `ec2`, `rds`, `elb`, `cloudfront`, `s3`, `data_transfer`, `dynamodb`.
+    pub service: &'static str,
+    /// What is counted, for people.
+    pub item: String,
+    /// How much of it per month.
+    pub quantity: f64,
+    /// The quantity's unit.
+    pub unit: &'static str,
+    /// USD per one unit of `quantity`; `None` for a tiered price.
+    pub unit_usd: Option<f64>,
+    /// The price as published, or the tiers applied.
+    pub price: String,
+    /// US dollars per month.
+    pub usd_month: f64,
+}
+
+impl CostLine {
+    fn flat(
+        service: &'static str,
+        item: String,
+        quantity: f64,
+        unit: &'static str,
+        unit_usd: f64,
+        price: String,
+    ) -> CostLine {
+        CostLine {
+            service,
+            item,
+            quantity,
+            unit,
+            unit_usd: Some(unit_usd),
+            price,
+            usd_month: quantity * unit_usd,
+        }
+    }
+}
+
+/// Prices from the catalog for one region.
+struct Prices<'a> {
+    catalog: &'a Catalog,
+    region: &'static str,
+}
+
+impl Prices<'_> {
+    /// The fact `service`/`item` in the scenario's region.
+    fn get(&self, service: &str, item: &str) -> Result<f64, Error> {
+        self.catalog
+            .service_value_in(service, item, self.region)
+            .ok_or_else(|| self.missing(service, item))
+    }
+
+    /// The fact `service`/`item` for a CloudFront edge location group.
+    fn at_edge(&self, item: &str, edge: &str) -> Result<f64, Error> {
+        self.catalog
+            .service_value_in("cloudfront", item, edge)
+            .ok_or_else(|| self.missing("cloudfront", &format!("{item} ({edge})")))
+    }
+
+    fn missing(&self, service: &str, item: &str) -> Error {
+        Error::MissingPrice {
+            what: format!("{service}: {item}"),
+            region: self.region.to_string(),
+        }
+    }
+}
+
+const DATA_TRANSFER_TIERS: [Tier; 5] = [
+    Tier {
+        width: 100.0,
+        item: "EC2/region to internet, first 100 GB/month (aggregated across services)",
+    },
+    Tier {
+        width: 10.0 * GB_PER_TB - 100.0,
+        item: "EC2/region to internet, up to 10 TB/month",
+    },
+    Tier {
+        width: 40.0 * GB_PER_TB,
+        item: "EC2/region to internet, next 40 TB/month",
+    },
+    Tier {
+        width: 100.0 * GB_PER_TB,
+        item: "EC2/region to internet, next 100 TB/month",
+    },
+    Tier {
+        width: f64::INFINITY,
+        item: "EC2/region to internet, over 150 TB/month",
+    },
+];
+
+const CLOUDFRONT_US_TIERS: [Tier; 7] = [
+    Tier {
+        width: 10.0 * GB_PER_TB,
+        item: "data transfer out, US/Mexico/Canada, first 10 TB",
+    },
+    Tier {
+        width: 40.0 * GB_PER_TB,
+        item: "data transfer out, US, next 40 TB",
+    },
+    Tier {
+        width: 100.0 * GB_PER_TB,
+        item: "data transfer out, US, next 100 TB",
+    },
+    Tier {
+        width: 350.0 * GB_PER_TB,
+        item: "data transfer out, US, next 350 TB",
+    },
+    Tier {
+        width: 524.0 * GB_PER_TB,
+        item: "data transfer out, US, next 524 TB",
+    },
+    Tier {
+        width: 4.0 * 1024.0 * GB_PER_TB,
+        item: "data transfer out, US, next 4 PB",
+    },
+    Tier {
+        width: f64::INFINITY,
+        item: "data transfer out, US, over 5 PB",
+    },
+];
+
+const CLOUDFRONT_EUROPE_TIERS: [Tier; 2] = [
+    Tier {
+        width: 10.0 * GB_PER_TB,
+        item: "data transfer out, Europe, first 10 TB",
+    },
+    Tier {
+        width: f64::INFINITY,
+        item: "data transfer out, Europe, beyond 10 TB",
+    },
+];
+
+/// The CloudFront edge location group whose prices apply to a region's
+/// viewers, its transfer tiers and its HTTPS request item.
+fn cloudfront_edge(region: Region) -> (&'static str, &'static [Tier], &'static str) {
+    match region {
+        Region::UsEast1 => ("US edge", &CLOUDFRONT_US_TIERS, "HTTPS requests, US"),
+        Region::EuWest1 => (
+            "Europe edge",
+            &CLOUDFRONT_EUROPE_TIERS,
+            "HTTPS requests, Europe",
+        ),
+    }
+}
+
+/// A per-use line: the price is looked up only if something was used.
+fn per_use(
+    service: &'static str,
+    item: String,
+    quantity: f64,
+    unit: &'static str,
+    price: impl FnOnce() -> Result<(f64, String), Error>,
+) -> Result<CostLine, Error> {
+    if quantity <= 0.0 {
+        return Ok(CostLine {
+            service,
+            item,
+            quantity: 0.0,
+            unit,
+            unit_usd: None,
+            price: "nothing used".to_string(),
+            usd_month: 0.0,
+        });
+    }
+    let (unit_usd, text) = price()?;
+    Ok(CostLine::flat(
+        service, item, quantity, unit, unit_usd, text,
+    ))
+}
+
+/// The bill of `s` for a month of `u`, with the embedded catalog's prices.
+pub fn monthly_bill(s: &Scenario, u: &Usage) -> Result<Vec<CostLine>, Error> {
+    monthly_bill_with(s, u, Catalog::embedded())
+}
+
+/// The bill of `s` for a month of `u`, with `catalog`'s prices.
+pub fn monthly_bill_with(
+    s: &Scenario,
+    u: &Usage,
+    catalog: &Catalog,
+) -> Result<Vec<CostLine>, Error> {
+    let p = Prices {
+        catalog,
+        region: s.region.code(),
+    };
+    let mut lines = Vec::new();
+
+    // EC2: the web fleet's instance-hours.
+    let web = &s.web.instance;
+    lines.push(CostLine::flat(
+        "ec2",
+        format!(
+            "{} instance-hours ({:.3} instances on average)",
+            web.name, u.web_instances
+        ),
+        u.web_instances * HOURS_PER_MONTH,
+        "instance-hours",
+        web.usd_per_hour,
+        format!(
+            "{} USD per instance-hour (on-demand Linux)",
+            web.usd_per_hour
+        ),
+    ));
+
+    // Surplus CPU credits of unlimited-mode burstable instances. The one
+    // price found is T3's (and T3a's); it is not region-specific in its source.
+    if u.web_surplus_vcpu_hours > 0.0 {
+        let item = match web.name.split('.').next() {
+            Some("t3" | "t3a") => "T3 Unlimited surplus CPU credits",
+            _ => "T2 Unlimited surplus CPU credits",
+        };
+        let price = catalog
+            .service_value("ec2", item)
+            .ok_or_else(|| p.missing("ec2", item))?;
+        lines.push(CostLine::flat(
+            "ec2",
+            format!("{} unlimited-mode surplus CPU credits", web.name),
+            u.web_surplus_vcpu_hours,
+            "vCPU-hours",
+            price,
+            format!("{price} USD per vCPU-hour of surplus credits"),
+        ));
+    }
+    if u.db_surplus_vcpu_hours > 0.0 {
+        return Err(p.missing("rds", "unlimited surplus CPU credits"));
+    }
+
+    // RDS: the primary (Multi-AZ at its factor) and the read replicas.
+    if let Some(db) = &s.database
+        && let DbPlacement::Rds(i) = &db.placement
+    {
+        let (factor, deployment) = if db.multi_az {
+            let f = p.get("rds", "Multi-AZ (one standby) price relative to Single-AZ")?;
+            (f, format!(" x {f} (Multi-AZ)"))
+        } else {
+            (1.0, String::new())
+        };
+        lines.push(CostLine::flat(
+            "rds",
+            format!(
+                "{} primary{} instance-hours",
+                i.name,
+                if db.multi_az { " (Multi-AZ)" } else { "" }
+            ),
+            HOURS_PER_MONTH,
+            "instance-hours",
+            i.usd_per_hour * factor,
+            format!(
+                "{} USD per Single-AZ instance-hour{deployment}",
+                i.usd_per_hour
+            ),
+        ));
+        if db.read_replicas > 0 {
+            lines.push(CostLine::flat(
+                "rds",
+                format!(
+                    "{} x {} read replica instance-hours",
+                    db.read_replicas, i.name
+                ),
+                f64::from(db.read_replicas) * HOURS_PER_MONTH,
+                "instance-hours",
+                i.usd_per_hour,
+                format!("{} USD per Single-AZ instance-hour", i.usd_per_hour),
+            ));
+        }
+    }
+
+    // Elastic Load Balancing.
+    if let Some(lb) = &s.load_balancer {
+        lines.extend(load_balancer_lines(&p, lb, u)?);
+    }
+
+    // CloudFront and S3 behind it.
+    if let Some(cdn) = &s.cdn {
+        let (edge, tier_list, https_item) = cloudfront_edge(s.region);
+        let t = price_tiers(u.cdn_gb, tier_list, |item| p.at_edge(item, edge))?;
+        lines.push(CostLine {
+            service: "cloudfront",
+            item: format!("data transfer out to viewers ({edge} prices)"),
+            quantity: u.cdn_gb,
+            unit: "GB",
+            unit_usd: None,
+            price: format!("tiered, USD per GB: {}", t.describe()),
+            usd_month: t.usd,
+        });
+        lines.push(per_use(
+            "cloudfront",
+            "HTTPS requests (hits and misses)".to_string(),
+            u.cdn_requests,
+            "requests",
+            || {
+                let per_10k = p.at_edge(https_item, edge)?;
+                Ok((
+                    per_10k / 10_000.0,
+                    format!("{per_10k} USD per 10,000 requests"),
+                ))
+            },
+        )?);
+        if cdn.static_origin == StaticOrigin::S3 {
+            lines.push(per_use(
+                "s3",
+                "GET requests from CloudFront misses".to_string(),
+                u.s3_get_requests,
+                "requests",
+                || {
+                    let per_1k = p.get("s3", "GET/SELECT and other requests")?;
+                    Ok((per_1k / 1_000.0, format!("{per_1k} USD per 1,000 requests")))
+                },
+            )?);
+        }
+    }
+
+    // Responses that leave the region from the origin, not through CloudFront.
+    let t = price_tiers(u.internet_gb, &DATA_TRANSFER_TIERS, |item| {
+        p.get("data_transfer", item)
+    })?;
+    lines.push(CostLine {
+        service: "data_transfer",
+        item: "origin to internet (responses not served through CloudFront)".to_string(),
+        quantity: u.internet_gb,
+        unit: "GB",
+        unit_usd: None,
+        price: format!("tiered, USD per GB: {}", t.describe()),
+        usd_month: t.usd,
+    });
+
+    // DynamoDB session reads.
+    if s.web.sessions == Sessions::Dynamodb {
+        lines.push(per_use(
+            "dynamodb",
+            "session reads (eventually consistent, up to 4 KB), on-demand".to_string(),
+            u.session_reads,
+            "reads",
+            || {
+                let rru = p.get(
+                    "dynamodb",
+                    "read request units per eventually consistent read (item up to 4 KB)",
+                )?;
+                let per_million = p.get("dynamodb", "on-demand read request units")?;
+                Ok((
+                    rru * per_million / 1e6,
+                    format!("{rru} RRU per read x {per_million} USD per million RRU"),
+                ))
+            },
+        )?);
+    }
+    Ok(lines)
+}
+
+/// The capacity units of a load balancer: each dimension's LCUs and the
+/// largest, which is what is billed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacityUnits {
+    /// `(dimension, units)` in the order AWS lists them.
+    pub dimensions: Vec<(&'static str, f64)>,
+}
+
+impl CapacityUnits {
+    /// The billed units: the largest dimension (0 when nothing is used).
+    pub fn billed(&self) -> f64 {
+        self.dimensions.iter().map(|d| d.1).fold(0.0, f64::max)
+    }
+
+    fn describe(&self) -> String {
+        self.dimensions
+            .iter()
+            .map(|(d, x)| format!("{d} {x:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn load_balancer_lines(
+    p: &Prices<'_>,
+    lb: &crate::spec::LoadBalancer,
+    u: &Usage,
+) -> Result<Vec<CostLine>, Error> {
+    let new_connections = u.lb_requests_per_sec / lb.requests_per_connection;
+    let (name, service) = match lb.kind {
+        LbKind::Alb => ("ALB", "alb"),
+        LbKind::Nlb => ("NLB", "nlb"),
+        LbKind::Elb => ("Classic LB", "clb"),
+    };
+    let hour = p.get(service, "load balancer hour")?;
+    let mut lines = vec![CostLine::flat(
+        "elb",
+        format!("{name} hours"),
+        HOURS_PER_MONTH,
+        "LB-hours",
+        hour,
+        format!("{hour} USD per {name}-hour"),
+    )];
+    match lb.kind {
+        LbKind::Alb => {
+            let dim = |item| p.get("alb", item);
+            let evaluated = f64::from(lb.rules.saturating_sub(ALB_FREE_RULES));
+            let units = CapacityUnits {
+                dimensions: vec![
+                    (
+                        "new connections",
+                        new_connections / dim("LCU dimension: new connections")?,
+                    ),
+                    (
+                        "active connections",
+                        u.lb_active_connections / dim("LCU dimension: active connections")?,
+                    ),
+                    (
+                        "processed bytes",
+                        u.lb_gb_per_hour
+                            / dim("LCU dimension: processed bytes (EC2/IP/container targets)")?,
+                    ),
+                    (
+                        "rule evaluations",
+                        u.lb_requests_per_sec * evaluated / dim("LCU dimension: rule evaluations")?,
+                    ),
+                ],
+            };
+            let price = p.get("alb", "LCU-hour")?;
+            lines.push(CostLine::flat(
+                "elb",
+                "ALB LCU-hours".to_string(),
+                units.billed() * HOURS_PER_MONTH,
+                "LCU-hours",
+                price,
+                format!(
+                    "{price} USD per LCU-hour; LCUs = largest of {}",
+                    units.describe()
+                ),
+            ));
+        }
+        LbKind::Nlb => {
+            let dim = |item| p.get("nlb", item);
+            let units = CapacityUnits {
+                dimensions: vec![
+                    (
+                        "new connections",
+                        new_connections / dim("NLCU dimension: new TCP connections")?,
+                    ),
+                    (
+                        "active connections",
+                        u.lb_active_connections / dim("NLCU dimension: active TCP connections")?,
+                    ),
+                    (
+                        "processed bytes",
+                        u.lb_gb_per_hour / dim("NLCU dimension: processed bytes (TCP)")?,
+                    ),
+                ],
+            };
+            let price = p.get("nlb", "NLCU-hour")?;
+            lines.push(CostLine::flat(
+                "elb",
+                "NLB NLCU-hours".to_string(),
+                units.billed() * HOURS_PER_MONTH,
+                "NLCU-hours",
+                price,
+                format!(
+                    "{price} USD per NLCU-hour; NLCUs = largest of {}",
+                    units.describe()
+                ),
+            ));
+        }
+        LbKind::Elb => {
+            let gb = u.lb_gb_per_hour * HOURS_PER_MONTH;
+            lines.push(per_use(
+                "elb",
+                "Classic LB data processed".to_string(),
+                gb,
+                "GB",
+                || {
+                    let per_gb = p.get("clb", "data processed")?;
+                    Ok((per_gb, format!("{per_gb} USD per GB processed")))
+                },
+            )?);
+        }
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests;

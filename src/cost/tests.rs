@@ -1,0 +1,236 @@
+//! Hand-computed bills.
+
+use super::*;
+use crate::scenario::parse;
+
+fn scenario(region: &str, rest: &str) -> Scenario {
+    let text = format!("name = \"bill\"\nregion = \"{region}\"\n[traffic]\nrate = 10\n{rest}");
+    parse(&text, "bill.toml").unwrap()
+}
+
+fn total(lines: &[CostLine], service: &str) -> f64 {
+    lines
+        .iter()
+        .filter(|l| l.service == service)
+        .map(|l| l.usd_month)
+        .sum()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn a_month_is_30_44_days() {
+    assert!(close(HOURS_PER_MONTH, 30.44 * 24.0));
+    assert_eq!(SECONDS_PER_MONTH, 730.56 * 3600.0);
+}
+
+#[test]
+fn a_fixed_fleet_is_price_times_730_56_hours() {
+    let s = scenario("us-east-1", "[web]\ninstance = \"m5.large\"\n");
+    let u = Usage {
+        web_instances: 1.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    let ec2 = &bill[0];
+    assert_eq!(ec2.service, "ec2");
+    assert_eq!(ec2.quantity, 730.56);
+    assert_eq!(ec2.unit_usd, Some(0.096));
+    // Exactly the price times 730.56 hours: 0.096 x 730.56 = 70.13376.
+    assert_eq!(ec2.usd_month, 0.096 * 730.56);
+    assert!(close(ec2.usd_month, 70.13376));
+    // Nothing else is used: no data out, so the data-transfer line is zero.
+    assert_eq!(total(&bill, "data_transfer"), 0.0);
+    assert_eq!(bill.len(), 2);
+}
+
+#[test]
+fn rds_multi_az_doubles_the_primary_and_replicas_are_single_az() {
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.r5.large\"\nmulti_az = true\nread_replicas = 2\n",
+    );
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    // db.r5.large is 0.24 USD/h Single-AZ; Multi-AZ factor 2 from services.csv.
+    // Primary: 730.56 h x 0.48 = 350.6688. Replicas: 2 x 730.56 h x 0.24 = 350.6688.
+    let rds: Vec<_> = bill.iter().filter(|l| l.service == "rds").collect();
+    assert_eq!(rds.len(), 2);
+    assert!(close(rds[0].usd_month, 350.6688), "{}", rds[0].usd_month);
+    assert!(close(rds[1].usd_month, 350.6688), "{}", rds[1].usd_month);
+}
+
+const TWO_BEHIND_AN_ALB: &str =
+    "[load_balancer]\nrules = 30\n[web]\ninstance = \"m5.large\"\ncount = 2\n";
+
+#[test]
+fn alb_bills_hours_and_the_largest_lcu_dimension() {
+    let s = scenario("us-east-1", TWO_BEHIND_AN_ALB);
+    let u = Usage {
+        web_instances: 2.0,
+        lb_requests_per_sec: 50.0,
+        lb_gb_per_hour: 0.5,
+        lb_active_connections: 120.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    let elb: Vec<_> = bill.iter().filter(|l| l.service == "elb").collect();
+    // Hours: 730.56 x 0.0225 = 16.4376.
+    assert!(close(elb[0].usd_month, 16.4376));
+    // One request per connection: 50 new connections/s / 25 = 2 LCU;
+    // 120 active / 3000 = 0.04; 0.5 GB/h / 1 = 0.5;
+    // (30 - 10 free) rules x 50 req/s = 1000 evaluations/s / 1000 = 1.
+    // Largest: 2 LCU -> 2 x 730.56 = 1461.12 LCU-hours x 0.008 = 11.68896.
+    assert!(close(elb[1].quantity, 1461.12), "{}", elb[1].quantity);
+    assert!(close(elb[1].usd_month, 11.68896));
+    assert!(close(total(&bill, "elb"), 28.12656));
+
+    // Ten requests per connection: 5 new connections/s = 0.2 LCU, so rule
+    // evaluations (1 LCU) decide: 730.56 x 0.008 = 5.84448.
+    let mut s = s;
+    s.load_balancer.as_mut().unwrap().requests_per_connection = 10.0;
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "elb"), 16.4376 + 5.84448));
+}
+
+#[test]
+fn nlb_and_classic_lb_from_their_rows() {
+    let mut s = scenario("us-east-1", TWO_BEHIND_AN_ALB);
+    let u = Usage {
+        lb_requests_per_sec: 1600.0,
+        lb_gb_per_hour: 0.5,
+        ..Usage::default()
+    };
+    s.load_balancer.as_mut().unwrap().kind = LbKind::Nlb;
+    // 1600 new TCP connections/s / 800 = 2 NLCU: 730.56 x 0.0225 + 2 x 730.56 x 0.006.
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "elb"), 16.4376 + 8.76672));
+    s.load_balancer.as_mut().unwrap().kind = LbKind::Elb;
+    // 0.5 GB/h x 730.56 h = 365.28 GB x 0.008 = 2.92224; hours 730.56 x 0.025 = 18.264.
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "elb"), 18.264 + 2.92224));
+}
+
+#[test]
+fn cloudfront_and_s3_from_published_prices() {
+    let s = scenario(
+        "us-east-1",
+        "[cdn]\n[[traffic.mix]]\nname = \"static\"\nshare = 1.0\ncacheable = true\n[web]\ninstance = \"m5.large\"\n",
+    );
+    let u = Usage {
+        cdn_gb: 1000.0,
+        cdn_requests: 10_000_000.0,
+        s3_get_requests: 1_000_000.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    // 1000 GB x 0.085 = 85; 10M / 10,000 x 0.01 = 10; S3: 1M / 1,000 x 0.0004 = 0.4.
+    assert!(close(total(&bill, "cloudfront"), 95.0));
+    assert!(close(total(&bill, "s3"), 0.4));
+    // Across the first boundary: 20 TB = 20,480 GB = 10,240 x 0.085 + 10,240 x 0.080.
+    let u = Usage {
+        cdn_gb: 20_480.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "cloudfront"), 870.4 + 819.2));
+}
+
+#[test]
+fn data_transfer_is_tiered_with_the_first_100_gb_free() {
+    let s = scenario("us-east-1", "[web]\ninstance = \"m5.large\"\n");
+    let bill_for = |gb: f64| {
+        let u = Usage {
+            internet_gb: gb,
+            ..Usage::default()
+        };
+        total(&monthly_bill(&s, &u).unwrap(), "data_transfer")
+    };
+    assert_eq!(bill_for(80.0), 0.0);
+    // 10,340 GB: 100 free, 10,140 x 0.09 up to 10 TB (10,240 GB), 100 x 0.085.
+    assert!(
+        close(bill_for(10_340.0), 912.6 + 8.5),
+        "{}",
+        bill_for(10_340.0)
+    );
+}
+
+#[test]
+fn dynamodb_sessions_cost_half_a_read_unit_each() {
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\nsessions = \"dynamodb\"\n",
+    );
+    let u = Usage {
+        session_reads: 1_000_000.0,
+        ..Usage::default()
+    };
+    // 1M reads x 0.5 RRU x 0.125 USD per million RRU = 0.0625.
+    assert!(close(
+        total(&monthly_bill(&s, &u).unwrap(), "dynamodb"),
+        0.0625
+    ));
+}
+
+#[test]
+fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
+    // eu-west-1 has no ALB hour price.
+    let s = scenario("eu-west-1", TWO_BEHIND_AN_ALB);
+    let e = monthly_bill(&s, &Usage::default()).unwrap_err();
+    match &e {
+        Error::MissingPrice { what, region } => {
+            assert_eq!(what, "alb: load balancer hour");
+            assert_eq!(region, "eu-west-1");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        e.to_string()
+            .contains("alb: load balancer hour in eu-west-1")
+    );
+
+    // Without a load balancer, and within the free 100 GB, it bills.
+    let s = scenario("eu-west-1", "[web]\ninstance = \"m5.large\"\n");
+    let u = Usage {
+        web_instances: 1.0,
+        internet_gb: 50.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    // m5.large in eu-west-1: 0.107 USD/h.
+    assert!(close(bill[0].usd_month, 0.107 * 730.56));
+    // Beyond it, the eu-west-1 transfer price is needed and missing.
+    let u = Usage {
+        internet_gb: 500.0,
+        ..u
+    };
+    let e = monthly_bill(&s, &u).unwrap_err().to_string();
+    assert!(
+        e.contains("data_transfer: EC2/region to internet, up to 10 TB/month in eu-west-1"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unlimited_surplus_credits_are_billed_per_vcpu_hour_where_priced() {
+    // 100 vCPU-hours of surplus on a t3.micro at $0.05: $5.
+    let s = scenario("us-east-1", "[web]\ninstance = \"t3.micro\"\n");
+    let u = Usage {
+        web_instances: 1.0,
+        web_surplus_vcpu_hours: 100.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    let surplus = bill.iter().find(|l| l.unit == "vCPU-hours").unwrap();
+    assert!(close(surplus.usd_month, 5.0));
+    // No T2 surplus price was found: a t2 in unlimited mode that runs up
+    // surplus credits cannot be billed.
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"t2.micro\"\ncredits = \"unlimited\"\n",
+    );
+    let err = monthly_bill(&s, &u).unwrap_err().to_string();
+    assert!(err.contains("T2 Unlimited surplus CPU credits"), "{err}");
+}

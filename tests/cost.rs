@@ -1,0 +1,211 @@
+//! The bill through the real binary: `simscale catalog`, `--explain-cost`,
+//! `costs.csv`, and missing prices.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn simscale(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simscale"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("simscale runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, body: &str) -> String {
+    let path = dir.join("bill.toml");
+    std::fs::write(&path, body).unwrap();
+    path.display().to_string()
+}
+
+/// A one-minute steady state at 20 requests/s, with `rest` appended.
+fn scenario(region: &str, rest: &str) -> String {
+    format!(
+        "name = \"bill\"\nregion = \"{region}\"\n[simulation]\nwindow = \"2m\"\nwarmup = \"20s\"\n\
+         [traffic]\nrate = 20.0\n{rest}"
+    )
+}
+
+#[test]
+fn catalog_lists_a_family_with_prices_per_hour_and_month() {
+    let o = simscale(&["catalog", "--family", "m5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let header = out.lines().nth(1).unwrap();
+    for col in ["vCPU", "memory GiB", "cpu_speed", "USD/hour", "USD/month"] {
+        assert!(header.contains(col), "{header}");
+    }
+    // m5.large: 2 vCPU, 8 GiB, speed 1.000, 0.096 USD/h, 0.096 x 730.56 = 70.13 per month.
+    let line = out.lines().find(|l| l.starts_with("m5.large ")).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells, ["m5.large", "2", "8", "1.000", "0.096", "70.13"]);
+    assert!(out.lines().skip(2).all(|l| l.starts_with("m5.")), "{out}");
+}
+
+#[test]
+fn catalog_shows_missing_prices_as_dashes_and_lists_rds() {
+    let o = simscale(&["catalog", "--family", "c7g", "--region", "eu-west-1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with("c7g.large ")).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(&cells[4..], ["-", "-"], "{line}");
+
+    let o = simscale(&[
+        "catalog",
+        "--rds",
+        "--family",
+        "db.r5",
+        "--region",
+        "eu-west-1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("db.r5.large"), "{}", stdout(&o));
+}
+
+#[test]
+fn catalog_rejects_unknown_names_with_a_suggestion() {
+    let o = simscale(&["catalog", "--family", "m55"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown family 'm55'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("did you mean 'm5'?"), "{}", stderr(&o));
+    let o = simscale(&["catalog", "--region", "us-east-2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean 'us-east-1'?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn catalog_sources_prints_the_date_and_sources() {
+    let o = simscale(&["catalog", "--sources"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("Compiled 2026-07"), "{out}");
+    assert!(out.contains("KARPENTER"), "{out}");
+}
+
+#[test]
+fn explain_cost_prints_every_line_and_costs_csv_sums_them_per_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 2\n\
+             [database]\ninstance = \"db.m5.large\"\nmulti_az = true\n",
+        ),
+    );
+    let out_dir = dir.path().join("out");
+    let o = simscale(&[
+        "run",
+        &path,
+        "--quiet",
+        "--explain-cost",
+        "--out",
+        &out_dir.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    // Two m5.large for the whole month: 2 x 730.56 h = 1461.12 instance-hours
+    // x 0.096 = 140.27.
+    let ec2 = text.lines().find(|l| l.contains("ec2 ")).unwrap();
+    assert!(
+        ec2.contains("1461.120 instance-hours") && ec2.ends_with("140.27"),
+        "{ec2}"
+    );
+    assert!(text.contains("at 0.096 USD per instance-hour"), "{text}");
+    // Multi-AZ db.m5.large: 0.171 x 2 x 730.56 = 249.85.
+    assert!(text.contains("x 2 (Multi-AZ)"), "{text}");
+    assert!(
+        text.contains("ALB hours") && text.contains("ALB LCU-hours"),
+        "{text}"
+    );
+    assert!(text.contains("LCUs = largest of new connections"), "{text}");
+    assert!(text.contains("data_transfer"), "{text}");
+    assert!(text.contains("\n  total "), "{text}");
+
+    let costs = std::fs::read_to_string(out_dir.join("costs.csv")).unwrap();
+    let rows: Vec<&str> = costs.lines().collect();
+    assert_eq!(rows[0], "checkpoint,service,usd_month");
+    let services: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(services, ["ec2", "rds", "elb", "data_transfer"]);
+    assert!(costs.contains("0,ec2,140.27"), "{costs}");
+    // checkpoints.csv's cost is the sum of the rows.
+    let sum: f64 = rows[1..]
+        .iter()
+        .map(|r| r.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let cps = std::fs::read_to_string(out_dir.join("checkpoints.csv")).unwrap();
+    let header: Vec<&str> = cps.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = cps.lines().nth(1).unwrap().split(',').collect();
+    let at = header.iter().position(|c| *c == "cost_usd_month").unwrap();
+    let cost: f64 = row[at].parse().unwrap();
+    assert!((cost - sum).abs() < 0.011, "{cost} vs {sum}");
+}
+
+#[test]
+fn a_missing_regional_price_names_the_service_and_region() {
+    let dir = tempfile::tempdir().unwrap();
+    // eu-west-1 has no ALB price in the catalog.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "eu-west-1",
+            "[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 2\n",
+        ),
+    );
+    let o = simscale(&[
+        "run",
+        &path,
+        "--quiet",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no price for alb: load balancer hour in eu-west-1"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.path().join("costs.csv").exists());
+
+    // The same region without a load balancer runs: 20 req/s x 10 kB is
+    // about 490 GB a month to the internet, so make the responses small
+    // enough (1 kB: about 49 GB) to stay in the free 100 GB.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "eu-west-1",
+            "[[traffic.mix]]\nname = \"api\"\nshare = 1.0\nbytes = 1000\n[web]\ninstance = \"m5.large\"\n",
+        ),
+    );
+    let o = simscale(&[
+        "run",
+        &path,
+        "--quiet",
+        "--explain-cost",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // m5.large in eu-west-1: 0.107 x 730.56 = 78.17.
+    assert!(stdout(&o).contains("78.17"), "{}", stdout(&o));
+}
