@@ -5,5 +5,6 @@ mod support;
 mod cli;
 mod conservation;
 mod credits;
+mod growth;
 mod layering;
 mod theory;
