@@ -76,6 +76,11 @@ pub struct RunArgs {
     /// Print every checkpoint's bill line by line: quantity, unit price, amount.
     #[arg(long)]
     pub explain_cost: bool,
+    /// Run the scenario once per value of a key and compare their walls,
+    /// e.g. `web.instance=t2.micro,m5.large,c5.9xlarge` (replaces the
+    /// scenario's [ladder]).
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub ladder: Option<String>,
     /// Print nothing but errors (and no progress bar).
     #[arg(short, long)]
     pub quiet: bool,
@@ -115,40 +120,129 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
     }
 }
 
-/// `simscale run`: simulate, write the files, print the summary.
+/// `simscale run`: simulate, write the files, print the summary; once per
+/// rung when there is a ladder.
 fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
-    let s = scenario::load(&args.scenario)?;
+    let origin = args.scenario.display().to_string();
+    let text = scenario::read(&args.scenario)?;
+    let s = scenario::parse(&text, &origin).map_err(scenario::ScenarioError::Invalid)?;
+    let ladder = match &args.ladder {
+        Some(spec) => Some(parse_ladder(spec)?),
+        None => s.ladder.as_ref().map(|l| (l.key.clone(), l.values.clone())),
+    };
     let options = RunOptions {
         threads: args.threads,
         short: args.short,
         seed: args.seed,
         replications: args.replications,
     };
-    let bar = Bar::new(!args.quiet);
-    let result = simulate_with_progress(&s, &options, &bar);
-    bar.finish();
-    let result = result?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.scenario));
-    let files = [
-        ("checkpoints.csv", report::checkpoints_csv(&result)),
-        ("timeline.csv", report::timeline_csv(&result)),
-        ("costs.csv", report::costs_csv(&result)),
-        ("summary.csv", report::summary_csv(&result)),
-    ];
-    report::writer::write_files(&out, &files)?;
+    let bar = Bar::new(!args.quiet);
+    let Some((key, values)) = ladder else {
+        let result = simulate_with_progress(&s, &options, &bar);
+        bar.finish();
+        let result = result?;
+        write_run(&out, &result)?;
+        if !args.quiet {
+            let _ = write!(stdout, "{}", report::terminal_summary(&result));
+            let _ = writeln!(
+                stdout,
+                "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
+                out.display()
+            );
+        }
+        if args.explain_cost {
+            let _ = write!(stdout, "{}", report::cost::explain_cost(&result));
+        }
+        return Ok(());
+    };
+    // Every rung is validated before any is simulated.
+    let rungs = scenario::overrides::rungs(&text, &origin, &key, &values)?;
+    let mut results = Vec::with_capacity(rungs.len());
+    for (label, rung) in &rungs {
+        let result = simulate_with_progress(rung, &options, &bar);
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                bar.finish();
+                return Err(e);
+            }
+        };
+        results.push((label.clone(), result));
+    }
+    bar.finish();
+    for (label, result) in &results {
+        write_run(&out.join(folder_name(label)), result)?;
+    }
+    report::writer::write_files(&out, &[("ladder.csv", report::ladder_csv(&key, &results))])?;
     if !args.quiet {
-        let _ = write!(stdout, "{}", report::terminal_summary(&result));
+        for (label, result) in &results {
+            let _ = writeln!(stdout, "== {key} = {label}");
+            let _ = write!(stdout, "{}", report::terminal_summary(result));
+        }
+        let _ = write!(stdout, "{}", report::ladder_summary(&key, &results));
         let _ = writeln!(
             stdout,
-            "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
+            "wrote {}/ladder.csv and one folder per rung",
             out.display()
         );
     }
     if args.explain_cost {
-        let _ = write!(stdout, "{}", report::cost::explain_cost(&result));
+        for (_, result) in &results {
+            let _ = write!(stdout, "{}", report::cost::explain_cost(result));
+        }
     }
     Ok(())
+}
+
+/// The four files of one run.
+fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
+    let files = [
+        ("checkpoints.csv", report::checkpoints_csv(result)),
+        ("timeline.csv", report::timeline_csv(result)),
+        ("costs.csv", report::costs_csv(result)),
+        ("summary.csv", report::summary_csv(result)),
+    ];
+    report::writer::write_files(out, &files).map(|_| ())
+}
+
+/// `key=v1,v2,...` from the command line.
+fn parse_ladder(spec: &str) -> Result<(String, Vec<String>), Error> {
+    let usage = |message: String| Error::Usage {
+        message,
+        help: "write --ladder KEY=V1,V2,..., e.g. --ladder web.instance=t2.micro,m5.large"
+            .to_string(),
+    };
+    let (key, values) = spec
+        .split_once('=')
+        .ok_or_else(|| usage(format!("--ladder: expected KEY=V1,V2,..., found '{spec}'")))?;
+    let values: Vec<String> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    if key.trim().is_empty() || values.is_empty() {
+        return Err(usage(format!(
+            "--ladder: expected a key and at least one value, found '{spec}'"
+        )));
+    }
+    Ok((key.trim().to_string(), values))
+}
+
+/// A rung's value as a folder name: letters, digits, `.`, `-` and `_`.
+fn folder_name(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }

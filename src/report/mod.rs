@@ -367,3 +367,100 @@ pub fn terminal_summary(report: &RunReport) -> String {
     }
     out
 }
+
+/// Columns of `ladder.csv`.
+pub const LADDER_COLUMNS: [&str; 9] = [
+    "key",
+    "value",
+    "wall_users",
+    "wall_reason",
+    "users_within_slo",
+    "cost_usd_month",
+    "cost_usd_per_1k_users_month",
+    "max_users_simulated",
+    "slo_met_throughout",
+];
+
+/// One rung of a ladder: the most users known to meet the SLO (the wall, or
+/// the last checkpoint when the SLO holds throughout) and the bill there.
+struct Rung {
+    wall: Option<f64>,
+    reason: &'static str,
+    users: Option<f64>,
+    cost: f64,
+    max_users: Option<f64>,
+}
+
+fn rung(r: &RunReport) -> Rung {
+    let max_users = r
+        .checkpoints
+        .iter()
+        .filter_map(|c| c.checkpoint.users)
+        .reduce(f64::max);
+    match &r.wall {
+        Some(w) => Rung {
+            wall: Some(w.users),
+            reason: w.reason,
+            users: Some(w.users),
+            cost: w.cost_usd_month,
+            max_users,
+        },
+        None => Rung {
+            wall: None,
+            reason: "",
+            users: max_users,
+            cost: r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
+            max_users,
+        },
+    }
+}
+
+/// `ladder.csv`: per rung, the wall and the cost per user there.
+pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
+    let rows = rungs.iter().map(|(value, r)| {
+        let g = rung(r);
+        vec![
+            key.to_string(),
+            value.clone(),
+            g.wall.map_or(String::new(), |u| fixed(u, 0)),
+            g.reason.to_string(),
+            g.users.map_or(String::new(), |u| fixed(u, 0)),
+            fixed(g.cost, 2),
+            g.users
+                .filter(|u| *u > 0.0)
+                .map_or(String::new(), |u| fixed(g.cost / u * 1000.0, 4)),
+            g.max_users.map_or(String::new(), |u| fixed(u, 0)),
+            g.wall.is_none().to_string(),
+        ]
+    });
+    csv_bytes(&LADDER_COLUMNS, rows)
+}
+
+/// The ladder as a table for the terminal.
+pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
+    let mut out = format!(
+        "\n{:<16} {:>12} {:>14} {:>12} {:>14}\n",
+        key, "wall users", "breaks on", "$/month", "$/1k users/mo"
+    );
+    for (value, r) in rungs {
+        let g = rung(r);
+        let wall = match (g.wall, g.max_users) {
+            (Some(u), _) => fixed(u, 0),
+            (None, Some(m)) => format!(">{}", fixed(m, 0)),
+            (None, None) => "-".to_string(),
+        };
+        let per_1k = g
+            .users
+            .filter(|u| *u > 0.0)
+            .map_or("-".to_string(), |u| fixed(g.cost / u * 1000.0, 4));
+        out.push_str(&format!(
+            "{:<16} {:>12} {:>14} {:>12.2} {:>14}\n",
+            value,
+            wall,
+            if g.reason.is_empty() { "-" } else { g.reason },
+            g.cost,
+            per_1k
+        ));
+    }
+    out
+}

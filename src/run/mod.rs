@@ -16,7 +16,7 @@ use crate::cost::{CostLine, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
-use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, plan_checkpoints};
+use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, WindowAt, plan_checkpoints};
 use crate::time::SimDuration;
 use rayon::prelude::*;
 
@@ -25,7 +25,8 @@ use rayon::prelude::*;
 pub struct RunOptions {
     /// Worker threads (`None`: one per core). Results do not depend on it.
     pub threads: Option<usize>,
-    /// A quick look: at most 4 checkpoints of at most 5 minutes each.
+    /// A quick look: at most 4 checkpoints of at most 5 minutes each, at
+    /// the daily peak.
     pub short: bool,
     /// Replaces the scenario's seed.
     pub seed: Option<u64>,
@@ -150,6 +151,7 @@ pub fn effective_scenario(s: &Scenario, options: &RunOptions) -> Scenario {
         sim.window = sim.window.min(SimDuration::from_secs(300));
         sim.warmup = sim.warmup.min(SimDuration(sim.window.0 / 5));
         sim.checkpoints = sim.checkpoints.min(4);
+        sim.window_at = WindowAt::Peak;
     }
     s
 }

@@ -3,7 +3,7 @@
 use super::{CheckpointResult, Progress, run_checkpoint};
 use crate::engine::RngStreams;
 use crate::error::Error;
-use crate::spec::{Checkpoint, Load, Scenario, Users};
+use crate::spec::{Checkpoint, Load, Scenario, Users, place_window};
 use crate::time::SimTime;
 
 /// Bisection stops when the bracket is this narrow (upper / lower users).
@@ -67,7 +67,7 @@ pub(super) fn find(
         let x = shape.fraction_at(*start, *end, mid).unwrap_or(1.0);
         let cp = Checkpoint {
             index: checkpoints.len() + probes,
-            start: SimTime((horizon.as_nanos() as f64 * x).round() as u64),
+            start: place_window(s, SimTime((horizon.as_nanos() as f64 * x).round() as u64)),
             users: Some(mid),
             base_rate: s.traffic.base_rate(mid),
             window: template.window,

@@ -13,7 +13,7 @@ use crate::spec::{
     InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode, Region, RequestClass, Sessions,
     Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users, Web,
 };
-use crate::spec::{Burst, CreditMode, InitialCredits};
+use crate::spec::{Burst, CreditMode, InitialCredits, WindowAt};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -117,6 +117,7 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
             v.span(),
         );
     }
+    let ladder = read_ladder(root.table("ladder"));
     root.finish();
 
     Some(spec::Scenario {
@@ -129,7 +130,89 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         load_balancer: load_balancer.flatten(),
         web: web?,
         database: database?,
+        ladder: ladder?,
     })
+}
+
+/// `[ladder]`: `key` (a dotted key path) and `values` (one run each).
+/// `Some(None)` without a ladder, `None` when invalid.
+fn read_ladder(mut t: Table<'_>) -> Option<Option<spec::Ladder>> {
+    if !t.is_present() {
+        return Some(None);
+    }
+    let key = t.required_str(
+        "key",
+        "add key = \"web.instance\" (the key each rung changes)",
+    );
+    let key = match key {
+        Got::Ok(k, span) => {
+            let parts_ok = !k.is_empty()
+                && k.split('.').all(|p| {
+                    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
+            if parts_ok && k != "ladder" && !k.starts_with("ladder.") {
+                Some(k)
+            } else {
+                t.error(
+                    "key",
+                    format!("expected a dotted key path such as web.instance, found \"{k}\""),
+                    "name the key a rung changes, e.g. key = \"web.instance\" or key = \"web.count\"",
+                    span,
+                );
+                None
+            }
+        }
+        _ => None,
+    };
+    let help = "list one value per rung, e.g. values = [\"m5.large\", \"m5.2xlarge\"]";
+    let values = match t.take("values") {
+        None => {
+            t.missing("values", help);
+            None
+        }
+        Some(v) => match v.get_ref() {
+            DeValue::Array(items) if !items.is_empty() => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let literal = match item.get_ref() {
+                        DeValue::String(s) => Some(format!("{:?}", s.as_ref())),
+                        DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
+                            t.sink().snippet(item.span()).into()
+                        }
+                        _ => None,
+                    };
+                    match literal {
+                        Some(l) => out.push(l),
+                        None => t.sink().error(
+                            format!("{}[{i}]", t.key_path("values")),
+                            format!(
+                                "expected a string, number or boolean, found {}",
+                                t.sink().found(item)
+                            ),
+                            Some(help.to_string()),
+                            item.span(),
+                        ),
+                    }
+                }
+                (out.len() == items.len()).then_some(out)
+            }
+            _ => {
+                let found = t.sink().found(v);
+                t.error(
+                    "values",
+                    format!("expected a non-empty array of values, found {found}"),
+                    help,
+                    v.span(),
+                );
+                None
+            }
+        },
+    };
+    t.finish();
+    Some(Some(spec::Ladder {
+        key: key?,
+        values: values?,
+    }))
 }
 
 /// The simulation section as read, with what later rules need to know.
@@ -165,6 +248,13 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
     let warmup = t.duration("warmup", false);
     let replications = t.u32("replications", 1).or(1);
     let des_budget = t.u64("des_budget", 1).or(20_000_000);
+    let window_at = t
+        .choice(
+            "window_at",
+            "window placement",
+            &[("start", WindowAt::Start), ("peak", WindowAt::Peak)],
+        )
+        .or(WindowAt::Start);
     let mut slo_t = t.table("slo");
     let p99 = slo_t
         .duration("p99", true)
@@ -207,6 +297,7 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
             horizon: horizon.value().copied(),
             checkpoints,
             window,
+            window_at,
             warmup,
             replications,
             des_budget,

@@ -6,6 +6,7 @@
 //! all of them, in file order, rendered with the source line and a caret.
 
 mod build;
+pub mod overrides;
 mod reader;
 #[cfg(test)]
 mod tests;
@@ -18,11 +19,16 @@ use crate::spec::Scenario;
 
 /// Reads and validates the scenario file at `path`; messages name the path as given.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+    let text = read(path)?;
+    parse(&text, &path.display().to_string()).map_err(ScenarioError::Invalid)
+}
+
+/// The text of the scenario file at `path`.
+pub fn read(path: &Path) -> Result<String, ScenarioError> {
+    std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    parse(&text, &path.display().to_string()).map_err(ScenarioError::Invalid)
+    })
 }
 
 /// Validates scenario text; `origin` is the name shown in messages (usually the file path).
@@ -77,6 +83,15 @@ pub struct Diagnostics {
 }
 
 impl Diagnostics {
+    /// One problem with no place in a source text.
+    pub(crate) fn single(origin: &str, d: Diagnostic) -> Diagnostics {
+        Diagnostics {
+            origin: origin.to_string(),
+            source: String::new(),
+            diagnostics: vec![d],
+        }
+    }
+
     /// Number of problems.
     pub fn len(&self) -> usize {
         self.diagnostics.len()

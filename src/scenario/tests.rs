@@ -48,6 +48,7 @@ fn minimal_scenario_gets_every_default() {
             horizon: None,
             checkpoints: 25,
             window: SimDuration::from_secs(3600),
+            window_at: crate::spec::WindowAt::Start,
             warmup: SimDuration::from_secs(300),
             replications: 1,
             des_budget: 20_000_000,
@@ -81,6 +82,7 @@ fn minimal_scenario_gets_every_default() {
             sessions: Sessions::Local,
         },
         database: None,
+        ladder: None,
     };
     assert_eq!(s, expected);
     assert_eq!(s.web.instance.cpu_speed, 1.0);
@@ -169,6 +171,7 @@ fn full_scenario_resolves_exactly() {
             horizon: Some(SimDuration::from_secs(365 * 86_400)),
             checkpoints: 10,
             window: SimDuration::from_secs(86_400),
+            window_at: crate::spec::WindowAt::Start,
             warmup: SimDuration::from_secs(600),
             replications: 1,
             des_budget: 1_000_000,

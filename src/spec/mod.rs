@@ -11,7 +11,7 @@ mod tiers;
 mod traffic;
 
 pub use dist::Dist;
-pub use plan::{Checkpoint, RateProfile, Segment, plan_checkpoints};
+pub use plan::{Checkpoint, RateProfile, Segment, peak_of_day, place_window, plan_checkpoints};
 pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
     InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, Sessions, StaticOrigin, Web,
@@ -41,6 +41,18 @@ pub struct Scenario {
     pub web: Web,
     /// The relational database, if any.
     pub database: Option<Database>,
+    /// The same scenario again with one key changed per rung (the
+    /// scale-up ladder), if any.
+    pub ladder: Option<Ladder>,
+}
+
+/// One key and the values it takes, one run each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ladder {
+    /// Dotted key path, `web.instance`.
+    pub key: String,
+    /// Each rung's value, as TOML text (`"m5.large"`, `4`).
+    pub values: Vec<String>,
 }
 
 /// AWS regions the catalog has prices for.
@@ -87,6 +99,16 @@ impl Mode {
     }
 }
 
+/// Where a checkpoint's window sits in its day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowAt {
+    /// At the checkpoint's time on the horizon.
+    Start,
+    /// Centred on the daily peak of the checkpoint's day (or at its time
+    /// without a daily cycle): a short window then sees the busiest traffic.
+    Peak,
+}
+
 /// The service level objective a checkpoint must meet.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Slo {
@@ -109,6 +131,8 @@ pub struct Simulation {
     pub checkpoints: u32,
     /// Simulated time at each checkpoint, warm-up included.
     pub window: SimDuration,
+    /// Where each window sits in its day.
+    pub window_at: WindowAt,
     /// Start of each window excluded from statistics.
     pub warmup: SimDuration,
     /// Independent runs per checkpoint.

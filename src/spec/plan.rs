@@ -1,6 +1,6 @@
 //! Where along the horizon the simulator looks, and the offered rate there.
 
-use super::{Diurnal, Load, Scenario, TrafficEvent, Users};
+use super::{Diurnal, Load, Scenario, TrafficEvent, Users, WindowAt};
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 
 /// One simulated window along the horizon.
@@ -27,7 +27,7 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
     let sim = &s.simulation;
     let make = |index: usize, start: SimTime, users: Option<f64>| Checkpoint {
         index,
-        start,
+        start: place_window(s, start),
         users,
         base_rate: s.traffic.base_rate(users.unwrap_or(0.0)),
         window: sim.window,
@@ -77,6 +77,44 @@ pub struct Segment {
     pub until: SimTime,
     /// The rate equals `peak` throughout.
     pub flat: bool,
+}
+
+/// Where the window of a checkpoint at `t` starts: at `t`, or centred on
+/// the daily peak of `t`'s day (the next day's if that would start before
+/// the horizon).
+pub fn place_window(s: &Scenario, t: SimTime) -> SimTime {
+    const DAY: u64 = 86_400 * NANOS_PER_SEC;
+    let peak = match (s.simulation.window_at, &s.traffic.diurnal) {
+        (WindowAt::Peak, Some(d)) => peak_of_day(d),
+        _ => return t,
+    };
+    let half = s.simulation.window.0 / 2;
+    let day = t.0 / DAY * DAY;
+    let start = day + peak.0;
+    SimTime(if start >= half {
+        start - half
+    } else {
+        start + DAY - half
+    })
+}
+
+/// The time of day of the daily cycle's peak (the middle of the busiest
+/// hour for hourly multipliers).
+pub fn peak_of_day(d: &Diurnal) -> SimDuration {
+    match d {
+        Diurnal::Sinusoid { peak_hour, .. } => SimDuration::from_secs_f64(peak_hour * 3600.0),
+        Diurnal::Hourly(h) => {
+            let busiest = h
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::MIN),
+                    |best, (i, &x)| if x > best.1 { (i, x) } else { best },
+                )
+                .0;
+            SimDuration::from_secs(busiest as u64 * 3600 + 1800)
+        }
+    }
 }
 
 /// The offered request rate over one window: base rate x daily cycle x events.
@@ -234,5 +272,18 @@ mod tests {
         assert!((n - (864_000.0 + 2000.0)).abs() < 1e-6);
         let n = p.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
         assert!((n / 866_000.0 - 1.0).abs() < 0.01, "{n}");
+    }
+}
+
+#[cfg(test)]
+mod placement_tests {
+    use super::*;
+
+    #[test]
+    fn peak_windows_are_centred_on_the_daily_peak() {
+        let hourly: Vec<f64> = (0..24).map(|h| if h == 19 { 3.0 } else { 1.0 }).collect();
+        assert_eq!(peak_of_day(&Diurnal::Hourly(hourly)), SimDuration::from_secs(19 * 3600 + 1800));
+        let d = Diurnal::Sinusoid { peak_to_mean: 2.0, peak_hour: 20.0 };
+        assert_eq!(peak_of_day(&d), SimDuration::from_secs(20 * 3600));
     }
 }

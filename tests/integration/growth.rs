@@ -61,7 +61,11 @@ fn the_wall_is_where_theory_puts_it() {
         assert_eq!(r.headroom_users(i), Some((wall.users - users).max(0.0)));
     }
     // The bill at the wall: one instance at $0.1/h, plus the data sent out.
-    assert!(wall.cost_usd_month > 0.1 * 730.56, "{}", wall.cost_usd_month);
+    assert!(
+        wall.cost_usd_month > 0.1 * 730.56,
+        "{}",
+        wall.cost_usd_month
+    );
 }
 
 #[test]

@@ -29,6 +29,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
             horizon: None,
             checkpoints: 1,
             window: secs(3600),
+            window_at: WindowAt::Start,
             warmup: secs(60),
             replications: 1,
             des_budget: 20_000_000,
@@ -62,6 +63,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
             sessions: Sessions::Local,
         },
         database: None,
+        ladder: None,
     }
 }
 
