@@ -274,3 +274,136 @@ fn loss_system_is_erlang_b_exactly() {
         exact("mean", w.latency.mean_ms, 10.0);
     }
 }
+
+/// Requests per second at which the busiest station of `s` is fully busy.
+fn capacity_rps(s: &Scenario) -> f64 {
+    let speed = s.web.instance.cpu_speed;
+    let mut web = 0.0;
+    let (mut primary, mut replica) = (0.0, 0.0);
+    for c in &s.traffic.mix {
+        let origin = match (&s.cdn, c.cacheable) {
+            (Some(cdn), true) if cdn.static_origin == StaticOrigin::S3 => 0.0,
+            (Some(cdn), true) => 1.0 - cdn.hit_ratio,
+            _ => 1.0,
+        };
+        let f = c.share * origin;
+        web += f * c.web_cpu.mean().as_secs_f64() / speed;
+        if let Some(d) = &s.database {
+            let r = f64::from(c.db_reads) * d.read_time.mean().as_secs_f64();
+            let w = f64::from(c.db_writes) * d.write_time.mean().as_secs_f64();
+            match &d.placement {
+                DbPlacement::Colocated => web += f * (r + w) / speed,
+                DbPlacement::Rds(i) => {
+                    let servers = f64::from(i.vcpus) * i.cpu_speed;
+                    primary += f * w / servers;
+                    if d.read_replicas == 0 {
+                        primary += f * r / servers;
+                    } else {
+                        replica += f * r / servers / f64::from(d.read_replicas);
+                    }
+                }
+            }
+        }
+    }
+    let web = web / f64::from(s.web.count * s.web.instance.vcpus);
+    1.0 / web.max(primary).max(replica)
+}
+
+/// `s` as a steady-state study at a flat rate loading its busiest station to `util`.
+fn steady(s: &Scenario, util: f64) -> Scenario {
+    let mut s = s.clone();
+    let rate = util * capacity_rps(&s);
+    s.traffic.load = Load::Rate(rate);
+    s.traffic.diurnal = None;
+    s.traffic.events.clear();
+    let sim = &mut s.simulation;
+    sim.horizon = None;
+    sim.checkpoints = 1;
+    sim.warmup = secs(300);
+    // At least 15 minutes and about 150,000 measured requests, at most an hour.
+    let measured = (150_000.0 / rate).clamp(900.0, 3300.0).round() as u64;
+    sim.window = secs(300 + measured);
+    s
+}
+
+struct Agreement {
+    detail: String,
+    mean: f64,
+    p99: f64,
+    throughput: f64,
+    drops: f64,
+}
+
+fn throughput(w: &WindowSummary) -> f64 {
+    w.counts.served as f64 / w.measured_secs
+}
+
+fn drop_fraction(w: &WindowSummary) -> f64 {
+    w.counts.dropped as f64 / w.counts.requests.max(1) as f64
+}
+
+fn compare(s: &Scenario, seeds: &[u64]) -> Agreement {
+    let cp = plan_checkpoints(s).remove(0);
+    let f = evaluate(s, &cp);
+    assert_consistent(&f);
+    let des: Vec<WindowSummary> = seeds
+        .iter()
+        .map(|&seed| {
+            run_checkpoint(s, &cp, Mode::Des, &RngStreams::new(seed))
+                .expect("DES runs")
+                .window
+        })
+        .collect();
+    let avg = |g: &dyn Fn(&WindowSummary) -> f64| des.iter().map(g).sum::<f64>() / des.len() as f64;
+    Agreement {
+        detail: format!(
+            "fluid {:.1}/{:.1} ms, DES {:.1}/{:.1} ms",
+            f.latency.mean_ms,
+            f.latency.p99_ms,
+            avg(&|w| w.latency.mean_ms),
+            avg(&|w| w.latency.p99_ms)
+        ),
+        mean: rel(f.latency.mean_ms, avg(&|w| w.latency.mean_ms)),
+        p99: rel(f.latency.p99_ms, avg(&|w| w.latency.p99_ms)),
+        throughput: rel(throughput(&f), avg(&throughput)),
+        drops: (drop_fraction(&f) - avg(&drop_fraction)).abs(),
+    }
+}
+
+#[test]
+fn agrees_with_the_des_on_the_shipped_scenarios() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6);
+    let started = std::time::Instant::now();
+    let mut failures = Vec::new();
+    println!(
+        "scenario               util   mean    p99     served/s  drops (fluid vs DES mean of 4 seeds)"
+    );
+    for file in &files {
+        let base = simscale::scenario::load(file).expect("scenario loads");
+        for util in [0.3, 0.6, 0.9] {
+            let s = steady(&base, util);
+            let a = compare(&s, &[1, 2, 3, 4]);
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            println!(
+                "{stem:<22} {util:.1}  {:>5.2}%  {:>5.2}%  {:>6.3}%   {:.4}  {}",
+                100.0 * a.mean,
+                100.0 * a.p99,
+                100.0 * a.throughput,
+                a.drops,
+                a.detail
+            );
+            if a.mean > 0.05 || a.p99 > 0.10 || a.throughput > 0.01 || a.drops > 0.01 {
+                failures.push(format!("{stem} at {util}"));
+            }
+        }
+    }
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    assert!(failures.is_empty(), "outside tolerance: {failures:?}");
+}

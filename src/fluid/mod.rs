@@ -34,7 +34,7 @@ mod queue;
 
 use crate::metrics::{Counts, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary};
 use crate::spec::{
-    Checkpoint, DbPlacement, Dist, RateProfile, RequestClass, Scenario, StaticOrigin,
+    Checkpoint, DbPlacement, Dist, LbAlgorithm, RateProfile, RequestClass, Scenario, StaticOrigin,
 };
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, Mixture, PhaseFit, Response};
@@ -223,7 +223,11 @@ struct Model<'a> {
     classes: Vec<Class>,
     paths: Vec<Path>,
     db: Option<Db>,
+    /// Stations the fleet is solved as (1 when pooled).
     instances: f64,
+    /// Web instances.
+    fleet: f64,
+    /// vCPUs per station.
     vcpus: u32,
     workers: u32,
     queue_limit: u32,
@@ -331,6 +335,13 @@ impl<'a> Model<'a> {
             }
             classes.push(class_of(c, cpu, origin));
         }
+        // Least outstanding keeps every instance's queue nearly equal: the
+        // fleet behaves as one pooled station (a central queue) for waits.
+        let pooled = s.web.count > 1
+            && s.load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.algorithm == LbAlgorithm::LeastOutstanding);
+        let pool = if pooled { s.web.count } else { 1 };
         let db_servers = match &db {
             None => 0.0,
             Some(d) if d.colocated => f64::from(s.web.count * s.web.instance.vcpus),
@@ -341,10 +352,11 @@ impl<'a> Model<'a> {
             classes,
             paths,
             db,
-            instances: f64::from(s.web.count.max(1)),
-            vcpus: s.web.instance.vcpus.max(1),
-            workers: s.web.workers.max(1),
-            queue_limit: s.web.queue_limit,
+            instances: f64::from(s.web.count.max(1) / pool),
+            fleet: f64::from(s.web.count.max(1)),
+            vcpus: s.web.instance.vcpus.max(1) * pool,
+            workers: s.web.workers.max(1).saturating_mul(pool),
+            queue_limit: s.web.queue_limit.saturating_mul(pool),
             db_servers,
             web_backlog: Backlog::default(),
             primary_backlog: Backlog::default(),
@@ -523,11 +535,26 @@ impl<'a> Model<'a> {
         }
         out.p_drop = out.p_drop.clamp(0.0, 1.0);
         let colocated = self.db.as_ref().is_some_and(|d| d.colocated);
+        // A colocated query reaches the vCPUs the moment its request's own
+        // job leaves them: it finds the jobs left behind, each with a whole
+        // service ahead, not a Poisson arrival's residual one.
+        let query_wait = if colocated && cpu_wait.p > 0.0 {
+            let lq = admitted * jobs * cpu_wait.mean();
+            let mean = (lq + cpu_wait.p) * job_mean / f64::from(c);
+            Wait {
+                p: cpu_wait.p,
+                cond: mean / cpu_wait.p,
+            }
+        } else {
+            cpu_wait
+        };
         for (k, cl) in self.classes.iter().enumerate() {
             let mut ws = WaitSum::new();
             ws.add(outer, 1.0);
-            let visits = 1.0 + if colocated { cl.reads + cl.writes } else { 0.0 };
-            ws.add(cpu_wait, visits);
+            ws.add(cpu_wait, 1.0);
+            if colocated {
+                ws.add(query_wait, cl.reads + cl.writes);
+            }
             if !colocated {
                 ws.add(read_wait, cl.reads);
                 ws.add(write_wait, cl.writes);
@@ -683,7 +710,7 @@ impl<'a> Model<'a> {
                 served_rps: m_served / len,
                 error_rps: m_other / len,
                 latency,
-                web_instances: self.instances,
+                web_instances: self.fleet,
                 web_util,
                 db_util,
             });
@@ -737,8 +764,8 @@ impl<'a> Model<'a> {
             routes,
             latency,
             measured_secs,
-            web_instances_mean: self.instances,
-            web_instances_max: self.instances as u32,
+            web_instances_mean: self.fleet,
+            web_instances_max: self.fleet as u32,
             web_util: share(web_area),
             db_util: share(db_area),
             mean_in_origin: if measured_secs > 0.0 {
