@@ -271,9 +271,18 @@ impl Response {
         if fc >= 1.0 - 1e-12 {
             return self.mean();
         }
+        if fc >= 1.0 - 1e-3 && cap > self.shift {
+            // A thin tail past the cap: it is exponential there, with the
+            // slowest rate, so E[T; T > cap] = S(cap) (cap + 1 / rate).
+            let slow = (0..self.n)
+                .map(|j| 1.0 / self.mu[j])
+                .chain((self.p > 0.0).then_some(1.0 / self.theta))
+                .fold(0.0, f64::max);
+            return (self.mean() - (1.0 - fc) * (cap + slow)) / fc;
+        }
         // E[T; T <= cap] = cap F(cap) - integral of F from 0 to cap.
         let lo = self.shift.min(cap);
-        let n = 512;
+        let n = 128;
         let h = (cap - lo) / n as f64;
         let mut integral = 0.0;
         for i in 0..=n {

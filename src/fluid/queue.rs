@@ -79,50 +79,66 @@ impl Inner {
     /// The network with up to `w` requests inside.
     pub(crate) fn new(c: u32, d: f64, z: f64, w: u32) -> Inner {
         let w = w.max(1) as usize;
-        let c = c.max(1) as usize;
         let mut x = vec![0.0; w + 1];
         let mut q = vec![0.0; w + 1];
-        if z <= d * 1e-12 {
-            for n in 1..=w {
-                x[n] = n.min(c) as f64 / d;
-                q[n] = n.saturating_sub(c) as f64;
-            }
-            return Inner { x, q };
-        }
-        // a[j] = (d/z)^j / beta(j), b[i] = 1 / i!, both scaled to avoid
-        // overflow: P(j | n) ~ a[j] b[n-j] (the common z^n cancels).
-        let r = d / z;
-        let mut a = vec![1.0f64; w + 1];
-        for j in 1..=w {
-            a[j] = a[j - 1] * r / j.min(c) as f64;
-        }
-        let mut b = vec![1.0f64; w + 1];
-        for i in 1..=w {
-            b[i] = b[i - 1] / i as f64;
-        }
-        // Normalised in log space per n to stay finite.
-        let (la, lb): (Vec<f64>, Vec<f64>) = (
-            a.iter().map(|v| v.ln()).collect(),
-            b.iter().map(|v| v.ln()).collect(),
-        );
-        for n in 0..=w {
-            let top = (0..=n).map(|j| la[j] + lb[n - j]).fold(f64::MIN, f64::max);
-            let mut s = 0.0;
-            let mut busy = 0.0;
-            let mut queue = 0.0;
-            for j in 0..=n {
-                let p = (la[j] + lb[n - j] - top).exp();
-                s += p;
-                busy += p * j.min(c) as f64;
-                queue += p * j.saturating_sub(c) as f64;
-            }
-            if n > 0 {
-                x[n] = busy / s / d;
-                q[n] = queue / s;
-            }
+        for n in 1..=w {
+            (x[n], q[n]) = closed(c, d, z, n);
         }
         Inner { x, q }
     }
+
+    /// Only the state with all `w` workers busy (enough past saturation).
+    pub(crate) fn full(c: u32, d: f64, z: f64, w: u32) -> (f64, f64) {
+        closed(c, d, z, w.max(1) as usize)
+    }
+}
+
+/// Throughput and mean CPU queue of the closed network with `n` inside.
+/// Terms `t_j ~ d^j / beta(j) * z^(n-j) / (n-j)!` are built by their ratios
+/// from the largest, so no power or factorial overflows.
+fn closed(c: u32, d: f64, z: f64, n: usize) -> (f64, f64) {
+    let c = c.max(1) as usize;
+    if z <= d * 1e-12 {
+        return (n.min(c) as f64 / d, n.saturating_sub(c) as f64);
+    }
+    let r = d / z;
+    // Terms are unimodal in j (their ratio falls as j grows): start at the
+    // mode and walk both ways until they are negligible.
+    let ratio = |j: usize| r * (n - j + 1) as f64 / j.min(c) as f64;
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if ratio(mid) >= 1.0 {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mode = lo;
+    let (mut s, mut busy, mut queue) = (0.0f64, 0.0f64, 0.0f64);
+    let mut add = |j: usize, t: f64| {
+        s += t;
+        busy += t * j.min(c) as f64;
+        queue += t * j.saturating_sub(c) as f64;
+    };
+    add(mode, 1.0);
+    let mut t = 1.0f64;
+    for j in mode + 1..=n {
+        t *= ratio(j);
+        if t < 1e-18 {
+            break;
+        }
+        add(j, t);
+    }
+    t = 1.0;
+    for j in (0..mode).rev() {
+        t /= ratio(j + 1);
+        if t < 1e-18 {
+            break;
+        }
+        add(j, t);
+    }
+    (busy / s / d, queue / s)
 }
 
 /// The web instance in steady state: a birth-death process on the requests
