@@ -466,3 +466,28 @@ fn a_day_far_past_saturation_stays_consistent() {
     );
     println!("{:?} {:?} util {:.3}", w.counts, w.latency, w.web_util);
 }
+
+#[test]
+fn past_saturation_throughput_holds_and_latency_is_reported() {
+    // Past saturation the fluid backlog stands in for a queue that the DES
+    // builds request by request: throughput must match, latency is only
+    // reported here (docs/modeling-notes.md gives the measured gap).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for name in ["03-split-database", "05-scale-out"] {
+        let base = simscale::scenario::load(&dir.join(format!("{name}.toml"))).unwrap();
+        for util in [0.97, 1.1, 1.3] {
+            let mut s = steady(&base, util);
+            s.simulation.window = secs(1500);
+            let a = compare(&s, &[1, 2, 3]);
+            println!(
+                "{name:<18} {util:.2}  mean {:>6.2}%  p99 {:>6.2}%  served/s {:>6.3}%  drops {:.4}  {}",
+                100.0 * a.mean,
+                100.0 * a.p99,
+                100.0 * a.throughput,
+                a.drops,
+                a.detail
+            );
+            assert!(a.throughput < 0.02 && a.drops < 0.01, "{name} at {util}");
+        }
+    }
+}
