@@ -371,12 +371,18 @@ impl Mixture {
             .map(|p| p.2.shift)
             .fold(f64::INFINITY, f64::min)
             .min(cap);
-        let hi0 = self
+        // A bracket a few means wide, widened until it holds the largest
+        // quantile (a tight bracket saves most of the iterations).
+        let mut hi0 = self
             .parts
             .iter()
-            .map(|p| p.2.upper())
+            .map(|p| p.2.shift + 8.0 * (p.2.mean() - p.2.shift))
             .fold(0.0, f64::max)
             .min(cap);
+        let top = qs.iter().copied().fold(0.0, f64::max);
+        while hi0 < cap && self.cdf(hi0) < top {
+            hi0 = (lo0 + 2.0 * (hi0 - lo0) + 1e-9).min(cap);
+        }
         let mut lo = lo0;
         for (k, &q) in qs.iter().enumerate() {
             // Illinois false position, bracketed.

@@ -52,6 +52,9 @@ const RATE_SAMPLES: u64 = 6;
 /// Merge adjacent minutes whose responses differ by less than this.
 const MERGE_TOL: f64 = 5e-3;
 
+/// A minute's responses with their served weights.
+type Parts = Vec<(f64, Response)>;
+
 /// One way a class's requests go, with its share of the class.
 #[derive(Clone, Debug)]
 struct Path {
@@ -612,7 +615,7 @@ impl<'a> Model<'a> {
         let (mut origin_done, mut origin_secs_sum) = (0.0, 0.0);
         let mut window_mix: Vec<Mixture> = vec![Mixture::default(); n_paths];
         let mut timeline = Vec::with_capacity(n_minutes);
-        let mut prev: Option<(Vec<(f64, Response)>, Option<Latency>)> = None;
+        let mut prev: Option<(Parts, Option<Latency>)> = None;
         let mut responses: Vec<(f64, Response)> = Vec::with_capacity(n_paths);
         let mut rates = vec![0.0; n_cls];
         let mut origin_rates = vec![0.0; n_cls];
