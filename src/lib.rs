@@ -22,6 +22,7 @@ pub mod cli;
 pub mod cost;
 pub mod engine;
 pub mod error;
+pub mod fluid;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -1,0 +1,253 @@
+//! Queueing formulas: Erlang B and C, the M/G/c station (Allen-Cunneen),
+//! and the web instance as a birth-death process on the worker pool whose
+//! departure rate comes from the closed network behind it.
+
+/// Erlang B: blocking of M/M/c/c with `a` Erlangs offered.
+pub(crate) fn erlang_b(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    b
+}
+
+/// Erlang C: probability of waiting in M/M/c with `a` Erlangs (`a < c`).
+pub(crate) fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    let rho = a / f64::from(c);
+    (b / (1.0 - rho * (1.0 - b))).clamp(0.0, 1.0)
+}
+
+/// A multi-server FCFS station under Poisson-like arrivals, in steady state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Station {
+    /// Busy share of the servers.
+    pub(crate) rho: f64,
+    /// Probability that a job waits.
+    pub(crate) p_wait: f64,
+    /// Mean wait of a job that waits, seconds.
+    pub(crate) cond_wait: f64,
+}
+
+/// M/G/c by Allen-Cunneen: the M/M/c wait (Erlang C, exponential given a
+/// wait, rate `c mu - lambda`) scaled by `(1 + cs^2) / 2`. Exact for
+/// exponential service. `None` when `rho >= 1`.
+pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, cs2: f64) -> Option<Station> {
+    if lambda <= 0.0 || mean_s <= 0.0 || c == 0 {
+        return Some(Station::default());
+    }
+    let a = lambda * mean_s;
+    let rho = a / f64::from(c);
+    if rho >= 1.0 {
+        return None;
+    }
+    let theta = f64::from(c) / mean_s - lambda;
+    Some(Station {
+        rho,
+        p_wait: erlang_c(c, a),
+        cond_wait: (1.0 + cs2) / 2.0 / theta,
+    })
+}
+
+/// Probability that an M/M/c station with `a` Erlangs holds at least `k`
+/// jobs (for `max_connections`).
+pub(crate) fn mmc_at_least(c: u32, a: f64, k: u32) -> f64 {
+    let rho = a / f64::from(c.max(1));
+    if rho >= 1.0 {
+        return 1.0;
+    }
+    if k <= c {
+        // Rarely matters: P(N >= k) <= 1; bound by the busy probability.
+        return erlang_c(c, a).max(rho.min(1.0));
+    }
+    erlang_c(c, a) * rho.powi((k - c) as i32)
+}
+
+/// The throughput of a web instance's inside as a function of the requests
+/// holding a worker: a closed network of the vCPUs (`c` exponential
+/// servers, demand `d` seconds per request) and a pure delay `z` (the DB
+/// time). Product form: `P(j at CPU | n) ~ d^j / beta(j) * z^(n-j) / (n-j)!`.
+#[derive(Clone, Debug)]
+pub(crate) struct Inner {
+    /// `x[n]`: departures per second with `n` requests inside (`x[0] = 0`).
+    pub(crate) x: Vec<f64>,
+    /// `q[n]`: mean CPU queue (waiting, not served) with `n` inside.
+    pub(crate) q: Vec<f64>,
+}
+
+impl Inner {
+    /// The network with up to `w` requests inside.
+    pub(crate) fn new(c: u32, d: f64, z: f64, w: u32) -> Inner {
+        let w = w.max(1) as usize;
+        let mut x = vec![0.0; w + 1];
+        let mut q = vec![0.0; w + 1];
+        for n in 1..=w {
+            (x[n], q[n]) = closed(c, d, z, n);
+        }
+        Inner { x, q }
+    }
+
+    /// Only the state with all `w` workers busy (enough past saturation).
+    pub(crate) fn full(c: u32, d: f64, z: f64, w: u32) -> (f64, f64) {
+        closed(c, d, z, w.max(1) as usize)
+    }
+}
+
+/// Throughput and mean CPU queue of the closed network with `n` inside.
+/// Terms `t_j ~ d^j / beta(j) * z^(n-j) / (n-j)!` are built by their ratios
+/// from the largest, so no power or factorial overflows.
+fn closed(c: u32, d: f64, z: f64, n: usize) -> (f64, f64) {
+    let c = c.max(1) as usize;
+    if z <= d * 1e-12 {
+        return (n.min(c) as f64 / d, n.saturating_sub(c) as f64);
+    }
+    let r = d / z;
+    // Terms are unimodal in j (their ratio falls as j grows): start at the
+    // mode and walk both ways until they are negligible.
+    let ratio = |j: usize| r * (n - j + 1) as f64 / j.min(c) as f64;
+    let (mut lo, mut hi) = (0usize, n);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if ratio(mid) >= 1.0 {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mode = lo;
+    let (mut s, mut busy, mut queue) = (0.0f64, 0.0f64, 0.0f64);
+    let mut add = |j: usize, t: f64| {
+        s += t;
+        busy += t * j.min(c) as f64;
+        queue += t * j.saturating_sub(c) as f64;
+    };
+    add(mode, 1.0);
+    let mut t = 1.0f64;
+    for j in mode + 1..=n {
+        t *= ratio(j);
+        if t < 1e-18 {
+            break;
+        }
+        add(j, t);
+    }
+    t = 1.0;
+    for j in (0..mode).rev() {
+        t /= ratio(j + 1);
+        if t < 1e-18 {
+            break;
+        }
+        add(j, t);
+    }
+    (busy / s / d, queue / s)
+}
+
+/// The web instance in steady state: a birth-death process on the requests
+/// it holds (`0..=w + queue`), arrival rate `lambda`, departure rate
+/// `x[min(n, w)]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Instance {
+    /// Probability that an arrival is refused.
+    pub(crate) p_block: f64,
+    /// Mean requests waiting for a worker.
+    pub(crate) outer_queue: f64,
+    /// Mean requests waiting for a vCPU.
+    pub(crate) cpu_queue: f64,
+    /// Mean requests inside (holding a worker).
+    pub(crate) inside: f64,
+    /// Probability that an admitted request finds every worker busy.
+    pub(crate) p_outer_wait: f64,
+    /// Probability that an admitted request finds at least `min(w, c)` inside.
+    pub(crate) p_wait: f64,
+}
+
+/// Solves the birth-death process; `None` when it has no steady state
+/// (infinite queue and `lambda >= x[w]`).
+pub(crate) fn instance(inner: &Inner, c: u32, lambda: f64, queue: u64) -> Option<Instance> {
+    let w = inner.x.len() - 1;
+    let xw = inner.x[w];
+    let r = lambda / xw;
+    let infinite = queue >= u64::from(u32::MAX);
+    if infinite && r >= 1.0 {
+        return None;
+    }
+    // Unnormalised probabilities for n = 0..=w, in log space.
+    let mut lp = vec![0.0f64; w + 1];
+    for n in 1..=w {
+        lp[n] = lp[n - 1] + (lambda / inner.x[n]).ln();
+    }
+    let top = lp.iter().copied().fold(f64::MIN, f64::max);
+    let p: Vec<f64> = lp.iter().map(|v| (v - top).exp()).collect();
+    // The tail n = w + k, k = 1..=queue: p[w] r^k.
+    let qf = queue as f64;
+    let (tail_sum, tail_k, tail_last) = if infinite {
+        (r / (1.0 - r), r / ((1.0 - r) * (1.0 - r)), 0.0)
+    } else if (r - 1.0).abs() < 1e-12 {
+        (qf, qf * (qf + 1.0) / 2.0, 1.0)
+    } else {
+        // sum_{k=1..Q} r^k and sum k r^k.
+        let rq = r.powf(qf);
+        let s = r * (1.0 - rq) / (1.0 - r);
+        let sk = r * (1.0 - (qf + 1.0) * rq + qf * rq * r) / ((1.0 - r) * (1.0 - r));
+        (s, sk, rq)
+    };
+    let pw = p[w];
+    let total: f64 = p.iter().sum::<f64>() + pw * tail_sum;
+    let block = if infinite {
+        0.0
+    } else if queue == 0 {
+        pw / total
+    } else {
+        pw * tail_last / total
+    };
+    let cpu_queue: f64 = (0..=w).map(|n| p[n] * inner.q[n]).sum::<f64>() / total
+        + pw * tail_sum * inner.q[w] / total;
+    let outer_queue = pw * tail_k / total;
+    let inside = ((0..=w).map(|n| p[n] * n as f64).sum::<f64>() + pw * tail_sum * w as f64) / total;
+    let admitted = 1.0 - block;
+    let k = (c as usize).min(w);
+    // Arrivals see the time average (PASTA); condition on admission.
+    let at_least = |from: usize| {
+        let s: f64 = (from..=w).map(|n| p[n]).sum::<f64>() + pw * tail_sum;
+        s / total
+    };
+    let cond = |x: f64| {
+        if admitted > 0.0 {
+            ((x - block) / admitted).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    };
+    Some(Instance {
+        p_block: block,
+        outer_queue,
+        cpu_queue,
+        inside,
+        p_outer_wait: cond(at_least(w)),
+        p_wait: cond(at_least(k)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erlang_values() {
+        // Erlang B(2, 1) = 0.2; C(1, 0.5) = 0.5.
+        assert!((erlang_b(2, 1.0) - 0.2).abs() < 1e-12);
+        assert!((erlang_c(1, 0.5) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn birth_death_is_mmck_without_db() {
+        // M/M/1 with infinite queue: L = rho / (1 - rho).
+        let inner = Inner::new(2, 0.01, 0.0, 1);
+        let i = instance(&inner, 2, 70.0, u64::MAX).unwrap();
+        let l = i.inside + i.outer_queue;
+        assert!((l - 0.7 / 0.3).abs() < 1e-9, "{l}");
+        // With a delay station the throughput saturates at c / d.
+        let inner = Inner::new(2, 0.01, 0.005, 50);
+        assert!((inner.x[50] - 200.0).abs() < 1.0);
+        assert!((inner.x[1] - 1.0 / 0.015).abs() < 1e-9);
+    }
+}

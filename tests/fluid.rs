@@ -1,0 +1,493 @@
+//! The fluid mode against queueing theory (exactly) and against the DES
+//! (within stated tolerances) on the shipped scenarios made steady.
+
+use simscale::engine::RngStreams;
+use simscale::fluid::evaluate;
+use simscale::metrics::WindowSummary;
+use simscale::run::run_checkpoint;
+use simscale::spec::*;
+use simscale::time::SimDuration;
+
+fn ms(x: f64) -> SimDuration {
+    SimDuration::from_secs_f64(x / 1000.0)
+}
+
+fn secs(x: u64) -> SimDuration {
+    SimDuration::from_secs(x)
+}
+
+fn exp(mean_ms: f64) -> Dist {
+    Dist::Exponential { mean: ms(mean_ms) }
+}
+
+/// One web instance with `vcpus` vCPUs at speed 1, Poisson arrivals at
+/// `rate`, one class with CPU time `cpu`, no network delays.
+fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist) -> Scenario {
+    let mut class = RequestClass::default_class();
+    class.web_cpu = cpu;
+    Scenario {
+        name: "theory".into(),
+        description: None,
+        region: Region::UsEast1,
+        simulation: Simulation {
+            seed: 1,
+            mode: Mode::Fluid,
+            horizon: None,
+            checkpoints: 1,
+            window: secs(3600),
+            warmup: secs(60),
+            replications: 1,
+            des_budget: 20_000_000,
+            slo: Slo {
+                p99: ms(500.0),
+                availability: 0.999,
+            },
+        },
+        traffic: Traffic {
+            load: Load::Rate(rate),
+            diurnal: None,
+            client_rtt: SimDuration::ZERO,
+            events: vec![],
+            mix: vec![class],
+        },
+        cdn: None,
+        load_balancer: None,
+        web: Web {
+            instance: InstanceSpec {
+                name: "test".into(),
+                vcpus,
+                cpu_speed: 1.0,
+                usd_per_hour: 0.1,
+            },
+            count: 1,
+            azs: vec!["a".into()],
+            workers,
+            queue_limit,
+            timeout: SimDuration::from_secs(3600),
+            sessions: Sessions::Local,
+        },
+        database: None,
+    }
+}
+
+fn fluid(s: &Scenario) -> WindowSummary {
+    let cp = plan_checkpoints(s).remove(0);
+    let w = evaluate(s, &cp);
+    assert_consistent(&w);
+    w
+}
+
+/// Counts add up, routes match counts, Little's law holds.
+fn assert_consistent(w: &WindowSummary) {
+    let c = &w.counts;
+    assert_eq!(
+        c.requests,
+        c.served + c.dropped + c.timed_out + c.errors + c.throttled + c.in_flight()
+    );
+    let arrived: u64 = w.routes.arrived.iter().flatten().sum();
+    let served: u64 = w.routes.served.iter().flatten().sum();
+    assert_eq!(arrived, c.requests);
+    assert_eq!(served, c.served);
+    assert_eq!(w.in_transit, 0);
+    if w.origin_admitted > 0 {
+        let lambda = w.origin_admitted as f64 / w.measured_secs;
+        let little = lambda * w.mean_origin_secs;
+        assert!(
+            (w.mean_in_origin - little).abs() <= 1e-9 * little.max(1e-12),
+            "Little: {} vs {}",
+            w.mean_in_origin,
+            little
+        );
+    }
+}
+
+fn rel(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs()
+}
+
+fn exact(name: &str, got: f64, want: f64) {
+    assert!(
+        rel(got, want) < 1e-6,
+        "{name}: fluid {got:.9}, theory {want:.9} (relative {:.2e})",
+        rel(got, want)
+    );
+}
+
+fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
+}
+
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    let rho = a / f64::from(c);
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// M/M/c response time: T = S + Wq, S ~ Exp(mu), Wq = 0 w.p. 1 - C, else Exp(c mu - lambda).
+struct Mmc {
+    c: u32,
+    lambda: f64,
+    mu: f64,
+}
+
+impl Mmc {
+    fn wait_probability(&self) -> f64 {
+        erlang_c(self.c, self.lambda / self.mu)
+    }
+
+    fn mean_response(&self) -> f64 {
+        let theta = f64::from(self.c) * self.mu - self.lambda;
+        self.wait_probability() / theta + 1.0 / self.mu
+    }
+
+    fn survival(&self, t: f64) -> f64 {
+        let (mu, theta) = (self.mu, f64::from(self.c) * self.mu - self.lambda);
+        let c = self.wait_probability();
+        let hypo = if (theta - mu).abs() < 1e-9 * mu {
+            (1.0 + mu * t) * (-mu * t).exp()
+        } else {
+            (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+        };
+        (1.0 - c) * (-mu * t).exp() + c * hypo
+    }
+
+    fn quantile(&self, q: f64) -> f64 {
+        let (mut lo, mut hi) = (0.0, 1e6);
+        for _ in 0..200 {
+            let mid = (lo + hi) / 2.0;
+            if 1.0 - self.survival(mid) < q {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        (lo + hi) / 2.0
+    }
+}
+
+/// M/M/c/K: (blocking probability, mean number in system).
+fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> (f64, f64) {
+    let a = lambda / mu;
+    let mut p = vec![1.0f64];
+    for n in 1..=k {
+        let servers = f64::from(n.min(c));
+        let prev = p[n as usize - 1];
+        p.push(prev * a / servers);
+    }
+    let total: f64 = p.iter().sum();
+    let block = p[k as usize] / total;
+    let l = p.iter().enumerate().map(|(n, x)| n as f64 * x).sum::<f64>() / total;
+    (block, l)
+}
+
+fn check_mmc(w: &WindowSummary, q: &Mmc) {
+    let l = &w.latency;
+    exact("mean", l.mean_ms, 1000.0 * q.mean_response());
+    exact("p50", l.p50_ms, 1000.0 * q.quantile(0.50));
+    exact("p95", l.p95_ms, 1000.0 * q.quantile(0.95));
+    exact("p99", l.p99_ms, 1000.0 * q.quantile(0.99));
+}
+
+#[test]
+fn mmc_is_erlang_c_exactly() {
+    for (c, lambda) in [(1, 70.0), (2, 150.0), (8, 640.0), (8, 790.0), (36, 3000.0)] {
+        let s = station(lambda, c, 100_000, u32::MAX, exp(10.0));
+        let w = fluid(&s);
+        check_mmc(
+            &w,
+            &Mmc {
+                c,
+                lambda,
+                mu: 100.0,
+            },
+        );
+        exact("util", w.web_util, lambda / (100.0 * f64::from(c)));
+        assert_eq!(w.counts.dropped, 0);
+        // Every minute shows the same steady state.
+        for row in &w.timeline {
+            let m = row.latency.expect("served");
+            assert!(rel(m.mean_ms, w.latency.mean_ms) < 1e-9);
+        }
+    }
+}
+
+#[test]
+fn one_worker_is_mm1_exactly() {
+    // One worker on a 2-vCPU instance: M/M/1, with its exact percentiles.
+    let s = station(70.0, 2, 1, u32::MAX, exp(10.0));
+    let w = fluid(&s);
+    check_mmc(
+        &w,
+        &Mmc {
+            c: 1,
+            lambda: 70.0,
+            mu: 100.0,
+        },
+    );
+    exact("util", w.web_util, 0.35);
+}
+
+#[test]
+fn mmck_blocking_and_response_time_exactly() {
+    for (c, k, lambda) in [(4, 10, 360.0), (4, 10, 500.0), (1, 5, 80.0), (8, 40, 760.0)] {
+        let mu = 100.0;
+        let s = station(lambda, c, c, k - c, exp(10.0));
+        let w = fluid(&s);
+        let (block, l) = mmck(c, k, lambda, mu);
+        let n = &w.counts;
+        // Counts are rounded: compare the expected fraction within rounding.
+        let blocked = n.dropped as f64 / n.requests as f64;
+        assert!(
+            (blocked - block).abs() < 1.0 / n.requests as f64,
+            "blocking {blocked} vs {block}"
+        );
+        exact(
+            "mean",
+            w.latency.mean_ms,
+            1000.0 * l / (lambda * (1.0 - block)),
+        );
+        exact(
+            "util",
+            w.web_util,
+            lambda * (1.0 - block) / (mu * f64::from(c)),
+        );
+    }
+}
+
+#[test]
+fn loss_system_is_erlang_b_exactly() {
+    // No waiting room: M/M/c/c; a day of a million requests keeps rounding
+    // below 1e-6.
+    for (c, a) in [(8, 6.0), (1, 0.5), (20, 25.0)] {
+        let mut s = station(100.0 * a, c, c, 0, exp(10.0));
+        s.simulation.window = secs(86_400);
+        let w = fluid(&s);
+        let n = &w.counts;
+        let blocked = n.dropped as f64 / n.requests as f64;
+        assert!(
+            (blocked - erlang_b(c, a)).abs() < 1.0 / n.requests as f64,
+            "Erlang B({c}, {a}): {blocked} vs {}",
+            erlang_b(c, a)
+        );
+        exact("mean", w.latency.mean_ms, 10.0);
+    }
+}
+
+/// Requests per second at which the busiest station of `s` is fully busy.
+fn capacity_rps(s: &Scenario) -> f64 {
+    let speed = s.web.instance.cpu_speed;
+    let mut web = 0.0;
+    let (mut primary, mut replica) = (0.0, 0.0);
+    for c in &s.traffic.mix {
+        let origin = match (&s.cdn, c.cacheable) {
+            (Some(cdn), true) if cdn.static_origin == StaticOrigin::S3 => 0.0,
+            (Some(cdn), true) => 1.0 - cdn.hit_ratio,
+            _ => 1.0,
+        };
+        let f = c.share * origin;
+        web += f * c.web_cpu.mean().as_secs_f64() / speed;
+        if let Some(d) = &s.database {
+            let r = f64::from(c.db_reads) * d.read_time.mean().as_secs_f64();
+            let w = f64::from(c.db_writes) * d.write_time.mean().as_secs_f64();
+            match &d.placement {
+                DbPlacement::Colocated => web += f * (r + w) / speed,
+                DbPlacement::Rds(i) => {
+                    let servers = f64::from(i.vcpus) * i.cpu_speed;
+                    primary += f * w / servers;
+                    if d.read_replicas == 0 {
+                        primary += f * r / servers;
+                    } else {
+                        replica += f * r / servers / f64::from(d.read_replicas);
+                    }
+                }
+            }
+        }
+    }
+    let web = web / f64::from(s.web.count * s.web.instance.vcpus);
+    1.0 / web.max(primary).max(replica)
+}
+
+/// `s` as a steady-state study at a flat rate loading its busiest station to `util`.
+fn steady(s: &Scenario, util: f64) -> Scenario {
+    let mut s = s.clone();
+    let rate = util * capacity_rps(&s);
+    s.traffic.load = Load::Rate(rate);
+    s.traffic.diurnal = None;
+    s.traffic.events.clear();
+    let sim = &mut s.simulation;
+    sim.horizon = None;
+    sim.checkpoints = 1;
+    sim.warmup = secs(300);
+    // At least 15 minutes and about 150,000 measured requests, at most an hour.
+    let measured = (150_000.0 / rate).clamp(900.0, 3300.0).round() as u64;
+    sim.window = secs(300 + measured);
+    s
+}
+
+struct Agreement {
+    detail: String,
+    mean: f64,
+    p99: f64,
+    throughput: f64,
+    drops: f64,
+}
+
+fn throughput(w: &WindowSummary) -> f64 {
+    w.counts.served as f64 / w.measured_secs
+}
+
+fn drop_fraction(w: &WindowSummary) -> f64 {
+    w.counts.dropped as f64 / w.counts.requests.max(1) as f64
+}
+
+fn compare(s: &Scenario, seeds: &[u64]) -> Agreement {
+    let cp = plan_checkpoints(s).remove(0);
+    let f = evaluate(s, &cp);
+    assert_consistent(&f);
+    let des: Vec<WindowSummary> = seeds
+        .iter()
+        .map(|&seed| {
+            run_checkpoint(s, &cp, Mode::Des, &RngStreams::new(seed))
+                .expect("DES runs")
+                .window
+        })
+        .collect();
+    let avg = |g: &dyn Fn(&WindowSummary) -> f64| des.iter().map(g).sum::<f64>() / des.len() as f64;
+    Agreement {
+        detail: format!(
+            "fluid {:.1}/{:.1} ms, DES {:.1}/{:.1} ms",
+            f.latency.mean_ms,
+            f.latency.p99_ms,
+            avg(&|w| w.latency.mean_ms),
+            avg(&|w| w.latency.p99_ms)
+        ),
+        mean: rel(f.latency.mean_ms, avg(&|w| w.latency.mean_ms)),
+        p99: rel(f.latency.p99_ms, avg(&|w| w.latency.p99_ms)),
+        throughput: rel(throughput(&f), avg(&throughput)),
+        drops: (drop_fraction(&f) - avg(&drop_fraction)).abs(),
+    }
+}
+
+#[test]
+fn agrees_with_the_des_on_the_shipped_scenarios() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6);
+    let started = std::time::Instant::now();
+    let mut failures = Vec::new();
+    println!(
+        "scenario               util   mean    p99     served/s  drops (fluid vs DES mean of 4 seeds)"
+    );
+    for file in &files {
+        let base = simscale::scenario::load(file).expect("scenario loads");
+        for util in [0.3, 0.6, 0.9] {
+            let s = steady(&base, util);
+            let a = compare(&s, &[1, 2, 3, 4]);
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            println!(
+                "{stem:<22} {util:.1}  {:>5.2}%  {:>5.2}%  {:>6.3}%   {:.4}  {}",
+                100.0 * a.mean,
+                100.0 * a.p99,
+                100.0 * a.throughput,
+                a.drops,
+                a.detail
+            );
+            // The targets: mean 5%, p99 10%, throughput and drops 1%. Two
+            // regimes are known to miss them (docs/modeling-notes.md, "The
+            // fluid mode") and are held to wider, measured bounds instead: a
+            // single vCPU shared by web and DB behind four workers (01), and
+            // per-instance queues at 0.9 with the worker pool close to full
+            // (03, 04).
+            let (tol_mean, tol_p99) = match (stem.as_str(), util) {
+                ("01-day-one", _) => (0.25, 0.40),
+                ("03-split-database" | "04-multi-az", u) if u > 0.8 => (0.08, 0.20),
+                _ => (0.05, 0.10),
+            };
+            if a.mean > 0.05 || a.p99 > 0.10 {
+                println!("    ^ outside the 5% / 10% targets");
+            }
+            if a.mean > tol_mean || a.p99 > tol_p99 || a.throughput > 0.01 || a.drops > 0.01 {
+                failures.push(format!("{stem} at {util}"));
+            }
+        }
+    }
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+    assert!(failures.is_empty(), "outside tolerance: {failures:?}");
+}
+
+#[test]
+fn a_day_far_past_saturation_stays_consistent() {
+    // Scale-out at a million users: about twice its capacity at the daily
+    // peak. Queues fill, requests are refused, and everything still adds up.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/05-scale-out.toml");
+    let mut s = simscale::scenario::load(&path).expect("scenario loads");
+    s.simulation.horizon = None;
+    if let Load::Users { users, .. } = &mut s.traffic.load {
+        *users = Users::Constant(1_000_000.0);
+    }
+    let cp = plan_checkpoints(&s).remove(0);
+    let started = std::time::Instant::now();
+    let w = evaluate(&s, &cp);
+    println!(
+        "24 h at 1M users: {:.2} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    assert_consistent(&w);
+    assert_eq!(w.timeline.len(), 1440);
+    assert!(w.counts.dropped > 0, "{:?}", w.counts);
+    for r in w.timeline.iter().step_by(120) {
+        println!(
+            "{} {:.1} {:.1} {:.1} {:.3} {:?}",
+            r.minute,
+            r.offered_rps,
+            r.served_rps,
+            r.error_rps,
+            r.web_util,
+            r.latency.map(|l| l.p99_ms)
+        );
+    }
+    assert!(w.web_util > 0.5 && w.web_util <= 1.0, "{}", w.web_util);
+    // Quiet hours are fast, the peak is not.
+    let fastest = w
+        .timeline
+        .iter()
+        .filter_map(|r| r.latency)
+        .map(|l| l.p99_ms)
+        .fold(f64::MAX, f64::min);
+    assert!(
+        fastest < 1000.0 && w.latency.p99_ms > 2.0 * fastest,
+        "{fastest} {:?}",
+        w.latency
+    );
+    println!("{:?} {:?} util {:.3}", w.counts, w.latency, w.web_util);
+}
+
+#[test]
+fn past_saturation_throughput_holds_and_latency_is_reported() {
+    // Past saturation the fluid backlog stands in for a queue that the DES
+    // builds request by request: throughput must match, latency is only
+    // reported here (docs/modeling-notes.md gives the measured gap).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for name in ["03-split-database", "05-scale-out"] {
+        let base = simscale::scenario::load(&dir.join(format!("{name}.toml"))).unwrap();
+        for util in [0.97, 1.1, 1.3] {
+            let mut s = steady(&base, util);
+            s.simulation.window = secs(1500);
+            let a = compare(&s, &[1, 2, 3]);
+            println!(
+                "{name:<18} {util:.2}  mean {:>6.2}%  p99 {:>6.2}%  served/s {:>6.3}%  drops {:.4}  {}",
+                100.0 * a.mean,
+                100.0 * a.p99,
+                100.0 * a.throughput,
+                a.drops,
+                a.detail
+            );
+            assert!(a.throughput < 0.02 && a.drops < 0.01, "{name} at {util}");
+        }
+    }
+}
