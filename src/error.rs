@@ -9,14 +9,6 @@ pub enum Error {
     /// The scenario could not be read or is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    /// The scenario is valid but asks for a run this version cannot do.
-    #[error("{message}\n  = help: {help}")]
-    Unsupported {
-        /// What cannot be done.
-        message: String,
-        /// How to get a run anyway.
-        help: String,
-    },
     /// The bill needs a price the catalog does not have for the scenario's region.
     #[error(
         "no price for {what} in {region} in the catalog\n  = help: the bill needs it and it is not in data/services.csv for {region}; \
@@ -56,10 +48,7 @@ impl Error {
     /// The process exit code: 2 for a scenario problem, 1 for a runtime failure.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Scenario(_)
-            | Error::Unsupported { .. }
-            | Error::MissingPrice { .. }
-            | Error::Usage { .. } => 2,
+            Error::Scenario(_) | Error::MissingPrice { .. } | Error::Usage { .. } => 2,
             Error::Io { .. } | Error::Internal(_) => 1,
         }
     }

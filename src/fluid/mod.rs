@@ -728,6 +728,10 @@ impl<'a> Model<'a> {
                 web_instances: self.fleet,
                 web_util,
                 db_util,
+                // CPU credits are a DES feature: the fluid mode runs
+                // burstable types at full speed (docs/modeling-notes.md).
+                web_cpu_credits: None,
+                db_cpu_credits: None,
             });
         }
 
@@ -791,6 +795,8 @@ impl<'a> Model<'a> {
             mean_origin_secs,
             origin_admitted,
             in_transit: 0,
+            surplus_credits: 0.0,
+            db_surplus_credits: 0.0,
             timeline,
         }
     }

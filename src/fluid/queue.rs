@@ -176,38 +176,47 @@ pub(crate) fn instance(inner: &Inner, c: u32, lambda: f64, queue: u64) -> Option
         lp[n] = lp[n - 1] + (lambda / inner.x[n]).ln();
     }
     let top = lp.iter().copied().fold(f64::MIN, f64::max);
-    let p: Vec<f64> = lp.iter().map(|v| (v - top).exp()).collect();
-    // The tail n = w + k, k = 1..=queue: p[w] r^k.
+    let mut p: Vec<f64> = lp.iter().map(|v| (v - top).exp()).collect();
+    // The tail n = w + k, k = 1..=queue, is p[w] r^k. Its mass, its mass
+    // weighted by k, and its last term, all times p[w]. Past saturation
+    // (r > 1) r^queue overflows, so everything is taken relative to the
+    // last state: divide by r^queue, which leaves geometric sums in 1/r.
     let qf = queue as f64;
-    let (tail_sum, tail_k, tail_last) = if infinite {
-        (r / (1.0 - r), r / ((1.0 - r) * (1.0 - r)), 0.0)
+    let pw = p[w];
+    let (tail_mass, tail_k_mass, last_mass) = if infinite {
+        (pw * r / (1.0 - r), pw * r / ((1.0 - r) * (1.0 - r)), 0.0)
+    } else if queue == 0 {
+        (0.0, 0.0, pw)
     } else if (r - 1.0).abs() < 1e-12 {
-        (qf, qf * (qf + 1.0) / 2.0, 1.0)
-    } else {
+        (pw * qf, pw * qf * (qf + 1.0) / 2.0, pw)
+    } else if r < 1.0 {
         // sum_{k=1..Q} r^k and sum k r^k.
         let rq = r.powf(qf);
         let s = r * (1.0 - rq) / (1.0 - r);
         let sk = r * (1.0 - (qf + 1.0) * rq + qf * rq * r) / ((1.0 - r) * (1.0 - r));
-        (s, sk, rq)
-    };
-    let pw = p[w];
-    let total: f64 = p.iter().sum::<f64>() + pw * tail_sum;
-    let block = if infinite {
-        0.0
-    } else if queue == 0 {
-        pw / total
+        (pw * s, pw * sk, pw * rq)
     } else {
-        pw * tail_last / total
+        // Over r^Q: sum_{j=0..Q-1} u^j and sum (Q - j) u^j, u = 1/r.
+        let u = 1.0 / r;
+        let uq = u.powf(qf);
+        let s = (1.0 - uq) / (1.0 - u);
+        let su = u * (1.0 - qf * uq / u + (qf - 1.0) * uq) / ((1.0 - u) * (1.0 - u));
+        for x in &mut p {
+            *x *= uq;
+        }
+        (pw * s, pw * (qf * s - su), pw)
     };
-    let cpu_queue: f64 = (0..=w).map(|n| p[n] * inner.q[n]).sum::<f64>() / total
-        + pw * tail_sum * inner.q[w] / total;
-    let outer_queue = pw * tail_k / total;
-    let inside = ((0..=w).map(|n| p[n] * n as f64).sum::<f64>() + pw * tail_sum * w as f64) / total;
+    let total: f64 = p.iter().sum::<f64>() + tail_mass;
+    let block = if infinite { 0.0 } else { last_mass / total };
+    let cpu_queue: f64 =
+        ((0..=w).map(|n| p[n] * inner.q[n]).sum::<f64>() + tail_mass * inner.q[w]) / total;
+    let outer_queue = tail_k_mass / total;
+    let inside = ((0..=w).map(|n| p[n] * n as f64).sum::<f64>() + tail_mass * w as f64) / total;
     let admitted = 1.0 - block;
     let k = (c as usize).min(w);
     // Arrivals see the time average (PASTA); condition on admission.
     let at_least = |from: usize| {
-        let s: f64 = (from..=w).map(|n| p[n]).sum::<f64>() + pw * tail_sum;
+        let s: f64 = (from..=w).map(|n| p[n]).sum::<f64>() + tail_mass;
         s / total
     };
     let cond = |x: f64| {
@@ -230,6 +239,22 @@ pub(crate) fn instance(inner: &Inner, c: u32, lambda: f64, queue: u64) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_past_saturation_nearly_everything_is_refused() {
+        // 4 exponential servers of 10 ms behind 4 workers and 1024 places,
+        // offered 20x their capacity: the queue is full, 95% is refused.
+        let inner = Inner::new(4, 0.01, 0.0, 4);
+        let i = instance(&inner, 4, 8000.0, 1024).unwrap();
+        assert!((i.p_block - 0.95).abs() < 1e-9, "{i:?}");
+        assert!((i.outer_queue - 1023.95).abs() < 0.01, "{i:?}");
+        assert!((i.inside - 4.0).abs() < 1e-9);
+        // Just past saturation the same formulas, just under them the others.
+        for lambda in [399.0, 400.0, 401.0] {
+            let i = instance(&inner, 4, lambda, 1024).unwrap();
+            assert!(i.p_block.is_finite() && i.p_block < 0.01, "{lambda}: {i:?}");
+        }
+    }
 
     #[test]
     fn erlang_values() {

@@ -197,25 +197,19 @@ pub fn simulate_with_progress(
     }
 }
 
-/// DES for `des`, and for `auto` within the request budget.
-pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> Result<Mode, Error> {
-    let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
+/// How checkpoint `cp` is evaluated: as the scenario says, and for `auto`,
+/// DES when the window's expected requests fit `des_budget`, fluid beyond.
+pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> Mode {
     match s.simulation.mode {
-        Mode::Des => Ok(Mode::Des),
-        Mode::Auto if expected <= s.simulation.des_budget as f64 => Ok(Mode::Des),
-        Mode::Auto => Err(Error::Unsupported {
-            message: format!(
-                "checkpoint {} expects {:.3e} requests in its {} window, above simulation.des_budget ({}), \
-                 and the fluid mode that takes over beyond the budget is not supported yet",
-                cp.index, expected, cp.window, s.simulation.des_budget
-            ),
-            help: "raise simulation.des_budget, set simulation.mode = \"des\", or shorten simulation.window"
-                .to_string(),
-        }),
-        Mode::Fluid => Err(Error::Unsupported {
-            message: "the fluid mode is not supported yet".to_string(),
-            help: "set simulation.mode = \"des\" or \"auto\"".to_string(),
-        }),
+        Mode::Auto => {
+            let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
+            if expected <= s.simulation.des_budget as f64 {
+                Mode::Des
+            } else {
+                Mode::Fluid
+            }
+        }
+        mode => mode,
     }
 }
 
@@ -227,11 +221,19 @@ pub fn run_checkpoint(
     cp: &Checkpoint,
     streams: &RngStreams,
 ) -> Result<CheckpointResult, Error> {
-    let mode = choose_mode(s, cp)?;
-    let replications = s.simulation.replications.max(1);
+    let mode = choose_mode(s, cp);
+    // The fluid mode has no randomness: one evaluation stands for all
+    // replications, with confidence intervals of zero.
+    let replications = match mode {
+        Mode::Fluid => 1,
+        _ => s.simulation.replications.max(1),
+    };
     let runs = (0..replications)
         .into_par_iter()
-        .map(|r| des::des_window(s, cp, &streams.child("replication", u64::from(r))))
+        .map(|r| match mode {
+            Mode::Fluid => Ok((crate::fluid::evaluate(s, cp), 0)),
+            _ => des::des_window(s, cp, &streams.child("replication", u64::from(r))),
+        })
         .collect::<Result<Vec<_>, Error>>()?;
     let events = runs.iter().map(|(_, e)| e).sum();
     let windows: Vec<WindowSummary> = runs.into_iter().map(|(w, _)| w).collect();

@@ -233,14 +233,6 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
             ("auto", Mode::Auto),
         ],
     );
-    if let Got::Ok(Mode::Fluid, span) = &mode {
-        t.error(
-            "mode",
-            "the fluid mode is not supported yet",
-            format!("use mode = \"des\" or \"auto\"; {LATER}"),
-            span.clone(),
-        );
-    }
     let horizon = t.duration("horizon", true);
     let horizon_given = !horizon.is_absent();
     let checkpoints = t.u32("checkpoints", 1).or(25);

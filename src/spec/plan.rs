@@ -282,8 +282,14 @@ mod placement_tests {
     #[test]
     fn peak_windows_are_centred_on_the_daily_peak() {
         let hourly: Vec<f64> = (0..24).map(|h| if h == 19 { 3.0 } else { 1.0 }).collect();
-        assert_eq!(peak_of_day(&Diurnal::Hourly(hourly)), SimDuration::from_secs(19 * 3600 + 1800));
-        let d = Diurnal::Sinusoid { peak_to_mean: 2.0, peak_hour: 20.0 };
+        assert_eq!(
+            peak_of_day(&Diurnal::Hourly(hourly)),
+            SimDuration::from_secs(19 * 3600 + 1800)
+        );
+        let d = Diurnal::Sinusoid {
+            peak_to_mean: 2.0,
+            peak_hour: 20.0,
+        };
         assert_eq!(peak_of_day(&d), SimDuration::from_secs(20 * 3600));
     }
 }

@@ -198,14 +198,16 @@ fn missing_file_and_usage_errors() {
 }
 
 #[test]
-fn over_budget_is_a_scenario_error_and_leaves_old_files_alone() {
+fn a_failed_run_leaves_old_files_alone() {
+    // eu-west-1 has no load balancer price in the catalog: the run stops at
+    // the bill, after simulating, and writes nothing.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("checkpoints.csv"), "earlier run").unwrap();
     let file = small_scenario(
         dir.path(),
-        &SMALL.replace("window = \"3m\"", "window = \"3m\"\ndes_budget = 1000"),
+        &format!("region = \"eu-west-1\"\n{SMALL}\n[load_balancer]\n"),
     );
     let o = simscale(&[
         "run",
@@ -215,14 +217,50 @@ fn over_budget_is_a_scenario_error_and_leaves_old_files_alone() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    assert!(
-        err.contains("above simulation.des_budget (1000)") && err.contains("help:"),
-        "{err}"
-    );
+    assert!(err.contains("eu-west-1") && err.contains("help:"), "{err}");
     assert_eq!(
         std::fs::read_to_string(out.join("checkpoints.csv")).unwrap(),
         "earlier run"
     );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "no other file appeared"
+    );
+}
+
+#[test]
+fn auto_runs_des_within_the_budget_and_fluid_beyond() {
+    let dir = tempfile::tempdir().unwrap();
+    let modes = |budget: &str| {
+        let out = dir.path().join(budget);
+        let file = small_scenario(
+            dir.path(),
+            &SMALL.replace(
+                "window = \"3m\"",
+                &format!("window = \"3m\"\ndes_budget = {budget}"),
+            ),
+        );
+        let o = simscale(&[
+            "run",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let csv = std::fs::read_to_string(out.join("checkpoints.csv")).unwrap();
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(23)
+            .unwrap()
+            .to_string()
+    };
+    // 3 minutes at 50/s: 9,000 requests expected.
+    assert_eq!(modes("1000"), "fluid");
+    assert_eq!(modes("100000"), "des");
 }
 
 #[test]
