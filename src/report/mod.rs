@@ -369,7 +369,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
 }
 
 /// Columns of `ladder.csv`.
-pub const LADDER_COLUMNS: [&str; 9] = [
+pub const LADDER_COLUMNS: [&str; 11] = [
     "key",
     "value",
     "wall_users",
@@ -377,6 +377,8 @@ pub const LADDER_COLUMNS: [&str; 9] = [
     "users_within_slo",
     "cost_usd_month",
     "cost_usd_per_1k_users_month",
+    "instance_cost_usd_month",
+    "instance_cost_usd_per_1k_users_month",
     "max_users_simulated",
     "slo_met_throughout",
 ];
@@ -388,7 +390,14 @@ struct Rung {
     reason: &'static str,
     users: Option<f64>,
     cost: f64,
+    instance_cost: f64,
     max_users: Option<f64>,
+}
+
+impl Rung {
+    fn per_1k(&self, cost: f64) -> Option<f64> {
+        self.users.filter(|u| *u > 0.0).map(|u| cost / u * 1000.0)
+    }
 }
 
 fn rung(r: &RunReport) -> Rung {
@@ -403,6 +412,7 @@ fn rung(r: &RunReport) -> Rung {
             reason: w.reason,
             users: Some(w.users),
             cost: w.cost_usd_month,
+            instance_cost: w.instance_cost_usd_month,
             max_users,
         },
         None => Rung {
@@ -410,6 +420,10 @@ fn rung(r: &RunReport) -> Rung {
             reason: "",
             users: max_users,
             cost: r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
+            instance_cost: r
+                .checkpoints
+                .last()
+                .map_or(0.0, |c| c.instance_cost_usd_month()),
             max_users,
         },
     }
@@ -426,9 +440,10 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
             g.reason.to_string(),
             g.users.map_or(String::new(), |u| fixed(u, 0)),
             fixed(g.cost, 2),
-            g.users
-                .filter(|u| *u > 0.0)
-                .map_or(String::new(), |u| fixed(g.cost / u * 1000.0, 4)),
+            g.per_1k(g.cost).map_or(String::new(), |c| fixed(c, 4)),
+            fixed(g.instance_cost, 2),
+            g.per_1k(g.instance_cost)
+                .map_or(String::new(), |c| fixed(c, 4)),
             g.max_users.map_or(String::new(), |u| fixed(u, 0)),
             g.wall.is_none().to_string(),
         ]
@@ -439,8 +454,14 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
 /// The ladder as a table for the terminal.
 pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
     let mut out = format!(
-        "\n{:<16} {:>12} {:>14} {:>12} {:>14}\n",
-        key, "wall users", "breaks on", "$/month", "$/1k users/mo"
+        "\n{:<16} {:>12} {:>14} {:>12} {:>14} {:>16} {:>14}\n",
+        key,
+        "wall users",
+        "breaks on",
+        "$/month",
+        "$/1k users/mo",
+        "instances $/mo",
+        "$/1k users/mo"
     );
     for (value, r) in rungs {
         let g = rung(r);
@@ -449,17 +470,16 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
             (None, Some(m)) => format!(">{}", fixed(m, 0)),
             (None, None) => "-".to_string(),
         };
-        let per_1k = g
-            .users
-            .filter(|u| *u > 0.0)
-            .map_or("-".to_string(), |u| fixed(g.cost / u * 1000.0, 4));
+        let per_1k = |c: f64| g.per_1k(c).map_or("-".to_string(), |x| fixed(x, 4));
         out.push_str(&format!(
-            "{:<16} {:>12} {:>14} {:>12.2} {:>14}\n",
+            "{:<16} {:>12} {:>14} {:>12.2} {:>14} {:>16.2} {:>14}\n",
             value,
             wall,
             if g.reason.is_empty() { "-" } else { g.reason },
             g.cost,
-            per_1k
+            per_1k(g.cost),
+            g.instance_cost,
+            per_1k(g.instance_cost),
         ));
     }
     out

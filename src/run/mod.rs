@@ -101,6 +101,16 @@ impl CheckpointResult {
         availability(c.served, c.finished())
     }
 
+    /// The part of the monthly bill that buys instance-hours (EC2 and RDS):
+    /// what changes between rungs of a ladder of instance sizes.
+    pub fn instance_cost_usd_month(&self) -> f64 {
+        self.bill
+            .iter()
+            .filter(|l| l.unit == "instance-hours")
+            .map(|l| l.usd_month)
+            .sum()
+    }
+
     /// The SLO bound that this checkpoint broke: `availability` first, then
     /// `p99`; `None` when it met the SLO.
     pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {

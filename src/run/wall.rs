@@ -22,6 +22,8 @@ pub struct Wall {
     pub reason: &'static str,
     /// The monthly bill at `users` (at `missed_at` when `users` is 0).
     pub cost_usd_month: f64,
+    /// The instance-hours part of it (EC2 and RDS).
+    pub instance_cost_usd_month: f64,
     /// Extra windows simulated to narrow it down.
     pub probes: usize,
 }
@@ -92,6 +94,7 @@ pub(super) fn find(
             missed_at: hi,
             reason,
             cost_usd_month: r.cost_usd_month,
+            instance_cost_usd_month: r.instance_cost_usd_month(),
             probes,
         },
         None => Wall {
@@ -99,6 +102,7 @@ pub(super) fn find(
             missed_at: hi,
             reason,
             cost_usd_month: hi_result.cost_usd_month,
+            instance_cost_usd_month: hi_result.instance_cost_usd_month(),
             probes,
         },
     }))

@@ -299,3 +299,42 @@ fn default_output_folder_is_out_slash_stem() {
         Path::new("out/01-day-one")
     );
 }
+
+#[test]
+fn a_ladder_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = small_scenario(dir.path(), SMALL);
+    let out = dir.path().join("out");
+    let o = simscale(&[
+        "run",
+        file.to_str().unwrap(),
+        "--ladder",
+        "web.instance=m5.large,m5.xlarge",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("== web.instance = m5.xlarge"));
+    let ladder = std::fs::read_to_string(out.join("ladder.csv")).unwrap();
+    assert_eq!(ladder.lines().count(), 3, "{ladder}");
+    assert!(out.join("m5.large/checkpoints.csv").exists());
+    // A bad rung is a scenario error naming it; a bad flag a usage error.
+    let o = simscale(&[
+        "run",
+        file.to_str().unwrap(),
+        "--ladder",
+        "web.instance=m5.larg",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("with web.instance = m5.larg"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stderr).contains("did you mean 'm5.large'?"));
+    let o = simscale(&["run", file.to_str().unwrap(), "--ladder", "web.instance"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--ladder"));
+}

@@ -181,3 +181,40 @@ fn replications_and_summary_through_the_cli() {
     assert_eq!(summary.lines().count(), 2);
     assert!(summary.contains("Day one: a single t2.micro,"), "{summary}");
 }
+
+#[test]
+fn the_scale_up_ladder_raises_the_wall_until_it_stops_paying() {
+    // The shipped ladder, short: each rung's windows sit at the daily peak.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ladder");
+    let o = simscale(&[
+        "run",
+        &repo("scenarios/02-scale-up.toml"),
+        "--short",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut r = csv::Reader::from_path(out.join("ladder.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let get = |value: &str, column: &str| -> f64 {
+        let row = rows.iter().find(|row| &row[col("value")] == value).unwrap();
+        row[col(column)].parse().unwrap()
+    };
+    let wall = |v: &str| get(v, "wall_users");
+    // More vCPUs, a higher wall: 1 < 2 = 2 < 8 < 36 < 96 vCPUs.
+    assert!(wall("t2.micro") < wall("t2.medium").min(wall("m5.large")));
+    assert!(wall("t2.medium").max(wall("m5.large")) < wall("m5.2xlarge"));
+    assert!(wall("m5.2xlarge") < wall("c5.9xlarge"));
+    assert!(wall("c5.9xlarge") < wall("m5.24xlarge"));
+    // The biggest box costs more per user than the one before it: the
+    // ladder stops paying before it ends.
+    let per_user = |v: &str| get(v, "instance_cost_usd_per_1k_users_month");
+    assert!(per_user("m5.24xlarge") > per_user("c5.9xlarge"), "{rows:?}");
+    for v in ["t2.micro", "m5.24xlarge"] {
+        assert!(out.join(v).join("summary.csv").exists());
+    }
+}
