@@ -182,6 +182,13 @@ pub(crate) struct Response {
     pub(crate) theta: f64,
 }
 
+/// `e^-x` for `x >= 0`, without the slow underflow path of `exp` far out
+/// in the tail (below e^-700 the answer is 0 to double precision anyway).
+#[inline]
+fn exp_neg(x: f64) -> f64 {
+    if x > 700.0 { 0.0 } else { (-x).exp() }
+}
+
 /// P(Exp(mu) + Exp(theta) > u).
 #[inline]
 fn hypo(mu: f64, theta: f64, em: f64, et: f64, u: f64) -> f64 {
@@ -231,7 +238,7 @@ impl Response {
             return 0.0;
         }
         let et = if self.p > 0.0 {
-            (-self.theta * u).exp()
+            exp_neg(self.theta * u)
         } else {
             0.0
         };
@@ -241,7 +248,7 @@ impl Response {
         let mut survival = 0.0;
         for j in 0..self.n {
             let mu = self.mu[j];
-            let em = (-mu * u).exp();
+            let em = exp_neg(mu * u);
             let s = if self.p > 0.0 {
                 (1.0 - self.p) * em + self.p * hypo(mu, self.theta, em, et, u)
             } else {
@@ -359,11 +366,36 @@ impl Mixture {
         s / self.total
     }
 
-    /// Quantiles `qs` (ascending), to relative precision `tol`, no later than `cap`.
-    pub(crate) fn quantiles<const N: usize>(&self, qs: [f64; N], cap: f64, tol: f64) -> [f64; N] {
+    /// Quantiles `qs` (ascending), to relative precision `tol`, no later
+    /// than `cap`; `brackets`, when given, are intervals believed to hold
+    /// each quantile (for a mixture of mixtures: the least and the greatest
+    /// of the parts' quantiles), which saves most of the iterations. A
+    /// bracket that turns out not to hold its quantile is ignored.
+    pub(crate) fn quantiles_within<const N: usize>(
+        &self,
+        qs: [f64; N],
+        cap: f64,
+        tol: f64,
+        brackets: Option<[(f64, f64); N]>,
+    ) -> [f64; N] {
         let mut out = [0.0; N];
         if self.parts.is_empty() {
             return out;
+        }
+        if let Some(br) = brackets {
+            let mut all_held = true;
+            for (k, &q) in qs.iter().enumerate() {
+                let (a, b) = (br[k].0.min(cap), br[k].1.min(cap));
+                let (fa, fb) = (self.cdf(a) - q, self.cdf(b) - q);
+                if fa < 0.0 && fb >= 0.0 {
+                    out[k] = self.solve(q, (a, fa), (b, fb), tol);
+                } else {
+                    all_held = false;
+                }
+            }
+            if all_held {
+                return out;
+            }
         }
         let lo0 = self
             .parts
@@ -385,9 +417,8 @@ impl Mixture {
         }
         let mut lo = lo0;
         for (k, &q) in qs.iter().enumerate() {
-            // Illinois false position, bracketed.
-            let (mut a, mut b) = (lo, hi0);
-            let (mut fa, mut fb) = (self.cdf(a) - q, self.cdf(b) - q);
+            let (a, b) = (lo, hi0);
+            let (fa, fb) = (self.cdf(a) - q, self.cdf(b) - q);
             if fa >= 0.0 {
                 out[k] = a;
                 continue;
@@ -397,36 +428,48 @@ impl Mixture {
                 lo = b;
                 continue;
             }
-            let mut side = 0i8;
-            for _ in 0..200 {
-                if b - a <= tol * b.abs().max(1e-12) {
-                    break;
-                }
-                let mut x = (a * fb - b * fa) / (fb - fa);
-                if !(x > a && x < b) {
-                    x = 0.5 * (a + b);
-                }
-                let fx = self.cdf(x) - q;
-                if fx < 0.0 {
-                    a = x;
-                    fa = fx;
-                    if side == -1 {
-                        fb *= 0.5;
-                    }
-                    side = -1;
-                } else {
-                    b = x;
-                    fb = fx;
-                    if side == 1 {
-                        fa *= 0.5;
-                    }
-                    side = 1;
-                }
-            }
-            out[k] = 0.5 * (a + b);
+            out[k] = self.solve(q, (a, fa), (b, fb), tol);
             lo = a;
         }
         out
+    }
+
+    /// The root of `cdf(x) = q` in `[a, b]` (with `fa < 0 <= fb` the values
+    /// of `cdf - q` there), by Illinois false position, to relative `tol`.
+    fn solve(
+        &self,
+        q: f64,
+        (mut a, mut fa): (f64, f64),
+        (mut b, mut fb): (f64, f64),
+        tol: f64,
+    ) -> f64 {
+        let mut side = 0i8;
+        for _ in 0..200 {
+            if b - a <= tol * b.abs().max(1e-12) {
+                break;
+            }
+            let mut x = (a * fb - b * fa) / (fb - fa);
+            if !(x > a && x < b) {
+                x = 0.5 * (a + b);
+            }
+            let fx = self.cdf(x) - q;
+            if fx < 0.0 {
+                a = x;
+                fa = fx;
+                if side == -1 {
+                    fb *= 0.5;
+                }
+                side = -1;
+            } else {
+                b = x;
+                fb = fx;
+                if side == 1 {
+                    fa *= 0.5;
+                }
+                side = 1;
+            }
+        }
+        0.5 * (a + b)
     }
 }
 
@@ -472,7 +515,7 @@ mod tests {
         let r = Response::new(&f, 0.0, 0.0, 0.0);
         let mut m = Mixture::default();
         m.push(1.0, r, f64::INFINITY, 0.0);
-        let [p99] = m.quantiles([0.99], 1e9, 1e-9);
+        let [p99] = m.quantiles_within([0.99], 1e9, 1e-9, None);
         // Lognormal p99 = m exp(-s^2/2 + 2.3263 s), s^2 = ln 2.
         let s = 2f64.ln().sqrt();
         let want = 0.08 * (-s * s / 2.0 + 2.326_347_874 * s).exp();

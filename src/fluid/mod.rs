@@ -616,6 +616,8 @@ impl<'a> Model<'a> {
         let mut window_mix: Vec<Mixture> = vec![Mixture::default(); n_paths];
         let mut timeline = Vec::with_capacity(n_minutes);
         let mut prev: Option<(Parts, Option<Latency>)> = None;
+        // Least and greatest p50, p95, p99 over the measured minutes, seconds.
+        let mut minute_brackets = [(f64::INFINITY, f64::NEG_INFINITY); 3];
         let mut responses: Vec<(f64, Response)> = Vec::with_capacity(n_paths);
         let mut rates = vec![0.0; n_cls];
         let mut origin_rates = vec![0.0; n_cls];
@@ -714,11 +716,20 @@ impl<'a> Model<'a> {
             let latency = match &prev {
                 Some((r, l)) if *r == responses => *l,
                 _ => {
-                    let l = minute_latency(&responses, timeout);
+                    let hint = prev.as_ref().and_then(|p| p.1);
+                    let l = minute_latency(&responses, timeout, hint);
                     prev = Some((responses.clone(), l));
                     l
                 }
             };
+            if let (Some(l), true) = (latency, measured > 0.0) {
+                for (b, q) in minute_brackets
+                    .iter_mut()
+                    .zip([l.p50_ms, l.p95_ms, l.p99_ms])
+                {
+                    *b = (b.0.min(q / 1e3), b.1.max(q / 1e3));
+                }
+            }
             timeline.push(MinuteRow {
                 minute: m as u64,
                 offered_rps: m_arr / len,
@@ -755,7 +766,17 @@ impl<'a> Model<'a> {
             all.extend(mix);
         }
         let latency = if served > 0.0 && !all.is_empty() {
-            let [p50, p95, p99] = all.quantiles([0.5, 0.95, 0.99], timeout, 1e-9);
+            // Each quantile of the day lies between the least and the
+            // greatest of the minutes' (a mixture's quantile is bounded by
+            // its parts'), a tight start for the root finder.
+            // (The minutes' own quantiles are to 1e-3: widen by 2e-3.)
+            let brackets = minute_brackets.map(|(lo, hi)| (lo * (1.0 - 2e-3), hi * (1.0 + 2e-3)));
+            let [p50, p95, p99] = all.quantiles_within(
+                [0.5, 0.95, 0.99],
+                timeout,
+                1e-7,
+                (brackets[0].0 <= brackets[0].1).then_some(brackets),
+            );
             Latency {
                 mean_ms: latency_sum / served * 1e3,
                 p50_ms: p50 * 1e3,
@@ -860,7 +881,15 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
 }
 
 /// Latency of one minute's served requests, `None` if hardly any.
-fn minute_latency(parts: &[(f64, Response)], timeout: f64) -> Option<Latency> {
+/// The latency of one minute's served requests. Percentiles are to 0.1%
+/// (the DES's per-minute histograms keep two digits), starting from a
+/// bracket around the previous minute's, which moves little from one minute
+/// to the next.
+fn minute_latency(
+    parts: &[(f64, Response)],
+    timeout: f64,
+    hint: Option<Latency>,
+) -> Option<Latency> {
     let total: f64 = parts.iter().map(|p| p.0).sum();
     if total < 0.5 {
         return None;
@@ -871,7 +900,9 @@ fn minute_latency(parts: &[(f64, Response)], timeout: f64) -> Option<Latency> {
         mix.push(*w, *r, timeout, 0.0);
         sum += w * r.truncated_mean(timeout);
     }
-    let [p50, p95, p99] = mix.quantiles([0.5, 0.95, 0.99], timeout, 2e-4);
+    let brackets =
+        hint.map(|h| [h.p50_ms, h.p95_ms, h.p99_ms].map(|q| (q / 1e3 * 0.99, q / 1e3 * 1.01)));
+    let [p50, p95, p99] = mix.quantiles_within([0.5, 0.95, 0.99], timeout, 1e-3, brackets);
     Some(Latency {
         mean_ms: sum / total * 1e3,
         p50_ms: p50 * 1e3,
