@@ -1,77 +1,15 @@
 //! The fluid mode against queueing theory (exactly) and against the DES
 //! (within stated tolerances) on the shipped scenarios made steady.
 
+#[path = "integration/support.rs"]
+mod support;
+
 use simscale::engine::RngStreams;
 use simscale::fluid::evaluate;
 use simscale::metrics::WindowSummary;
 use simscale::run::run_checkpoint;
 use simscale::spec::*;
-use simscale::time::SimDuration;
-
-fn ms(x: f64) -> SimDuration {
-    SimDuration::from_secs_f64(x / 1000.0)
-}
-
-fn secs(x: u64) -> SimDuration {
-    SimDuration::from_secs(x)
-}
-
-fn exp(mean_ms: f64) -> Dist {
-    Dist::Exponential { mean: ms(mean_ms) }
-}
-
-/// One web instance with `vcpus` vCPUs at speed 1, Poisson arrivals at
-/// `rate`, one class with CPU time `cpu`, no network delays.
-fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist) -> Scenario {
-    let mut class = RequestClass::default_class();
-    class.web_cpu = cpu;
-    Scenario {
-        name: "theory".into(),
-        description: None,
-        region: Region::UsEast1,
-        simulation: Simulation {
-            seed: 1,
-            mode: Mode::Fluid,
-            horizon: None,
-            checkpoints: 1,
-            window: secs(3600),
-            window_at: WindowAt::Start,
-            warmup: secs(60),
-            replications: 1,
-            des_budget: 20_000_000,
-            slo: Slo {
-                p99: ms(500.0),
-                availability: 0.999,
-            },
-        },
-        traffic: Traffic {
-            load: Load::Rate(rate),
-            diurnal: None,
-            client_rtt: SimDuration::ZERO,
-            events: vec![],
-            mix: vec![class],
-        },
-        cdn: None,
-        load_balancer: None,
-        web: Web {
-            instance: InstanceSpec {
-                name: "test".into(),
-                vcpus,
-                cpu_speed: 1.0,
-                usd_per_hour: 0.1,
-                burst: None,
-            },
-            count: 1,
-            azs: vec!["a".into()],
-            workers,
-            queue_limit,
-            timeout: SimDuration::from_secs(3600),
-            sessions: Sessions::Local,
-        },
-        database: None,
-        ladder: None,
-    }
-}
+use support::{Mmc, erlang_b, exp, mmck, rel, secs, station};
 
 fn fluid(s: &Scenario) -> WindowSummary {
     let cp = plan_checkpoints(s).remove(0);
@@ -104,83 +42,12 @@ fn assert_consistent(w: &WindowSummary) {
     }
 }
 
-fn rel(got: f64, want: f64) -> f64 {
-    (got - want).abs() / want.abs()
-}
-
 fn exact(name: &str, got: f64, want: f64) {
     assert!(
         rel(got, want) < 1e-6,
         "{name}: fluid {got:.9}, theory {want:.9} (relative {:.2e})",
         rel(got, want)
     );
-}
-
-fn erlang_b(c: u32, a: f64) -> f64 {
-    (1..=c).fold(1.0, |b, k| a * b / (f64::from(k) + a * b))
-}
-
-fn erlang_c(c: u32, a: f64) -> f64 {
-    let b = erlang_b(c, a);
-    let rho = a / f64::from(c);
-    b / (1.0 - rho * (1.0 - b))
-}
-
-/// M/M/c response time: T = S + Wq, S ~ Exp(mu), Wq = 0 w.p. 1 - C, else Exp(c mu - lambda).
-struct Mmc {
-    c: u32,
-    lambda: f64,
-    mu: f64,
-}
-
-impl Mmc {
-    fn wait_probability(&self) -> f64 {
-        erlang_c(self.c, self.lambda / self.mu)
-    }
-
-    fn mean_response(&self) -> f64 {
-        let theta = f64::from(self.c) * self.mu - self.lambda;
-        self.wait_probability() / theta + 1.0 / self.mu
-    }
-
-    fn survival(&self, t: f64) -> f64 {
-        let (mu, theta) = (self.mu, f64::from(self.c) * self.mu - self.lambda);
-        let c = self.wait_probability();
-        let hypo = if (theta - mu).abs() < 1e-9 * mu {
-            (1.0 + mu * t) * (-mu * t).exp()
-        } else {
-            (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
-        };
-        (1.0 - c) * (-mu * t).exp() + c * hypo
-    }
-
-    fn quantile(&self, q: f64) -> f64 {
-        let (mut lo, mut hi) = (0.0, 1e6);
-        for _ in 0..200 {
-            let mid = (lo + hi) / 2.0;
-            if 1.0 - self.survival(mid) < q {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        (lo + hi) / 2.0
-    }
-}
-
-/// M/M/c/K: (blocking probability, mean number in system).
-fn mmck(c: u32, k: u32, lambda: f64, mu: f64) -> (f64, f64) {
-    let a = lambda / mu;
-    let mut p = vec![1.0f64];
-    for n in 1..=k {
-        let servers = f64::from(n.min(c));
-        let prev = p[n as usize - 1];
-        p.push(prev * a / servers);
-    }
-    let total: f64 = p.iter().sum();
-    let block = p[k as usize] / total;
-    let l = p.iter().enumerate().map(|(n, x)| n as f64 * x).sum::<f64>() / total;
-    (block, l)
 }
 
 fn check_mmc(w: &WindowSummary, q: &Mmc) {
