@@ -370,3 +370,75 @@ fn past_saturation_throughput_holds_and_latency_is_reported() {
         }
     }
 }
+
+#[test]
+fn cpu_credits_run_out_when_the_des_says() {
+    // The t2.micro of the DES credit test: 20% busy on a 10% baseline from
+    // its 30 launch credits runs out after 5 hours, then drops to 10% of
+    // its vCPU and its queue fills.
+    let speed = simscale::catalog::Catalog::embedded()
+        .ec2("t2.micro")
+        .unwrap()
+        .cpu_speed
+        .unwrap();
+    let text = format!(
+        r#"
+name = "t2.micro credits"
+[simulation]
+mode = "fluid"
+window = "6h"
+warmup = "1m"
+[traffic]
+rate = 2000
+[[traffic.mix]]
+name = "default"
+share = 1.0
+web_cpu = {{ mean = "{}ns", dist = "exponential" }}
+[web]
+instance = "t2.micro"
+initial_credits = "launch"
+workers = 100
+queue_limit = 1000
+"#,
+        (100_000.0 * speed).round()
+    );
+    let s = simscale::scenario::parse(&text, "t2.toml").unwrap();
+    let w = fluid(&s);
+    let credits: Vec<f64> = w
+        .timeline
+        .iter()
+        .map(|m| m.web_cpu_credits.unwrap())
+        .collect();
+    assert!(
+        (credits[59] - 24.0).abs() < 0.01,
+        "after 1 h: {}",
+        credits[59]
+    );
+    let spent = credits.iter().position(|c| *c < 0.01).unwrap() + 1;
+    assert!((299..=301).contains(&spent), "ran out at minute {spent}");
+    let p99 = |m: usize| w.timeline[m].latency.map_or(0.0, |l| l.p99_ms);
+    assert!(
+        p99(330) > 100.0 * p99(200),
+        "{} then {}",
+        p99(200),
+        p99(330)
+    );
+    assert!(w.counts.dropped > 0);
+    // Unlimited mode never slows down; it runs up surplus credits instead.
+    let s = simscale::scenario::parse(
+        &text.replace(
+            "initial_credits = \"launch\"",
+            "initial_credits = \"launch\"\ncredits = \"unlimited\"",
+        ),
+        "t2.toml",
+    )
+    .unwrap();
+    let w = fluid(&s);
+    assert_eq!(w.counts.dropped, 0);
+    // Net -6 credits/h: 30 last 5 h, then 1 h owed at 6/h.
+    assert!(
+        (w.surplus_credits - 6.0).abs() < 0.1,
+        "{}",
+        w.surplus_credits
+    );
+}

@@ -34,7 +34,8 @@ mod queue;
 
 use crate::metrics::{Counts, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary};
 use crate::spec::{
-    Checkpoint, DbPlacement, Dist, LbAlgorithm, RateProfile, RequestClass, Scenario, StaticOrigin,
+    Checkpoint, CreditMode, DbPlacement, Dist, LbAlgorithm, RateProfile, RequestClass, Scenario,
+    StaticOrigin, StationWork,
 };
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, Mixture, PhaseFit, Response};
@@ -240,6 +241,25 @@ struct Model<'a> {
     primary_backlog: Backlog,
     replica_backlog: Backlog,
     inner_cache: Option<((i64, i64), Inner)>,
+    /// Classes, paths and DB of the web instances throttled to their CPU
+    /// credit baseline (standard-mode burstable types), swapped with the
+    /// ones in use when the throttle changes.
+    throttled_variant: Option<Variant>,
+    throttled: bool,
+}
+
+/// What depends on the web instances' CPU speed.
+type Variant = (Vec<Class>, Vec<Path>, Option<Db>);
+
+/// The CPU credit balance of a burstable web instance (all are alike).
+#[derive(Clone, Copy, Debug)]
+struct WebCredits {
+    /// Credits (vCPU-minutes); negative: surplus owed (unlimited mode).
+    balance: f64,
+    earn_per_sec: f64,
+    max: f64,
+    baseline: f64,
+    unlimited: bool,
 }
 
 /// The same checkpoint as the DES, evaluated per time step with queueing
@@ -257,7 +277,7 @@ struct Model<'a> {
 /// M/M/c, M/M/c/K and M/M/c/c stations, close elsewhere, and weakest just
 /// past saturation, where the DES's queue is still building.
 pub fn evaluate(s: &Scenario, cp: &Checkpoint) -> WindowSummary {
-    let mut model = Model::new(s);
+    let mut model = Model::with_credits(s);
     model.run(cp)
 }
 
@@ -365,6 +385,40 @@ impl<'a> Model<'a> {
             primary_backlog: Backlog::default(),
             replica_backlog: Backlog::default(),
             inner_cache: None,
+            throttled_variant: None,
+            throttled: false,
+        }
+    }
+
+    /// The model, with its throttled variant for a standard-mode
+    /// burstable web tier.
+    fn with_credits(s: &'a Scenario) -> Self {
+        let mut m = Model::new(s);
+        if let Some(b) = s
+            .web
+            .instance
+            .burst
+            .filter(|b| b.mode == CreditMode::Standard)
+        {
+            let mut slow = s.clone();
+            slow.web.instance.cpu_speed *= b.baseline;
+            slow.web.instance.burst = None;
+            let v = Model::new(&slow);
+            m.throttled_variant = Some((v.classes, v.paths, v.db));
+        }
+        m
+    }
+
+    /// Switches to the throttled (or the full-speed) variant.
+    fn throttle(&mut self, on: bool) {
+        if on != self.throttled
+            && let Some(v) = &mut self.throttled_variant
+        {
+            std::mem::swap(&mut self.classes, &mut v.0);
+            std::mem::swap(&mut self.paths, &mut v.1);
+            std::mem::swap(&mut self.db, &mut v.2);
+            self.throttled = on;
+            self.inner_cache = None;
         }
     }
 
@@ -596,6 +650,24 @@ impl<'a> Model<'a> {
     fn run(&mut self, cp: &Checkpoint) -> WindowSummary {
         let s = self.s;
         let profile = RateProfile::new(s, cp);
+        // Burstable web instances: the balance moves minute by minute with
+        // the busy vCPUs; a standard-mode instance whose balance is spent
+        // runs the next minute at its baseline share.
+        let mut credits = s.web.instance.burst.map(|b| {
+            let work = StationWork::of(s);
+            WebCredits {
+                balance: b.initial_balance(
+                    s.web.instance.vcpus,
+                    cp.start,
+                    work.demand(s, cp, work.web),
+                ),
+                earn_per_sec: b.credits_per_hour / 3600.0,
+                max: b.max_credits,
+                baseline: b.baseline,
+                unlimited: b.mode == CreditMode::Unlimited,
+            }
+        });
+        let mut owed_at_measure: Option<f64> = None;
         let window_ns = cp.window.as_nanos();
         let n_minutes = window_ns.div_ceil(MINUTE_NS) as usize;
         let end = window_ns as f64 / 1e9;
@@ -640,7 +712,20 @@ impl<'a> Model<'a> {
                 rates[k] = rate * c.share;
                 origin_rates[k] = rates[k] * c.origin;
             }
+            if let Some(c) = &credits {
+                self.throttle(!c.unlimited && c.balance <= 0.0);
+                if owed_at_measure.is_none() && t0 >= measure_from {
+                    owed_at_measure = Some((-c.balance).max(0.0));
+                }
+            }
             let step = self.step(&origin_rates, len);
+            if let Some(c) = &mut credits {
+                // Busy vCPUs of one instance, spending their speed share.
+                let busy = step.web_busy * f64::from(s.web.instance.vcpus) / f64::from(self.vcpus);
+                let share = if self.throttled { c.baseline } else { 1.0 };
+                let b = (c.balance + (c.earn_per_sec - busy * share / 60.0) * len).min(c.max);
+                c.balance = if c.unlimited { b } else { b.max(0.0) };
+            }
             let measured = ((t1 - measure_from.max(t0)) / len).clamp(0.0, 1.0);
             let near_end = |r: &Response| t1 + r.upper() > end && r.cdf(end - t1) < 1.0 - 1e-12;
 
@@ -739,9 +824,7 @@ impl<'a> Model<'a> {
                 web_instances: self.fleet,
                 web_util,
                 db_util,
-                // CPU credits are a DES feature: the fluid mode runs
-                // burstable types at full speed (docs/modeling-notes.md).
-                web_cpu_credits: None,
+                web_cpu_credits: credits.map(|c| c.balance),
                 db_cpu_credits: None,
             });
         }
@@ -816,7 +899,9 @@ impl<'a> Model<'a> {
             mean_origin_secs,
             origin_admitted,
             in_transit: 0,
-            surplus_credits: 0.0,
+            surplus_credits: credits.map_or(0.0, |c| {
+                ((-c.balance).max(0.0) - owed_at_measure.unwrap_or(0.0)).max(0.0)
+            }),
             db_surplus_credits: 0.0,
             timeline,
         }

@@ -11,11 +11,8 @@
 //! balance moves in a straight line and clamping at the ends is exact. A
 //! service runs at the speed in force when it starts.
 
-use crate::spec::{Burst, CreditMode, InitialCredits};
+use crate::spec::{Burst, CreditMode};
 use crate::time::SimTime;
-
-/// Days of expected load replayed to find a running instance's balance.
-const STEADY_DAYS: u64 = 7;
 
 /// The credit state of one instance. Balances are in vCPU-seconds.
 #[derive(Clone, Debug)]
@@ -31,68 +28,17 @@ pub(crate) struct Credits {
 }
 
 impl Credits {
-    /// The state at `start`, with the initial balance the spec asks for.
-    /// `demand` gives the expected busy vCPUs (at full speed) at a time of
-    /// day, for the steady balance; `vcpus` caps it.
-    pub(crate) fn new(
-        burst: &Burst,
-        vcpus: u32,
-        start: SimTime,
-        demand: impl Fn(SimTime) -> f64,
-    ) -> Self {
-        let mut c = Credits {
-            balance: 0.0,
+    /// The state of an instance of `burst` holding `initial` credits at `start`.
+    pub(crate) fn new(burst: &Burst, initial: f64, start: SimTime) -> Self {
+        Credits {
+            balance: initial * 60.0,
             earn: burst.credits_per_hour / 60.0,
             max: burst.max_credits * 60.0,
             baseline: burst.baseline,
             unlimited: burst.mode == CreditMode::Unlimited,
             spend: 0.0,
             last: start,
-        };
-        c.balance = match burst.initial {
-            InitialCredits::Launch => burst.launch_credits * 60.0,
-            InitialCredits::Full => c.max,
-            InitialCredits::Credits(n) => n * 60.0,
-            InitialCredits::Steady => c.steady_balance(burst, vcpus, start, demand),
-        };
-        c
-    }
-
-    /// The balance after replaying a week of expected load, minute by
-    /// minute, from launch credits up to `start`. Surplus older than the
-    /// replay (unlimited mode) is taken as paid: the balance may not sink
-    /// below a day's earnings.
-    fn steady_balance(
-        &self,
-        burst: &Burst,
-        vcpus: u32,
-        start: SimTime,
-        demand: impl Fn(SimTime) -> f64,
-    ) -> f64 {
-        const MINUTE: u64 = 60_000_000_000;
-        const DAY: u64 = 86_400_000_000_000;
-        let cap = f64::from(vcpus);
-        let mut b = burst.launch_credits * 60.0;
-        let minutes = STEADY_DAYS * DAY / MINUTE;
-        // Time of day of each replayed minute, ending where the window starts.
-        let start_of_day = start.0 % DAY;
-        for m in 0..minutes {
-            let back = (minutes - m) * MINUTE;
-            let t = SimTime((start_of_day + STEADY_DAYS * DAY - back) % DAY);
-            let d = demand(t).clamp(0.0, cap);
-            let spend = if self.unlimited || b > 0.0 {
-                d
-            } else {
-                d.min(cap * self.baseline)
-            };
-            b = (b + (self.earn - spend) * 60.0).min(self.max);
-            b = if self.unlimited {
-                b.max(-self.max)
-            } else {
-                b.max(0.0)
-            };
         }
-        b
     }
 
     /// Brings the balance up to `now`.
@@ -150,15 +96,16 @@ impl Credits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::InitialCredits;
 
-    fn micro(initial: InitialCredits) -> Burst {
+    fn micro() -> Burst {
         Burst {
             baseline: 0.1,
             credits_per_hour: 6.0,
             launch_credits: 30.0,
             max_credits: 144.0,
             mode: CreditMode::Standard,
-            initial,
+            initial: InitialCredits::Launch,
         }
     }
 
@@ -168,7 +115,7 @@ mod tests {
 
     #[test]
     fn spending_above_baseline_drains_at_the_net_rate() {
-        let mut c = Credits::new(&micro(InitialCredits::Launch), 1, SimTime::ZERO, |_| 0.0);
+        let mut c = Credits::new(&micro(), 30.0, SimTime::ZERO);
         assert_eq!(c.balance_credits(), 30.0);
         // One vCPU fully busy: spends 60 credits/h, earns 6: 30 credits last 2000 s.
         assert_eq!(c.start_service(SimTime::ZERO), 1.0);
@@ -189,12 +136,12 @@ mod tests {
 
     #[test]
     fn the_balance_is_capped_and_unlimited_goes_negative() {
-        let mut c = Credits::new(&micro(InitialCredits::Full), 1, SimTime::ZERO, |_| 0.0);
+        let mut c = Credits::new(&micro(), 144.0, SimTime::ZERO);
         c.update(secs(86_400));
         assert_eq!(c.balance_credits(), 144.0);
-        let mut b = micro(InitialCredits::Credits(1.0));
+        let mut b = micro();
         b.mode = CreditMode::Unlimited;
-        let mut c = Credits::new(&b, 1, SimTime::ZERO, |_| 0.0);
+        let mut c = Credits::new(&b, 1.0, SimTime::ZERO);
         assert_eq!(c.start_service(SimTime::ZERO), 1.0);
         c.update(secs(3600));
         // 1 + 6 earned - 60 spent.
@@ -203,33 +150,6 @@ mod tests {
             c.start_service(secs(3600)),
             1.0,
             "unlimited never throttles"
-        );
-    }
-
-    #[test]
-    fn steady_balance_reflects_the_daily_load() {
-        // Below baseline all day: the balance sits at the cap.
-        let c = Credits::new(&micro(InitialCredits::Steady), 1, SimTime::ZERO, |_| 0.05);
-        assert!((c.balance_credits() - 144.0).abs() < 1e-9);
-        // Above baseline all day: spent.
-        let c = Credits::new(&micro(InitialCredits::Steady), 1, SimTime::ZERO, |_| 0.2);
-        assert_eq!(c.balance_credits(), 0.0);
-        // Idle until 18:00 (earning 6/h: +108), then 30% busy until midnight
-        // (spending 18/h: net -12/h, -72). From 30 launch credits: 138 at
-        // 18:00, 66 at midnight; then the cap: 144 at 18:00, 72 at midnight
-        // every day after. The window starts at midnight.
-        let evening = |t: SimTime| {
-            if t.0 >= 18 * 3_600_000_000_000 {
-                0.3
-            } else {
-                0.0
-            }
-        };
-        let c = Credits::new(&micro(InitialCredits::Steady), 1, SimTime::ZERO, evening);
-        assert!(
-            (c.balance_credits() - 72.0).abs() < 1e-6,
-            "{}",
-            c.balance_credits()
         );
     }
 }

@@ -27,7 +27,9 @@ mod credits;
 mod sampler;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
-use crate::spec::{Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, StaticOrigin};
+use crate::spec::{
+    Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, StaticOrigin, StationWork,
+};
 use crate::time::{SimDuration, SimTime};
 use arrivals::Arrivals;
 use credits::Credits;
@@ -153,63 +155,6 @@ impl Capacity {
             web_vcpus,
             db_servers,
         }
-    }
-}
-
-/// Expected busy vCPU-seconds (at full speed) per offered request, per
-/// station: what a burstable instance's steady credit balance follows.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct StationWork {
-    /// One web instance (its share of the fleet's work).
-    web: f64,
-    /// The DB primary.
-    primary: f64,
-    /// One read replica.
-    replica: f64,
-}
-
-impl StationWork {
-    fn of(s: &Scenario) -> Self {
-        let web_speed = s.web.instance.cpu_speed;
-        let count = f64::from(s.web.count);
-        let (colocated, db_speed, replicas) = match s.database.as_ref().map(|d| &d.placement) {
-            Some(DbPlacement::Colocated) => (true, web_speed, 0),
-            Some(DbPlacement::Rds(i)) => (
-                false,
-                i.cpu_speed,
-                s.database.as_ref().map_or(0, |d| d.read_replicas),
-            ),
-            None => (false, 1.0, 0),
-        };
-        let (read, write) = s.database.as_ref().map_or((0.0, 0.0), |d| {
-            (
-                d.read_time.mean().as_secs_f64(),
-                d.write_time.mean().as_secs_f64(),
-            )
-        });
-        let mut w = StationWork::default();
-        for c in &s.traffic.mix {
-            let to_origin = match &s.cdn {
-                Some(cdn) if c.cacheable => {
-                    (1.0 - cdn.hit_ratio)
-                        * f64::from(u8::from(cdn.static_origin == StaticOrigin::Web))
-                }
-                _ => 1.0,
-            };
-            let share = c.share * to_origin;
-            let reads = f64::from(c.db_reads) * read / db_speed;
-            let writes = f64::from(c.db_writes) * write / db_speed;
-            w.web += share * c.web_cpu.mean().as_secs_f64() / web_speed / count;
-            if colocated {
-                w.web += share * (reads + writes) / count;
-            } else if replicas == 0 {
-                w.primary += share * (reads + writes);
-            } else {
-                w.primary += share * writes;
-                w.replica += share * reads / f64::from(replicas);
-            }
-        }
-        w
     }
 }
 
@@ -405,20 +350,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
         let mut instances: Vec<Instance> = instances;
         let mut db = db;
         let work = StationWork::of(s);
-        let base = cp.base_rate;
-        let demand = |per_request: f64| {
-            move |t: SimTime| {
-                base * s.traffic.diurnal.as_ref().map_or(1.0, |d| d.factor(t)) * per_request
-            }
-        };
         if let Some(b) = &web.instance.burst {
+            let initial =
+                b.initial_balance(web.instance.vcpus, cp.start, work.demand(s, cp, work.web));
             for inst in &mut instances {
-                inst.cpu.credits = Some(Credits::new(
-                    b,
-                    web.instance.vcpus,
-                    cp.start,
-                    demand(work.web),
-                ));
+                inst.cpu.credits = Some(Credits::new(b, initial, cp.start));
             }
         }
         if let (Some(d), Some(db)) = (&s.database, &mut db)
@@ -427,7 +363,8 @@ impl<'a, O: Observer> WebModel<'a, O> {
         {
             for (k, st) in db.servers.iter_mut().enumerate() {
                 let per_request = if k == 0 { work.primary } else { work.replica };
-                st.credits = Some(Credits::new(b, i.vcpus, cp.start, demand(per_request)));
+                let initial = b.initial_balance(i.vcpus, cp.start, work.demand(s, cp, per_request));
+                st.credits = Some(Credits::new(b, initial, cp.start));
             }
         }
         let window_end = cp.start + cp.window;

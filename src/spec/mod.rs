@@ -5,11 +5,13 @@
 //! instance types exist, durations are in range. Nothing here holds runtime
 //! state, spans or randomness; the DES model and the fluid mode both read it.
 
+mod credits;
 mod dist;
 mod plan;
 mod tiers;
 mod traffic;
 
+pub use credits::StationWork;
 pub use dist::Dist;
 pub use plan::{Checkpoint, RateProfile, Segment, peak_of_day, place_window, plan_checkpoints};
 pub use tiers::{

@@ -1,0 +1,173 @@
+//! What a burstable instance's credit balance starts a window with.
+
+use super::{Burst, Checkpoint, CreditMode, DbPlacement, InitialCredits, Scenario, StaticOrigin};
+use crate::time::SimTime;
+
+/// Days of expected load replayed to find a running instance's balance.
+const STEADY_DAYS: u64 = 7;
+
+/// Expected busy vCPU-seconds (at full speed) per offered request, per
+/// station: what a burstable instance's steady credit balance follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StationWork {
+    /// One web instance (its share of the fleet's work, a colocated DB's included).
+    pub web: f64,
+    /// The DB primary.
+    pub primary: f64,
+    /// One read replica.
+    pub replica: f64,
+}
+
+impl StationWork {
+    /// The work of `s`'s stations per offered request.
+    pub fn of(s: &Scenario) -> Self {
+        let web_speed = s.web.instance.cpu_speed;
+        let count = f64::from(s.web.count);
+        let (colocated, db_speed, replicas) = match s.database.as_ref().map(|d| &d.placement) {
+            Some(DbPlacement::Colocated) => (true, web_speed, 0),
+            Some(DbPlacement::Rds(i)) => (
+                false,
+                i.cpu_speed,
+                s.database.as_ref().map_or(0, |d| d.read_replicas),
+            ),
+            None => (false, 1.0, 0),
+        };
+        let (read, write) = s.database.as_ref().map_or((0.0, 0.0), |d| {
+            (
+                d.read_time.mean().as_secs_f64(),
+                d.write_time.mean().as_secs_f64(),
+            )
+        });
+        let mut w = StationWork::default();
+        for c in &s.traffic.mix {
+            let to_origin = match &s.cdn {
+                Some(cdn) if c.cacheable => {
+                    (1.0 - cdn.hit_ratio)
+                        * f64::from(u8::from(cdn.static_origin == StaticOrigin::Web))
+                }
+                _ => 1.0,
+            };
+            let share = c.share * to_origin;
+            let reads = f64::from(c.db_reads) * read / db_speed;
+            let writes = f64::from(c.db_writes) * write / db_speed;
+            w.web += share * c.web_cpu.mean().as_secs_f64() / web_speed / count;
+            if colocated {
+                w.web += share * (reads + writes) / count;
+            } else if replicas == 0 {
+                w.primary += share * (reads + writes);
+            } else {
+                w.primary += share * writes;
+                w.replica += share * reads / f64::from(replicas);
+            }
+        }
+        w
+    }
+
+    /// Expected busy vCPUs of a station doing `per_request` of work, at a
+    /// time of day, at checkpoint `cp`'s load (daily cycle, no events).
+    pub fn demand<'a>(
+        &self,
+        s: &'a Scenario,
+        cp: &Checkpoint,
+        per_request: f64,
+    ) -> impl Fn(SimTime) -> f64 + 'a {
+        let base = cp.base_rate;
+        move |t: SimTime| {
+            base * s.traffic.diurnal.as_ref().map_or(1.0, |d| d.factor(t)) * per_request
+        }
+    }
+}
+
+impl Burst {
+    /// The balance, in credits, that a window starting at `start` begins
+    /// with on an instance of `vcpus` whose expected busy vCPUs at a time
+    /// of day are `demand`: as the spec asks, or for `steady`, what a week
+    /// of that load leaves, replayed minute by minute from the launch
+    /// credits. Surplus older than the replay (unlimited mode) is taken as
+    /// paid: the balance does not sink below a day's earnings.
+    pub fn initial_balance(
+        &self,
+        vcpus: u32,
+        start: SimTime,
+        demand: impl Fn(SimTime) -> f64,
+    ) -> f64 {
+        match self.initial {
+            InitialCredits::Launch => return self.launch_credits,
+            InitialCredits::Full => return self.max_credits,
+            InitialCredits::Credits(n) => return n,
+            InitialCredits::Steady => {}
+        }
+        const MINUTE: u64 = 60_000_000_000;
+        const DAY: u64 = 86_400_000_000_000;
+        let unlimited = self.mode == CreditMode::Unlimited;
+        let cap = f64::from(vcpus);
+        // Credits are vCPU-minutes: per minute, earn credits_per_hour / 60
+        // and spend the busy vCPUs.
+        let earn = self.credits_per_hour / 60.0;
+        let mut b = self.launch_credits;
+        let minutes = STEADY_DAYS * DAY / MINUTE;
+        let start_of_day = start.0 % DAY;
+        for m in 0..minutes {
+            let back = (minutes - m) * MINUTE;
+            let t = SimTime((start_of_day + STEADY_DAYS * DAY - back) % DAY);
+            let d = demand(t).clamp(0.0, cap);
+            let spend = if unlimited || b > 0.0 {
+                d
+            } else {
+                d.min(cap * self.baseline)
+            };
+            b = (b + earn - spend).min(self.max_credits);
+            b = if unlimited {
+                b.max(-self.max_credits)
+            } else {
+                b.max(0.0)
+            };
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn micro(initial: InitialCredits) -> Burst {
+        Burst {
+            baseline: 0.1,
+            credits_per_hour: 6.0,
+            launch_credits: 30.0,
+            max_credits: 144.0,
+            mode: CreditMode::Standard,
+            initial,
+        }
+    }
+
+    #[test]
+    fn steady_balance_reflects_the_daily_load() {
+        let b = micro(InitialCredits::Steady);
+        // Below baseline all day: the balance sits at the cap.
+        assert!((b.initial_balance(1, SimTime::ZERO, |_| 0.05) - 144.0).abs() < 1e-9);
+        // Above baseline all day: spent.
+        assert_eq!(b.initial_balance(1, SimTime::ZERO, |_| 0.2), 0.0);
+        // Idle until 18:00 (earning 6/h: +108), then 30% busy until midnight
+        // (spending 18/h: net -12/h, -72). From 30 launch credits: 138 at
+        // 18:00, 66 at midnight; then the cap: 144 at 18:00, 72 at midnight
+        // every day after. The window starts at midnight.
+        let evening = |t: SimTime| {
+            if t.0 >= 18 * 3_600_000_000_000 {
+                0.3
+            } else {
+                0.0
+            }
+        };
+        assert!((b.initial_balance(1, SimTime::ZERO, evening) - 72.0).abs() < 1e-6);
+        assert_eq!(
+            micro(InitialCredits::Launch).initial_balance(1, SimTime::ZERO, |_| 0.0),
+            30.0
+        );
+        assert_eq!(
+            micro(InitialCredits::Full).initial_balance(1, SimTime::ZERO, |_| 0.0),
+            144.0
+        );
+    }
+}
