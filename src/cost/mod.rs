@@ -58,6 +58,9 @@ pub struct Usage {
     pub lb_active_connections: f64,
     /// Session reads from DynamoDB, per month.
     pub session_reads: f64,
+    /// GB moved between web instances and database servers in different
+    /// AZs, per month.
+    pub cross_az_gb: f64,
     /// Surplus CPU credits of unlimited-mode web instances, vCPU-hours per month.
     pub web_surplus_vcpu_hours: f64,
     /// The same for DB instances.
@@ -106,11 +109,52 @@ impl Usage {
             lb_gb_per_hour: served_bytes(&via_lb) / BYTES_PER_GB * per_sec * 3600.0,
             lb_active_connections: w.mean_in_origin,
             session_reads: session_reads as f64 * to_month,
+            cross_az_gb: cross_az_bytes(s, w) / BYTES_PER_GB * to_month,
             // A credit is one vCPU-minute.
             web_surplus_vcpu_hours: w.surplus_credits / 60.0 * to_month,
             db_surplus_vcpu_hours: w.db_surplus_credits / 60.0 * to_month,
         }
     }
+}
+
+/// Bytes of DB queries between web instances and DB servers in different
+/// AZs, over the window: web instance `i` is in `azs[i % n]`, the primary in
+/// `azs[0]`, read replica `k` in `azs[k % n]`; the load balancer spreads
+/// requests evenly and reads go round-robin over the replicas. Counted for
+/// served requests (they made all their queries).
+fn cross_az_bytes(s: &Scenario, w: &WindowSummary) -> f64 {
+    let Some(db) = &s.database else { return 0.0 };
+    if db.placement == DbPlacement::Colocated {
+        return 0.0;
+    }
+    let azs = &s.web.azs;
+    let az_of = |i: u32| &azs[i as usize % azs.len().max(1)];
+    let count = s.web.count.max(1);
+    let off_primary =
+        (0..count).filter(|&i| az_of(i) != az_of(0)).count() as f64 / f64::from(count);
+    let off_replica = if db.read_replicas == 0 {
+        off_primary
+    } else {
+        let pairs = (0..count)
+            .flat_map(|i| (0..db.read_replicas).map(move |k| (i, k)))
+            .filter(|&(i, k)| az_of(i) != az_of(k))
+            .count();
+        pairs as f64 / f64::from(count * db.read_replicas)
+    };
+    let (reads, writes) = w
+        .routes
+        .served
+        .iter()
+        .zip(&s.traffic.mix)
+        .map(|(c, class)| {
+            let n = (c[EDGE_ORIGIN] + c[ORIGIN]) as f64;
+            (
+                n * f64::from(class.db_reads),
+                n * f64::from(class.db_writes),
+            )
+        })
+        .fold((0.0, 0.0), |(r, w), (a, b)| (r + a, w + b));
+    (reads * off_replica + writes * off_primary) * db.bytes_per_query as f64
 }
 
 /// One line of the bill.
@@ -440,6 +484,20 @@ pub fn monthly_bill_with(
         price: format!("tiered, USD per GB: {}", t.describe()),
         usd_month: t.usd,
     });
+
+    // Queries crossing AZs: charged out of one AZ and into the other.
+    if u.cross_az_gb > 0.0 {
+        let item = "between Availability Zones in the same region, each direction";
+        let each = p.get("data_transfer", item)?;
+        lines.push(CostLine::flat(
+            "data_transfer",
+            "cross-AZ web to database (queries, both directions)".to_string(),
+            u.cross_az_gb,
+            "GB",
+            2.0 * each,
+            format!("{each} USD per GB out of one AZ + {each} into the other"),
+        ));
+    }
 
     // DynamoDB session reads.
     if s.web.sessions == Sessions::Dynamodb {

@@ -234,3 +234,42 @@ fn unlimited_surplus_credits_are_billed_per_vcpu_hour_where_priced() {
     let err = monthly_bill(&s, &u).unwrap_err().to_string();
     assert!(err.contains("T2 Unlimited surplus CPU credits"), "{err}");
 }
+
+#[test]
+fn queries_crossing_azs_are_billed_both_ways() {
+    // Three instances in a, b, c; the primary in a, replicas in a and b.
+    // Writes leave the primary's AZ from 2 of 3 instances; reads go to a
+    // replica in another AZ for 4 of the 6 (instance, replica) pairs. So
+    // each served request moves (2 x 2/3 + 1 x 2/3) x 1000 = 2000 bytes
+    // across AZs.
+    let s = scenario(
+        "us-east-1",
+        "[[traffic.mix]]\nname = \"api\"\nshare = 1.0\ndb_reads = 2\ndb_writes = 1\n\
+         [load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 3\nazs = [\"a\", \"b\", \"c\"]\n\
+         [database]\ninstance = \"db.m5.large\"\nread_replicas = 2\nbytes_per_query = 1000\n",
+    );
+    let cp = crate::spec::plan_checkpoints(&s).remove(0);
+    let w = crate::fluid::evaluate(&s, &cp);
+    let served = w.routes.served_on(ORIGIN) as f64;
+    let u = Usage::from_window(&s, &w);
+    let expected_gb = served * 2000.0 / BYTES_PER_GB * SECONDS_PER_MONTH / w.measured_secs;
+    assert!(
+        close(u.cross_az_gb, expected_gb),
+        "{} vs {expected_gb}",
+        u.cross_az_gb
+    );
+    let bill = monthly_bill(&s, &u).unwrap();
+    let line = bill
+        .iter()
+        .find(|l| l.item.starts_with("cross-AZ"))
+        .unwrap();
+    assert!(close(line.usd_month, expected_gb * 0.02));
+    // A single AZ moves nothing across.
+    let one_az = scenario(
+        "us-east-1",
+        "[[traffic.mix]]\nname = \"api\"\nshare = 1.0\ndb_reads = 2\n\
+         [web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n",
+    );
+    let w = crate::fluid::evaluate(&one_az, &crate::spec::plan_checkpoints(&one_az).remove(0));
+    assert_eq!(Usage::from_window(&one_az, &w).cross_az_gb, 0.0);
+}

@@ -1329,6 +1329,7 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
         Shape::Service,
     );
     let max_connections = t.u32("max_connections", 1).or(1000);
+    let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
     let failover_time = t
         .duration("failover_time", false)
         .or(SimDuration::from_secs(90));
@@ -1378,5 +1379,6 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
         max_connections,
         failover_time,
         replica_lag,
+        bytes_per_query,
     })
 }

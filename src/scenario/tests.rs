@@ -302,6 +302,7 @@ fn full_scenario_resolves_exactly() {
             max_connections: 500,
             failover_time: SimDuration::from_secs(90),
             replica_lag: ms(100),
+            bytes_per_query: 2_000,
         })
     );
 }

@@ -205,4 +205,7 @@ pub struct Database {
     pub failover_time: SimDuration,
     /// Replication lag (reported only).
     pub replica_lag: SimDuration,
+    /// Bytes a query moves between a web instance and the database,
+    /// request and result together (cross-AZ data transfer).
+    pub bytes_per_query: u64,
 }

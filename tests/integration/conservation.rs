@@ -20,6 +20,7 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
         max_connections,
         failover_time: secs(90),
         replica_lag: ms(100.0),
+        bytes_per_query: 2_000,
     }
 }
 

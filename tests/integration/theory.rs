@@ -237,6 +237,7 @@ fn tandem_web_and_database_is_a_jackson_network() {
         max_connections: 1_000_000,
         failover_time: secs(90),
         replica_lag: ms(100.0),
+        bytes_per_query: 2_000,
     });
     let cps = run_seeds(&s, &SEEDS[..3]);
     let web = Mmc {
