@@ -249,6 +249,21 @@ const DATA_TRANSFER_TIERS: [Tier; 5] = [
     },
 ];
 
+const S3_STORAGE_TIERS: [Tier; 3] = [
+    Tier {
+        width: 50.0 * GB_PER_TB,
+        item: "Standard storage, first 50 TB",
+    },
+    Tier {
+        width: 450.0 * GB_PER_TB,
+        item: "Standard storage, next 450 TB",
+    },
+    Tier {
+        width: f64::INFINITY,
+        item: "Standard storage, over 500 TB",
+    },
+];
+
 const CLOUDFRONT_US_TIERS: [Tier; 7] = [
     Tier {
         width: 10.0 * GB_PER_TB,
@@ -457,6 +472,20 @@ pub fn monthly_bill_with(
                 ))
             },
         )?);
+        if cdn.static_origin == StaticOrigin::S3 && cdn.s3_storage_gb > 0.0 {
+            let t = price_tiers(cdn.s3_storage_gb, &S3_STORAGE_TIERS, |item| {
+                p.get("s3", item)
+            })?;
+            lines.push(CostLine {
+                service: "s3",
+                item: "Standard storage of the static content".to_string(),
+                quantity: cdn.s3_storage_gb,
+                unit: "GB-months",
+                unit_usd: None,
+                price: format!("tiered, USD per GB-month: {}", t.describe()),
+                usd_month: t.usd,
+            });
+        }
         if cdn.static_origin == StaticOrigin::S3 {
             lines.push(per_use(
                 "s3",

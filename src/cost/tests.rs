@@ -273,3 +273,25 @@ fn queries_crossing_azs_are_billed_both_ways() {
     let w = crate::fluid::evaluate(&one_az, &crate::spec::plan_checkpoints(&one_az).remove(0));
     assert_eq!(Usage::from_window(&one_az, &w).cross_az_gb, 0.0);
 }
+
+#[test]
+fn static_content_in_s3_is_billed_per_gb_month() {
+    // 80 TB in S3 Standard: 50 TB at 0.023 and 30 TB at 0.022 per GB-month.
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[cdn]\ns3_storage_gb = 81920\n",
+    );
+    let bill = monthly_bill(
+        &s,
+        &Usage {
+            web_instances: 1.0,
+            ..Usage::default()
+        },
+    )
+    .unwrap();
+    let storage = bill.iter().find(|l| l.unit == "GB-months").unwrap();
+    assert!(close(
+        storage.usd_month,
+        51_200.0 * 0.023 + 30_720.0 * 0.022
+    ));
+}

@@ -892,12 +892,14 @@ fn read_cdn(mut t: Table<'_>) -> Option<Cdn> {
         SimDuration::from_millis(30),
         Shape::Network,
     );
+    let s3_storage_gb = t.num("s3_storage_gb", Bounds::at_least(0.0)).or(0.0);
     t.finish();
     Some(Cdn {
         hit_ratio,
         latency: latency?,
         static_origin,
         s3_latency: s3_latency?,
+        s3_storage_gb,
     })
 }
 

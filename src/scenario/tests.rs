@@ -236,6 +236,7 @@ fn full_scenario_resolves_exactly() {
             latency: Dist::Deterministic { value: ms(15) },
             static_origin: StaticOrigin::S3,
             s3_latency: Dist::Deterministic { value: ms(30) },
+            s3_storage_gb: 0.0,
         })
     );
     assert_eq!(

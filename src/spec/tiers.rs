@@ -80,6 +80,8 @@ pub struct Cdn {
     pub static_origin: StaticOrigin,
     /// S3 response time for misses sent to S3.
     pub s3_latency: Dist,
+    /// Static content stored in S3, GB (storage cost).
+    pub s3_storage_gb: f64,
 }
 
 /// Load balancer product (for prices and reporting).

@@ -60,6 +60,7 @@ fn every_fate_at_once_adds_up() {
         latency: Dist::constant(ms(15.0)),
         static_origin: StaticOrigin::S3,
         s3_latency: Dist::constant(ms(30.0)),
+        s3_storage_gb: 0.0,
     });
     s.simulation.window = secs(600);
     for cp in run_seeds(&s, &[1, 2, 3]) {
@@ -95,6 +96,7 @@ fn cdn_hits_skip_the_origin() {
         latency: Dist::constant(ms(15.0)),
         static_origin: StaticOrigin::Web,
         s3_latency: Dist::constant(ms(30.0)),
+        s3_storage_gb: 0.0,
     });
     s.simulation.window = secs(300);
     let cp = &run_seeds(&s, &[1])[0];
