@@ -338,3 +338,37 @@ fn a_ladder_from_the_command_line() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--ladder"));
 }
+
+#[test]
+fn fluid_runs_are_byte_identical_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let fluid = std::fs::read_to_string(repo("scenarios/05-scale-out.toml"))
+        .unwrap()
+        .replace("[simulation]\n", "[simulation]\nmode = \"fluid\"\n");
+    let file = small_scenario(dir.path(), &fluid);
+    let run = |threads: &str| {
+        let out = dir.path().join(format!("t{threads}"));
+        let o = simscale(&[
+            "run",
+            file.to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        [
+            "checkpoints.csv",
+            "timeline.csv",
+            "costs.csv",
+            "summary.csv",
+        ]
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    let checkpoints = String::from_utf8(one[0].clone()).unwrap();
+    assert_eq!(checkpoints.lines().count(), 26);
+    assert!(checkpoints.lines().skip(1).all(|l| l.contains(",fluid,")));
+}
