@@ -518,6 +518,8 @@ impl<'a> Model<'a> {
             f64::from(w) >= f64::from(c) + k + m + 8.0 * m.sqrt() + 8.0
         };
         let mut cpu_wait = Wait::default();
+        // A colocated query's wait when the worker pool sets it (see below).
+        let mut rejoin: Option<Wait> = None;
         let mut outer = Wait::default();
         let mut backlog_wait = 0.0;
         let admitted;
@@ -568,12 +570,42 @@ impl<'a> Model<'a> {
                     out.p_drop = bd.p_block;
                     admitted = adm;
                     let visits = adm * jobs;
-                    if visits > 0.0 && bd.cpu_queue > 0.0 {
+                    let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
+                    if closed && adm > 0.0 {
+                        // A colocated DB: every request's work is on the
+                        // vCPUs (no delay, z = 0), so how much of it the
+                        // request waits behind before it starts is the
+                        // request-level M/G/c wait (FCFS in the worker
+                        // queue, then FCFS at the vCPUs): Pollaczek-Khinchine
+                        // for one vCPU. Its queries then come back to the
+                        // vCPUs behind the other requests inside, each with
+                        // one whole visit ahead (the worker pool bounds
+                        // them, so no variability inflates that queue).
+                        if let Some(st) = queue::mgc(c, adm, d, hold) {
+                            let cap = (f64::from(w) + room) * d / f64::from(c);
+                            let p = st.p_wait.max(1e-12);
+                            cpu_wait = Wait {
+                                p,
+                                cond: (st.cond_wait * st.p_wait).min(cap) / p,
+                            };
+                        }
+                        let u = (adm * d / f64::from(c)).min(1.0);
+                        if bd.cpu_queue > 0.0 && u > 0.0 {
+                            let cf = f64::from(c);
+                            let res = job_mean * (1.0 + job_cs2) / 2.0;
+                            let mean = bd.cpu_queue / u * job_mean / cf
+                                + bd.p_wait * (cf - 1.0) / cf * res / cf;
+                            let p = bd.p_wait.max(1e-12);
+                            rejoin = Some(Wait { p, cond: mean / p });
+                        } else {
+                            rejoin = Some(Wait::default());
+                        }
+                    } else if visits > 0.0 && bd.cpu_queue > 0.0 {
                         let mean = bd.cpu_queue * f_cpu / visits;
                         let p = bd.p_wait.max(1e-12);
                         cpu_wait = Wait { p, cond: mean / p };
                     }
-                    if adm > 0.0 && bd.outer_queue > 0.0 {
+                    if !closed && adm > 0.0 && bd.outer_queue > 0.0 {
                         let mean = bd.outer_queue * (1.0 + hold) / 2.0 / adm;
                         let p = bd.p_outer_wait.max(1e-12);
                         outer = Wait { p, cond: mean / p };
@@ -607,7 +639,9 @@ impl<'a> Model<'a> {
         // A colocated query reaches the vCPUs the moment its request's own
         // job leaves them: it finds the jobs left behind, each with a whole
         // service ahead, not a Poisson arrival's residual one.
-        let query_wait = if colocated && cpu_wait.p > 0.0 {
+        let query_wait = if let Some(r) = rejoin {
+            r
+        } else if colocated && cpu_wait.p > 0.0 {
             let lq = admitted * jobs * cpu_wait.mean();
             let mean = (lq + cpu_wait.p) * job_mean / f64::from(c);
             Wait {
