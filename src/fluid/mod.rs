@@ -236,6 +236,10 @@ struct Model<'a> {
     workers: u32,
     queue_limit: u32,
     db_servers: f64,
+    /// Squared cv of an instance's interarrival times: round robin over
+    /// `n` instances hands each every `n`-th arrival (Erlang-`n`, `1 / n`);
+    /// a Poisson stream otherwise.
+    ca2: f64,
     /// Fluid backlogs: web instance, DB primary, one DB replica.
     web_backlog: Backlog,
     primary_backlog: Backlog,
@@ -381,6 +385,12 @@ impl<'a> Model<'a> {
             workers: s.web.workers.max(1).saturating_mul(pool),
             queue_limit: s.web.queue_limit.saturating_mul(pool),
             db_servers,
+            ca2: match &s.load_balancer {
+                Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => {
+                    1.0 / f64::from(s.web.count.max(1))
+                }
+                _ => 1.0,
+            },
             web_backlog: Backlog::default(),
             primary_backlog: Backlog::default(),
             replica_backlog: Backlog::default(),
@@ -506,7 +516,7 @@ impl<'a> Model<'a> {
             }
             _ => 0.0,
         };
-        let f_cpu = (1.0 + job_cs2) / 2.0;
+        let f_cpu = (self.ca2 + job_cs2) / 2.0;
 
         // The web instance.
         let w = self.workers;
@@ -524,7 +534,7 @@ impl<'a> Model<'a> {
         let mut backlog_wait = 0.0;
         let admitted;
         if open {
-            if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, job_cs2) {
+            if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2) {
                 cpu_wait = Wait::of(&st);
             }
             admitted = lambda;
@@ -581,7 +591,7 @@ impl<'a> Model<'a> {
                         // vCPUs behind the other requests inside, each with
                         // one whole visit ahead (the worker pool bounds
                         // them, so no variability inflates that queue).
-                        if let Some(st) = queue::mgc(c, adm, d, hold) {
+                        if let Some(st) = queue::mgc(c, adm, d, self.ca2, hold) {
                             let cap = (f64::from(w) + room) * d / f64::from(c);
                             let p = st.p_wait.max(1e-12);
                             cpu_wait = Wait {
@@ -606,7 +616,7 @@ impl<'a> Model<'a> {
                         cpu_wait = Wait { p, cond: mean / p };
                     }
                     if !closed && adm > 0.0 && bd.outer_queue > 0.0 {
-                        let mean = bd.outer_queue * (1.0 + hold) / 2.0 / adm;
+                        let mean = bd.outer_queue * (self.ca2 + hold) / 2.0 / adm;
                         let p = bd.p_outer_wait.max(1e-12);
                         outer = Wait { p, cond: mean / p };
                     }
@@ -984,7 +994,7 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
     let cap = f64::from(c) / mean;
     let room = f64::from(db.max_connections.saturating_sub(c));
     if backlog.level <= 0.0
-        && let Some(st) = queue::mgc(c, l, mean, cv2(mean, m2))
+        && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
     {
         let err = queue::mmc_at_least(c, l * mean, db.max_connections);
         return (Wait::of(&st), err, 0.0, l * mean);
