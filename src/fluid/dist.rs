@@ -165,7 +165,9 @@ impl PhaseFit {
 
 /// One response-time distribution: `shift + G + W`, where `G` is the
 /// fitted service part (its own shift folded into `shift`) and `W` waits
-/// with probability `p`, exponentially with rate `theta`.
+/// with probability `p`: exponentially with rate `theta`, or, when the wait
+/// is more variable than that, with rate `theta2` instead with
+/// probability `q` (a balanced-means two-phase hyperexponential).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Response {
     /// Constant part, seconds.
@@ -180,6 +182,10 @@ pub(crate) struct Response {
     pub(crate) p: f64,
     /// Rate of the waiting time given a wait.
     pub(crate) theta: f64,
+    /// Probability of the wait's slow phase (0: exponential wait).
+    pub(crate) q: f64,
+    /// Rate of the wait's slow phase.
+    pub(crate) theta2: f64,
 }
 
 /// `e^-x` for `x >= 0`, without the slow underflow path of `exp` far out
@@ -201,13 +207,19 @@ fn hypo(mu: f64, theta: f64, em: f64, et: f64, u: f64) -> f64 {
 }
 
 impl Response {
-    /// `fit` plus an extra constant `shift` and a wait of probability `p`
-    /// and conditional mean `wait_mean` seconds.
-    pub(crate) fn new(fit: &PhaseFit, shift: f64, p: f64, wait_mean: f64) -> Self {
-        let (p, theta) = if p > 0.0 && wait_mean > 0.0 {
-            (p.min(1.0), 1.0 / wait_mean)
+    /// `fit` plus an extra constant `shift` and a wait of probability `p`,
+    /// conditional mean `wait_mean` seconds and squared cv `wait_cv2`
+    /// (exponential at 1 or less, two balanced phases above).
+    pub(crate) fn new(fit: &PhaseFit, shift: f64, p: f64, wait_mean: f64, wait_cv2: f64) -> Self {
+        let (p, theta, q, theta2) = if p > 0.0 && wait_mean > 0.0 {
+            if wait_cv2 > 1.0 + 1e-6 {
+                let (w, mu) = h2(wait_mean, wait_cv2);
+                (p.min(1.0), mu[0], w[1], mu[1])
+            } else {
+                (p.min(1.0), 1.0 / wait_mean, 0.0, f64::INFINITY)
+            }
         } else {
-            (0.0, f64::INFINITY)
+            (0.0, f64::INFINITY, 0.0, f64::INFINITY)
         };
         Response {
             shift: shift + fit.shift,
@@ -216,14 +228,35 @@ impl Response {
             mu: fit.mu,
             p,
             theta,
+            q,
+            theta2,
         }
+    }
+
+    /// Mean of the wait given a wait, seconds.
+    fn wait_mean(&self) -> f64 {
+        let slow = if self.q > 0.0 {
+            self.q / self.theta2
+        } else {
+            0.0
+        };
+        (1.0 - self.q) / self.theta + slow
+    }
+
+    /// The slowest rate's mean (of the service phases and the wait).
+    fn slowest(&self) -> f64 {
+        (0..self.n)
+            .map(|j| 1.0 / self.mu[j])
+            .chain((self.p > 0.0).then_some(1.0 / self.theta))
+            .chain((self.p > 0.0 && self.q > 0.0).then_some(1.0 / self.theta2))
+            .fold(0.0, f64::max)
     }
 
     /// Mean, seconds.
     pub(crate) fn mean(&self) -> f64 {
         let g: f64 = (0..self.n).map(|j| self.w[j] / self.mu[j]).sum();
         let wait = if self.p > 0.0 {
-            self.p / self.theta
+            self.p * self.wait_mean()
         } else {
             0.0
         };
@@ -242,15 +275,24 @@ impl Response {
         } else {
             0.0
         };
+        let et2 = if self.p > 0.0 && self.q > 0.0 {
+            exp_neg(self.theta2 * u)
+        } else {
+            0.0
+        };
         if self.n == 0 {
-            return 1.0 - self.p * et;
+            return 1.0 - self.p * ((1.0 - self.q) * et + self.q * et2);
         }
         let mut survival = 0.0;
         for j in 0..self.n {
             let mu = self.mu[j];
             let em = exp_neg(mu * u);
             let s = if self.p > 0.0 {
-                (1.0 - self.p) * em + self.p * hypo(mu, self.theta, em, et, u)
+                let mut waited = hypo(mu, self.theta, em, et, u);
+                if self.q > 0.0 {
+                    waited = (1.0 - self.q) * waited + self.q * hypo(mu, self.theta2, em, et2, u);
+                }
+                (1.0 - self.p) * em + self.p * waited
             } else {
                 em
             };
@@ -261,11 +303,7 @@ impl Response {
 
     /// A time by which the CDF is at least `1 - 1e-12`.
     pub(crate) fn upper(&self) -> f64 {
-        let slow = (0..self.n)
-            .map(|j| 1.0 / self.mu[j])
-            .chain((self.p > 0.0).then_some(1.0 / self.theta))
-            .fold(0.0, f64::max);
-        self.shift + 60.0 * slow + 1e-9
+        self.shift + 60.0 * self.slowest() + 1e-9
     }
 
     /// The mean of `T` restricted to `T <= cap`, over `P(T <= cap)` (the
@@ -281,11 +319,7 @@ impl Response {
         if fc >= 1.0 - 1e-3 && cap > self.shift {
             // A thin tail past the cap: it is exponential there, with the
             // slowest rate, so E[T; T > cap] = S(cap) (cap + 1 / rate).
-            let slow = (0..self.n)
-                .map(|j| 1.0 / self.mu[j])
-                .chain((self.p > 0.0).then_some(1.0 / self.theta))
-                .fold(0.0, f64::max);
-            return (self.mean() - (1.0 - fc) * (cap + slow)) / fc;
+            return (self.mean() - (1.0 - fc) * (cap + self.slowest())) / fc;
         }
         // E[T; T <= cap] = cap F(cap) - integral of F from 0 to cap.
         let lo = self.shift.min(cap);
@@ -337,6 +371,10 @@ impl Mixture {
             last.p = mix(last.p, r.p);
             if r.p > 0.0 && last.p > 0.0 {
                 last.theta = 1.0 / mix(1.0 / last.theta, 1.0 / r.theta);
+                if last.q > 0.0 {
+                    last.q = mix(last.q, r.q);
+                    last.theta2 = 1.0 / mix(1.0 / last.theta2, 1.0 / r.theta2);
+                }
             }
             *lfc = mix(*lfc, fc);
             *lw += w;
@@ -483,6 +521,9 @@ fn close(a: &Response, b: &Response, tol: f64) -> bool {
         && near(a.shift, b.shift)
         && near(a.p, b.p)
         && (a.theta == b.theta || near(1.0 / a.theta, 1.0 / b.theta))
+        && (a.q > 0.0) == (b.q > 0.0)
+        && near(a.q, b.q)
+        && (a.theta2 == b.theta2 || near(1.0 / a.theta2, 1.0 / b.theta2))
 }
 
 #[cfg(test)]
@@ -512,7 +553,7 @@ mod tests {
         };
         let f = PhaseFit::fit(Cumulants::of(&d, 1.0));
         assert!((f.mean() - 0.08).abs() < 1e-9);
-        let r = Response::new(&f, 0.0, 0.0, 0.0);
+        let r = Response::new(&f, 0.0, 0.0, 0.0, 1.0);
         let mut m = Mixture::default();
         m.push(1.0, r, f64::INFINITY, 0.0);
         let [p99] = m.quantiles_within([0.99], 1e9, 1e-9, None);

@@ -150,31 +150,42 @@ impl Backlog {
     }
 }
 
-/// A waiting time: probability of a wait and the mean of a wait.
+/// A waiting time: probability of a wait, and the mean and squared cv of
+/// a wait.
 #[derive(Clone, Copy, Debug, Default)]
 struct Wait {
     p: f64,
     cond: f64,
+    cv2: f64,
 }
 
 impl Wait {
+    /// An exponential wait with probability `p` and mean `cond`.
+    fn new(p: f64, cond: f64) -> Wait {
+        Wait { p, cond, cv2: 1.0 }
+    }
+
     fn of(s: &Station) -> Wait {
-        Wait {
-            p: s.p_wait,
-            cond: s.cond_wait,
-        }
+        Wait::new(s.p_wait, s.cond_wait)
     }
 
     fn mean(&self) -> f64 {
         self.p * self.cond
     }
+
+    /// The second moment (over all jobs, waiting or not).
+    fn m2(&self) -> f64 {
+        self.p * (1.0 + self.cv2) * self.cond * self.cond
+    }
 }
 
-/// Waits summed into one atom-plus-exponential with the same mean.
+/// Independent waits summed into one with an atom at zero, the same mean
+/// and the same variance.
 #[derive(Clone, Copy, Debug)]
 struct WaitSum {
     none: f64,
     mean: f64,
+    var: f64,
 }
 
 impl WaitSum {
@@ -182,6 +193,7 @@ impl WaitSum {
         WaitSum {
             none: 1.0,
             mean: 0.0,
+            var: 0.0,
         }
     }
 
@@ -191,6 +203,7 @@ impl WaitSum {
         }
         self.none *= (1.0 - w.p.min(1.0)).powf(times);
         self.mean += times * w.mean();
+        self.var += times * (w.m2() - w.mean() * w.mean()).max(0.0);
     }
 
     fn p(&self) -> f64 {
@@ -200,6 +213,16 @@ impl WaitSum {
     fn cond(&self) -> f64 {
         let p = self.p();
         if p > 0.0 { self.mean / p } else { 0.0 }
+    }
+
+    /// Squared cv of the sum given that it is positive.
+    fn cv2(&self) -> f64 {
+        let (p, m) = (self.p(), self.cond());
+        if p > 0.0 && m > 0.0 {
+            ((self.var + self.mean * self.mean) / p / (m * m) - 1.0).max(0.0)
+        } else {
+            1.0
+        }
     }
 }
 
@@ -213,7 +236,7 @@ struct Step {
     /// Per class: time inside the origin, seconds.
     origin_secs: Vec<f64>,
     /// Per class: combined wait.
-    wait: Vec<(f64, f64)>,
+    wait: Vec<(f64, f64, f64)>,
     /// Per class: deterministic wait (fluid backlogs), seconds.
     backlog_wait: Vec<f64>,
     /// Busy vCPUs per instance.
@@ -440,7 +463,7 @@ impl<'a> Model<'a> {
         let mut out = Step {
             p_err: vec![0.0; n_cls],
             origin_secs: vec![0.0; n_cls],
-            wait: vec![(0.0, 0.0); n_cls],
+            wait: vec![(0.0, 0.0, 1.0); n_cls],
             backlog_wait: vec![0.0; n_cls],
             ..Step::default()
         };
@@ -594,10 +617,7 @@ impl<'a> Model<'a> {
                         if let Some(st) = queue::mgc(c, adm, d, self.ca2, hold) {
                             let cap = (f64::from(w) + room) * d / f64::from(c);
                             let p = st.p_wait.max(1e-12);
-                            cpu_wait = Wait {
-                                p,
-                                cond: (st.cond_wait * st.p_wait).min(cap) / p,
-                            };
+                            cpu_wait = Wait::new(p, (st.cond_wait * st.p_wait).min(cap) / p);
                         }
                         let u = (adm * d / f64::from(c)).min(1.0);
                         if bd.cpu_queue > 0.0 && u > 0.0 {
@@ -606,19 +626,37 @@ impl<'a> Model<'a> {
                             let mean = bd.cpu_queue / u * job_mean / cf
                                 + bd.p_wait * (cf - 1.0) / cf * res / cf;
                             let p = bd.p_wait.max(1e-12);
-                            rejoin = Some(Wait { p, cond: mean / p });
+                            // Given a wait, about `k = mean / job` whole
+                            // visits ahead, drawn from the visit mix: the
+                            // sum's squared cv is the visits' over `k`.
+                            let k = (mean / p / (job_mean / cf)).max(1.0);
+                            rejoin = Some(Wait {
+                                p,
+                                cond: mean / p,
+                                cv2: (job_cs2 / k).max(1.0),
+                            });
                         } else {
                             rejoin = Some(Wait::default());
                         }
                     } else if visits > 0.0 && bd.cpu_queue > 0.0 {
                         let mean = bd.cpu_queue * f_cpu / visits;
                         let p = bd.p_wait.max(1e-12);
-                        cpu_wait = Wait { p, cond: mean / p };
+                        cpu_wait = Wait::new(p, mean / p);
                     }
                     if !closed && adm > 0.0 && bd.outer_queue > 0.0 {
                         let mean = bd.outer_queue * (self.ca2 + hold) / 2.0 / adm;
                         let p = bd.p_outer_wait.max(1e-12);
-                        outer = Wait { p, cond: mean / p };
+                        outer = Wait::new(p, mean / p);
+                    }
+                    if !closed && jobs <= 1.0 && outer.p > 0.0 {
+                        // One vCPU visit per request: the worker queue and
+                        // the vCPU queue are one FIFO line, so a request
+                        // that waits for a worker also waits for a vCPU.
+                        // One wait, with the probability of any wait.
+                        let mean = outer.mean() + cpu_wait.mean();
+                        let p = bd.p_wait.max(outer.p).max(1e-12);
+                        cpu_wait = Wait::new(p, mean / p);
+                        outer = Wait::default();
                     }
                     self.web_backlog.level = 0.0;
                 }
@@ -631,7 +669,7 @@ impl<'a> Model<'a> {
                     backlog_wait = flow.mean / x;
                     if q_full > 0.0 {
                         let mean = q_full * f_cpu / (x * jobs);
-                        cpu_wait = Wait { p: 1.0, cond: mean };
+                        cpu_wait = Wait::new(1.0, mean);
                     }
                 }
             }
@@ -654,10 +692,7 @@ impl<'a> Model<'a> {
         } else if colocated && cpu_wait.p > 0.0 {
             let lq = admitted * jobs * cpu_wait.mean();
             let mean = (lq + cpu_wait.p) * job_mean / f64::from(c);
-            Wait {
-                p: cpu_wait.p,
-                cond: mean / cpu_wait.p,
-            }
+            Wait::new(cpu_wait.p, mean / cpu_wait.p)
         } else {
             cpu_wait
         };
@@ -674,7 +709,7 @@ impl<'a> Model<'a> {
             }
             let fluid = backlog_wait + cl.reads * read_fluid + cl.writes * write_fluid;
             out.backlog_wait[k] = fluid;
-            out.wait[k] = (ws.p(), ws.cond());
+            out.wait[k] = (ws.p(), ws.cond(), ws.cv2());
             out.origin_secs[k] = self.bare_secs(cl) + ws.mean + fluid;
             out.p_err[k] =
                 1.0 - (1.0 - err_read).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
@@ -780,14 +815,14 @@ impl<'a> Model<'a> {
                 let a = rates[k] * path.share * len;
                 let origin = path.route == EDGE_ORIGIN || path.route == ORIGIN;
                 let (p_drop, p_err, resp) = if origin {
-                    let (p, cond) = step.wait[k];
+                    let (p, cond, cv2) = step.wait[k];
                     (
                         step.p_drop,
                         step.p_err[k],
-                        Response::new(&path.fit, step.backlog_wait[k], p, cond),
+                        Response::new(&path.fit, step.backlog_wait[k], p, cond, cv2),
                     )
                 } else {
-                    (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0))
+                    (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0, 1.0))
                 };
                 let answered = a * (1.0 - p_drop) * (1.0 - p_err);
                 let f_timeout = resp.cdf(timeout);
@@ -1001,12 +1036,7 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
     }
     let flow = backlog.step(l, cap, room, len);
     let err = (flow.refused / len / l).clamp(0.0, 1.0);
-    (
-        Wait { p: 1.0, cond: mean },
-        err,
-        flow.mean / cap,
-        f64::from(c),
-    )
+    (Wait::new(1.0, mean), err, flow.mean / cap, f64::from(c))
 }
 
 /// Latency of one minute's served requests, `None` if hardly any.
