@@ -71,6 +71,9 @@ struct Class {
     share: f64,
     cpu: f64,
     cpu_m2: f64,
+    cpu_m3: f64,
+    /// Third central moment of the CPU burst.
+    cpu_k3: f64,
     reads: f64,
     writes: f64,
     /// Fraction of the class that reaches the web origin.
@@ -81,6 +84,7 @@ struct Class {
 struct Query {
     mean: f64,
     m2: f64,
+    m3: f64,
     cum: Cumulants,
 }
 
@@ -90,6 +94,7 @@ impl Query {
         Query {
             mean: cum.k1,
             m2: cum.k2 + cum.k1 * cum.k1,
+            m3: m3_of(cum),
             cum,
         }
     }
@@ -308,6 +313,25 @@ pub fn evaluate(s: &Scenario, cp: &Checkpoint) -> WindowSummary {
     model.run(cp)
 }
 
+/// The third raw moment from the cumulants.
+fn m3_of(c: Cumulants) -> f64 {
+    c.k3 + 3.0 * c.k1 * c.k2 + c.k1 * c.k1 * c.k1
+}
+
+/// Squared cv of the M/G/1 wait given a wait (Takacs: `E[W^2] = 2 E[W]^2
+/// + lambda E[S^3] / 3 / (1 - rho)`), from the service's first three
+/// moments; used for every FCFS wait as the shape given a wait, with the
+/// utilisation `rho` of the servers. 1 for exponential service; at least 1
+/// (a lighter wait is left exponential).
+fn wait_cv2(rho: f64, m1: f64, m2: f64, m3: f64) -> f64 {
+    if m1 <= 0.0 || m2 <= 0.0 || !(0.0..1.0).contains(&rho) {
+        return 1.0;
+    }
+    let a = m2 / (m1 * m1);
+    let b = m3 / (m1 * m1 * m1);
+    (2.0 * rho - 1.0 + 4.0 * b * (1.0 - rho) / (3.0 * a * a)).max(1.0)
+}
+
 /// Squared cv from mean and second moment.
 fn cv2(mean: f64, m2: f64) -> f64 {
     if mean > 0.0 {
@@ -486,6 +510,7 @@ impl<'a> Model<'a> {
         let writes = mean_of(&|c| c.writes);
         let cpu = mean_of(&|c| c.cpu);
         let cpu_m2 = mean_of(&|c| c.cpu_m2);
+        let cpu_m3 = mean_of(&|c| c.cpu_m3);
         let c = self.vcpus;
 
         // The database, for the offered load (drops are rare where it matters).
@@ -494,12 +519,13 @@ impl<'a> Model<'a> {
         let (mut err_read, mut err_write) = (0.0, 0.0);
         let (mut read_fluid, mut write_fluid) = (0.0, 0.0);
         // vCPU jobs per request and their service moments.
-        let (mut d, mut jobs, mut jobs_m2) = (cpu, 1.0, cpu_m2);
+        let (mut d, mut jobs, mut jobs_m2, mut jobs_m3) = (cpu, 1.0, cpu_m2, cpu_m3);
         if let Some(db) = self.db.clone() {
             if db.colocated {
                 d += reads * db.read.mean + writes * db.write.mean;
                 jobs += reads + writes;
                 jobs_m2 += reads * db.read.m2 + writes * db.write.m2;
+                jobs_m3 += reads * db.read.m3 + writes * db.write.m3;
             } else {
                 // The web tier passes on at most what its vCPUs can serve.
                 let web_cap = f64::from(c) / d * self.instances;
@@ -540,6 +566,8 @@ impl<'a> Model<'a> {
             _ => 0.0,
         };
         let f_cpu = (self.ca2 + job_cs2) / 2.0;
+        // The shape of a vCPU wait given a wait, at utilisation `rho`.
+        let visit_cv2 = |rho: f64| wait_cv2(rho, job_mean, jobs_m2 / jobs, jobs_m3 / jobs);
 
         // The web instance.
         let w = self.workers;
@@ -558,7 +586,10 @@ impl<'a> Model<'a> {
         let admitted;
         if open {
             if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2) {
-                cpu_wait = Wait::of(&st);
+                cpu_wait = Wait {
+                    cv2: visit_cv2(st.rho),
+                    ..Wait::of(&st)
+                };
             }
             admitted = lambda;
             self.web_backlog.level = 0.0;
@@ -596,7 +627,8 @@ impl<'a> Model<'a> {
                 queue::instance(&inner, c, lambda, queue)
             };
             // The holding time's squared cv, for the wait for a worker.
-            let hold = inner_hold_cs2(&self.classes, &f, self.db.as_ref());
+            let (h1, h2, h3) = inner_hold(&self.classes, &f, self.db.as_ref());
+            let hold = cv2(h1, h2);
             match stationary {
                 Some(bd) => {
                     let adm = lambda * (1.0 - bd.p_block);
@@ -604,6 +636,7 @@ impl<'a> Model<'a> {
                     admitted = adm;
                     let visits = adm * jobs;
                     let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
+                    let u = (adm * d / f64::from(c)).min(1.0);
                     if closed && adm > 0.0 {
                         // A colocated DB: every request's work is on the
                         // vCPUs (no delay, z = 0), so how much of it the
@@ -617,9 +650,12 @@ impl<'a> Model<'a> {
                         if let Some(st) = queue::mgc(c, adm, d, self.ca2, hold) {
                             let cap = (f64::from(w) + room) * d / f64::from(c);
                             let p = st.p_wait.max(1e-12);
-                            cpu_wait = Wait::new(p, (st.cond_wait * st.p_wait).min(cap) / p);
+                            cpu_wait = Wait {
+                                p,
+                                cond: (st.cond_wait * st.p_wait).min(cap) / p,
+                                cv2: wait_cv2(u, h1, h2, h3),
+                            };
                         }
-                        let u = (adm * d / f64::from(c)).min(1.0);
                         if bd.cpu_queue > 0.0 && u > 0.0 {
                             let cf = f64::from(c);
                             let res = job_mean * (1.0 + job_cs2) / 2.0;
@@ -641,12 +677,20 @@ impl<'a> Model<'a> {
                     } else if visits > 0.0 && bd.cpu_queue > 0.0 {
                         let mean = bd.cpu_queue * f_cpu / visits;
                         let p = bd.p_wait.max(1e-12);
-                        cpu_wait = Wait::new(p, mean / p);
+                        cpu_wait = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: visit_cv2(u),
+                        };
                     }
                     if !closed && adm > 0.0 && bd.outer_queue > 0.0 {
                         let mean = bd.outer_queue * (self.ca2 + hold) / 2.0 / adm;
                         let p = bd.p_outer_wait.max(1e-12);
-                        outer = Wait::new(p, mean / p);
+                        outer = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: wait_cv2(u, h1, h2, h3),
+                        };
                     }
                     if !closed && jobs <= 1.0 && outer.p > 0.0 {
                         // One vCPU visit per request: the worker queue and
@@ -655,7 +699,11 @@ impl<'a> Model<'a> {
                         // One wait, with the probability of any wait.
                         let mean = outer.mean() + cpu_wait.mean();
                         let p = bd.p_wait.max(outer.p).max(1e-12);
-                        cpu_wait = Wait::new(p, mean / p);
+                        cpu_wait = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: visit_cv2(u),
+                        };
                         outer = Wait::default();
                     }
                     self.web_backlog.level = 0.0;
@@ -992,26 +1040,35 @@ fn class_of(c: &RequestClass, cpu: Cumulants, origin: f64) -> Class {
         share: c.share,
         cpu: cpu.k1,
         cpu_m2: cpu.k2 + cpu.k1 * cpu.k1,
+        cpu_m3: m3_of(cpu),
+        cpu_k3: cpu.k3,
         reads: f64::from(c.db_reads),
         writes: f64::from(c.db_writes),
         origin,
     }
 }
 
-/// Squared cv of the time a request holds a worker (its vCPU and DB
-/// service plus the DB's delay), over the classes' mix.
-fn inner_hold_cs2(classes: &[Class], f: &[f64], db: Option<&Db>) -> f64 {
-    let (mut m1, mut m2) = (0.0, 0.0);
+/// Mean, second and third moments of the time a request holds a worker
+/// (its vCPU and DB service, without the DB's waits), over the classes'
+/// mix.
+fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) {
+    let (mut m1, mut m2, mut m3) = (0.0, 0.0, 0.0);
     for (c, f) in classes.iter().zip(f) {
-        let (mut mean, mut var) = (c.cpu, c.cpu_m2 - c.cpu * c.cpu);
+        let mut cum = Cumulants {
+            k1: c.cpu,
+            k2: c.cpu_m2 - c.cpu * c.cpu,
+            k3: c.cpu_k3,
+        };
         if let Some(d) = db {
-            mean += c.reads * d.read.mean + c.writes * d.write.mean;
-            var += c.reads * d.read.cum.k2 + c.writes * d.write.cum.k2;
+            cum = cum
+                .add(d.read.cum.times(c.reads))
+                .add(d.write.cum.times(c.writes));
         }
-        m1 += f * mean;
-        m2 += f * (var + mean * mean);
+        m1 += f * cum.k1;
+        m2 += f * (cum.k2 + cum.k1 * cum.k1);
+        m3 += f * m3_of(cum);
     }
-    cv2(m1, m2)
+    (m1, m2, m3)
 }
 
 /// One RDS station for a step: reads at `lr` and writes at `lw` per second.
@@ -1025,6 +1082,7 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
     }
     let mean = (lr * db.read.mean + lw * db.write.mean) / l;
     let m2 = (lr * db.read.m2 + lw * db.write.m2) / l;
+    let m3 = (lr * db.read.m3 + lw * db.write.m3) / l;
     let c = db.vcpus.max(1);
     let cap = f64::from(c) / mean;
     let room = f64::from(db.max_connections.saturating_sub(c));
@@ -1032,7 +1090,11 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
         && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
     {
         let err = queue::mmc_at_least(c, l * mean, db.max_connections);
-        return (Wait::of(&st), err, 0.0, l * mean);
+        let wait = Wait {
+            cv2: wait_cv2(st.rho, mean, m2, m3),
+            ..Wait::of(&st)
+        };
+        return (wait, err, 0.0, l * mean);
     }
     let flow = backlog.step(l, cap, room, len);
     let err = (flow.refused / len / l).clamp(0.0, 1.0);
