@@ -28,8 +28,19 @@ impl Cumulants {
         }
     }
 
-    /// The cumulants of `d` scaled down by `speed`.
+    /// The cumulants of `d` scaled down by `speed`, for fitting.
     pub(crate) fn of(d: &Dist, speed: f64) -> Self {
+        Cumulants::with_skew(d, speed, LOGNORMAL_SKEW)
+    }
+
+    /// The cumulants of `d` scaled down by `speed`, the lognormal's
+    /// skewness in full (for the residual life that a wait is made of,
+    /// which weighs the far tail).
+    pub(crate) fn exact(d: &Dist, speed: f64) -> Self {
+        Cumulants::with_skew(d, speed, 1.0)
+    }
+
+    fn with_skew(d: &Dist, speed: f64, lognormal: f64) -> Self {
         let m = d.mean().as_secs_f64() / speed;
         let cv = d.cv();
         let sd = cv * m;
@@ -40,7 +51,7 @@ impl Cumulants {
         let skew = match d {
             Dist::Exponential { .. } => 2.0,
             Dist::Deterministic { .. } | Dist::Uniform { .. } => 0.0,
-            Dist::Lognormal { .. } => LOGNORMAL_SKEW * (cv * cv + 3.0) * cv,
+            Dist::Lognormal { .. } => lognormal * (cv * cv + 3.0) * cv,
             Dist::Gamma { .. } => 2.0 * cv,
         };
         Cumulants {

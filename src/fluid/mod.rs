@@ -91,10 +91,11 @@ struct Query {
 impl Query {
     fn of(d: &Dist, speed: f64) -> Query {
         let cum = Cumulants::of(d, speed);
+        let exact = Cumulants::exact(d, speed);
         Query {
             mean: cum.k1,
             m2: cum.k2 + cum.k1 * cum.k1,
-            m3: m3_of(cum),
+            m3: m3_of(exact),
             cum,
         }
     }
@@ -318,9 +319,9 @@ fn m3_of(c: Cumulants) -> f64 {
     c.k3 + 3.0 * c.k1 * c.k2 + c.k1 * c.k1 * c.k1
 }
 
-/// Squared cv of the M/G/1 wait given a wait (Takacs: `E[W^2] = 2 E[W]^2
-/// + lambda E[S^3] / 3 / (1 - rho)`), from the service's first three
-/// moments; used for every FCFS wait as the shape given a wait, with the
+/// Squared cv of the M/G/1 wait given a wait, from the service's first
+/// three moments (Takacs: `E[W^2] = 2 E[W]^2 + lambda E[S^3] / 3 / (1 -
+/// rho)`); used for every FCFS wait as its shape given a wait, with the
 /// utilisation `rho` of the servers. 1 for exponential service; at least 1
 /// (a lighter wait is left exponential).
 fn wait_cv2(rho: f64, m1: f64, m2: f64, m3: f64) -> f64 {
@@ -407,7 +408,7 @@ impl<'a> Model<'a> {
                 }
                 _ => add(ORIGIN, 1.0, rtt.add(origin_path)),
             }
-            classes.push(class_of(c, cpu, origin));
+            classes.push(class_of(c, Cumulants::exact(&c.web_cpu, web_speed), origin));
         }
         // Least outstanding keeps every instance's queue nearly equal: the
         // fleet behaves as one pooled station (a central queue) for waits.
@@ -581,6 +582,10 @@ impl<'a> Model<'a> {
         let mut cpu_wait = Wait::default();
         // A colocated query's wait when the worker pool sets it (see below).
         let mut rejoin: Option<Wait> = None;
+        // With it, the rate of requests that take a worker at once and join
+        // the vCPU queue ahead of a query (per second of its request's
+        // previous visit).
+        let mut cut_in = 0.0;
         let mut outer = Wait::default();
         let mut backlog_wait = 0.0;
         let admitted;
@@ -662,14 +667,38 @@ impl<'a> Model<'a> {
                             let mean = bd.cpu_queue / u * job_mean / cf
                                 + bd.p_wait * (cf - 1.0) / cf * res / cf;
                             let p = bd.p_wait.max(1e-12);
-                            // Given a wait, about `k = mean / job` whole
-                            // visits ahead, drawn from the visit mix: the
-                            // sum's squared cv is the visits' over `k`.
-                            let k = (mean / p / (job_mean / cf)).max(1.0);
+                            // Part of that queue is the requests that took a
+                            // worker during the query's own previous visit:
+                            // their first visits (CPU bursts) cut in ahead.
+                            // A query after a long burst finds more of them
+                            // than one after a short query; the rest of the
+                            // mean is the requests already waiting.
+                            let lp = adm * (1.0 - bd.p_outer_wait) * u.powf(cf - 1.0) / cf;
+                            let prev: f64 = self
+                                .classes
+                                .iter()
+                                .zip(&f)
+                                .map(|(cl, f)| f * prev_visits(cl, self.db.as_ref()))
+                                .sum();
+                            let total = (jobs - 1.0) * mean;
+                            let by_cut_in = lp * prev * cpu;
+                            let scale = if by_cut_in > total {
+                                total / by_cut_in
+                            } else {
+                                1.0
+                            };
+                            cut_in = lp * scale;
+                            let base = (total - by_cut_in * scale) / (jobs - 1.0);
+                            // Whoever waits waits for at least one visit;
+                            // given a wait, about `k` whole visits ahead,
+                            // drawn from the visit mix: the sum's squared cv
+                            // is the visits' over `k`.
+                            let pb = p.min(base / (job_mean / cf)).max(1e-12);
+                            let kb = (base / pb / (job_mean / cf)).max(1.0);
                             rejoin = Some(Wait {
-                                p,
-                                cond: mean / p,
-                                cv2: (job_cs2 / k).max(1.0),
+                                p: pb,
+                                cond: base / pb,
+                                cv2: (job_cs2 / kb).max(1.0),
                             });
                         } else {
                             rejoin = Some(Wait::default());
@@ -750,6 +779,46 @@ impl<'a> Model<'a> {
             ws.add(cpu_wait, 1.0);
             if colocated {
                 ws.add(query_wait, cl.reads + cl.writes);
+            }
+            if cut_in > 0.0
+                && let Some(db) = &self.db
+            {
+                // Each query after a visit of mean `x`: Poisson(cut_in x)
+                // CPU bursts ahead (compound Poisson).
+                let queries = (cl.reads + cl.writes).round() as usize;
+                for i in 0..queries {
+                    let x = if i == 0 {
+                        cl.cpu
+                    } else if (i as f64) <= cl.reads {
+                        db.read.mean
+                    } else {
+                        db.write.mean
+                    };
+                    let n = cut_in * x;
+                    let p = 1.0 - (-n).exp();
+                    if p > 0.0 {
+                        let m = n * cpu;
+                        // A longer burst lets more cut in: the wait grows
+                        // with the request's own burst, which adds twice
+                        // their covariance to the variance of the sum
+                        // (carried by the wait, the burst being fitted apart).
+                        let cov = if i == 0 {
+                            cut_in * cpu * (cl.cpu_m2 - cl.cpu * cl.cpu)
+                        } else {
+                            0.0
+                        };
+                        let m2 = n * cpu_m2 + m * m + 2.0 * cov;
+                        let cond = m / p;
+                        ws.add(
+                            Wait {
+                                p,
+                                cond,
+                                cv2: (m2 / p / (cond * cond) - 1.0).max(1.0),
+                            },
+                            1.0,
+                        );
+                    }
+                }
             }
             if !colocated {
                 ws.add(read_wait, cl.reads);
@@ -1046,6 +1115,21 @@ fn class_of(c: &RequestClass, cpu: Cumulants, origin: f64) -> Class {
         writes: f64::from(c.db_writes),
         origin,
     }
+}
+
+/// Mean length of the visits of `c` that a query follows (its CPU burst and
+/// every query but the last), seconds; 0 without queries.
+fn prev_visits(c: &Class, db: Option<&Db>) -> f64 {
+    let Some(d) = db else { return 0.0 };
+    let queries = c.reads * d.read.mean + c.writes * d.write.mean;
+    let last = if c.writes > 0.0 {
+        d.write.mean
+    } else if c.reads > 0.0 {
+        d.read.mean
+    } else {
+        return 0.0;
+    };
+    c.cpu + queries - last
 }
 
 /// Mean, second and third moments of the time a request holds a worker
