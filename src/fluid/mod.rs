@@ -14,8 +14,13 @@
 //!   empty). Its departure rate with `n` requests inside is the throughput of
 //!   the closed network behind the workers: the vCPUs (colocated queries
 //!   included) and the DB time as a delay. Waiting for a worker and for a
-//!   vCPU are each scaled by Allen-Cunneen's factor. With workers to spare
-//!   the instance is the plain M/G/c queue on its vCPUs.
+//!   vCPU are each scaled by Allen-Cunneen's factor (`ca^2 = 1 / n` behind
+//!   round robin over `n` instances). With workers to spare the instance is
+//!   the plain M/G/c queue on its vCPUs;
+//! - with a colocated DB and a pool that can fill, a request first waits the
+//!   request-level M/G/c wait, then each query waits for whole visits of the
+//!   other requests inside: those already waiting and the CPU bursts that
+//!   cut in during its request's previous visit.
 //!
 //! A station whose arrival rate reaches its capacity keeps a fluid backlog
 //! from minute to minute: it grows at `lambda - capacity`, drains afterwards,
@@ -24,8 +29,10 @@
 //!
 //! A response is the fitted sum of its service times and network delays (a
 //! shift plus at most two exponential phases, matching three cumulants)
-//! plus one waiting time with an atom at zero and an exponential tail
-//! (the stations' waits combined by their means). Percentiles invert the
+//! plus one waiting time with an atom at zero: the stations' waits summed
+//! with their means and variances (each shaped, given a wait, like the
+//! M/G/1 wait at its utilisation), fitted given a wait by an exponential or
+//! a balanced two-phase hyperexponential. Percentiles invert the
 //! CDF of the mixture over classes, routes and minutes weighted by served
 //! requests.
 
