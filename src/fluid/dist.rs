@@ -286,28 +286,41 @@ impl Response {
         } else {
             0.0
         };
-        let et2 = if self.p > 0.0 && self.q > 0.0 {
-            exp_neg(self.theta2 * u)
-        } else {
-            0.0
-        };
+        if self.q > 0.0 && self.p > 0.0 {
+            return self.cdf_h2_wait(u, et);
+        }
         if self.n == 0 {
-            return 1.0 - self.p * ((1.0 - self.q) * et + self.q * et2);
+            return 1.0 - self.p * et;
         }
         let mut survival = 0.0;
         for j in 0..self.n {
             let mu = self.mu[j];
             let em = exp_neg(mu * u);
             let s = if self.p > 0.0 {
-                let mut waited = hypo(mu, self.theta, em, et, u);
-                if self.q > 0.0 {
-                    waited = (1.0 - self.q) * waited + self.q * hypo(mu, self.theta2, em, et2, u);
-                }
-                (1.0 - self.p) * em + self.p * waited
+                (1.0 - self.p) * em + self.p * hypo(mu, self.theta, em, et, u)
             } else {
                 em
             };
             survival += self.w[j] * s;
+        }
+        (1.0 - survival).clamp(0.0, 1.0)
+    }
+
+    /// The CDF at `u` past the shift when the wait has two phases (`et`:
+    /// the fast phase's survival at `u`).
+    fn cdf_h2_wait(&self, u: f64, et: f64) -> f64 {
+        let et2 = exp_neg(self.theta2 * u);
+        let q = self.q;
+        if self.n == 0 {
+            return 1.0 - self.p * ((1.0 - q) * et + q * et2);
+        }
+        let mut survival = 0.0;
+        for j in 0..self.n {
+            let mu = self.mu[j];
+            let em = exp_neg(mu * u);
+            let waited =
+                (1.0 - q) * hypo(mu, self.theta, em, et, u) + q * hypo(mu, self.theta2, em, et2, u);
+            survival += self.w[j] * ((1.0 - self.p) * em + self.p * waited);
         }
         (1.0 - survival).clamp(0.0, 1.0)
     }
@@ -554,6 +567,29 @@ mod tests {
         assert_eq!(f.n, 1);
         assert!(f.shift.abs() < 1e-15);
         assert!((f.mu[0] - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_variable_wait_keeps_its_mean_and_variance() {
+        // A constant 10 ms plus a wait of probability 0.4, mean 50 ms and
+        // squared cv 3 given a wait: two phases.
+        let fit = PhaseFit::fit(Cumulants::constant(0.01));
+        let r = Response::new(&fit, 0.0, 0.4, 0.05, 3.0);
+        assert!(r.q > 0.0);
+        assert!((r.mean() - (0.01 + 0.4 * 0.05)).abs() < 1e-12);
+        // E[W^2] = p (1 + cv^2) m^2, from the survival function:
+        // 2 * integral of u P(W > u).
+        let (mut m2, h) = (0.0, 1e-5);
+        for i in 0..400_000 {
+            let u = (i as f64 + 0.5) * h;
+            m2 += 2.0 * u * (1.0 - r.cdf(0.01 + u)) * h;
+        }
+        let want = 0.4 * 4.0 * 0.05 * 0.05;
+        assert!((m2 / want - 1.0).abs() < 1e-3, "{m2} vs {want}");
+        // At squared cv 1 it is the exponential wait.
+        let e = Response::new(&fit, 0.0, 0.4, 0.05, 1.0);
+        assert_eq!(e.q, 0.0);
+        assert!((e.cdf(0.06) - (1.0 - 0.4 * (-1.0f64).exp())).abs() < 1e-12);
     }
 
     #[test]
