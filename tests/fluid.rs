@@ -275,18 +275,12 @@ fn agrees_with_the_des_on_the_shipped_scenarios() {
                 a.drops,
                 a.detail
             );
-            // The targets: mean 5%, p99 10%, throughput and drops 1%. Two
-            // regimes are known to miss them (docs/modeling-notes.md, "The
-            // fluid mode") and are held to wider, measured bounds instead: a
-            // single vCPU shared by web and DB behind four workers (01), and
-            // per-instance queues at 0.9 with the worker pool close to full
-            // (03, 04).
-            // Their bounds are the measured error plus room for seed noise.
-            let (tol_mean, tol_p99) = match (stem.as_str(), util) {
-                ("01-day-one", _) => (0.30, 0.50),
-                ("03-split-database" | "04-multi-az", u) if u > 0.8 => (0.12, 0.25),
-                _ => (0.05, 0.10),
-            };
+            // The targets: mean 5%, p99 10%, throughput and drops 1%. Every
+            // row meets them (docs/modeling-notes.md, "Agreement with the
+            // DES"); the largest measured errors are a mean of 3.2% (02 at
+            // 0.9, 01 at 0.3) and a p99 of 7.7% (01 at 0.9), so the targets
+            // leave at least 1.8 and 2.3 points for seed noise.
+            let (tol_mean, tol_p99) = (0.05, 0.10);
             if a.mean > 0.05 || a.p99 > 0.10 {
                 println!("    ^ outside the 5% / 10% targets");
             }

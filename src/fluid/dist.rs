@@ -28,8 +28,19 @@ impl Cumulants {
         }
     }
 
-    /// The cumulants of `d` scaled down by `speed`.
+    /// The cumulants of `d` scaled down by `speed`, for fitting.
     pub(crate) fn of(d: &Dist, speed: f64) -> Self {
+        Cumulants::with_skew(d, speed, LOGNORMAL_SKEW)
+    }
+
+    /// The cumulants of `d` scaled down by `speed`, the lognormal's
+    /// skewness in full (for the residual life that a wait is made of,
+    /// which weighs the far tail).
+    pub(crate) fn exact(d: &Dist, speed: f64) -> Self {
+        Cumulants::with_skew(d, speed, 1.0)
+    }
+
+    fn with_skew(d: &Dist, speed: f64, lognormal: f64) -> Self {
         let m = d.mean().as_secs_f64() / speed;
         let cv = d.cv();
         let sd = cv * m;
@@ -40,7 +51,7 @@ impl Cumulants {
         let skew = match d {
             Dist::Exponential { .. } => 2.0,
             Dist::Deterministic { .. } | Dist::Uniform { .. } => 0.0,
-            Dist::Lognormal { .. } => LOGNORMAL_SKEW * (cv * cv + 3.0) * cv,
+            Dist::Lognormal { .. } => lognormal * (cv * cv + 3.0) * cv,
             Dist::Gamma { .. } => 2.0 * cv,
         };
         Cumulants {
@@ -165,7 +176,9 @@ impl PhaseFit {
 
 /// One response-time distribution: `shift + G + W`, where `G` is the
 /// fitted service part (its own shift folded into `shift`) and `W` waits
-/// with probability `p`, exponentially with rate `theta`.
+/// with probability `p`: exponentially with rate `theta`, or, when the wait
+/// is more variable than that, with rate `theta2` instead with
+/// probability `q` (a balanced-means two-phase hyperexponential).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Response {
     /// Constant part, seconds.
@@ -180,6 +193,10 @@ pub(crate) struct Response {
     pub(crate) p: f64,
     /// Rate of the waiting time given a wait.
     pub(crate) theta: f64,
+    /// Probability of the wait's slow phase (0: exponential wait).
+    pub(crate) q: f64,
+    /// Rate of the wait's slow phase.
+    pub(crate) theta2: f64,
 }
 
 /// `e^-x` for `x >= 0`, without the slow underflow path of `exp` far out
@@ -201,13 +218,19 @@ fn hypo(mu: f64, theta: f64, em: f64, et: f64, u: f64) -> f64 {
 }
 
 impl Response {
-    /// `fit` plus an extra constant `shift` and a wait of probability `p`
-    /// and conditional mean `wait_mean` seconds.
-    pub(crate) fn new(fit: &PhaseFit, shift: f64, p: f64, wait_mean: f64) -> Self {
-        let (p, theta) = if p > 0.0 && wait_mean > 0.0 {
-            (p.min(1.0), 1.0 / wait_mean)
+    /// `fit` plus an extra constant `shift` and a wait of probability `p`,
+    /// conditional mean `wait_mean` seconds and squared cv `wait_cv2`
+    /// (exponential at 1 or less, two balanced phases above).
+    pub(crate) fn new(fit: &PhaseFit, shift: f64, p: f64, wait_mean: f64, wait_cv2: f64) -> Self {
+        let (p, theta, q, theta2) = if p > 0.0 && wait_mean > 0.0 {
+            if wait_cv2 > 1.0 + 1e-6 {
+                let (w, mu) = h2(wait_mean, wait_cv2);
+                (p.min(1.0), mu[0], w[1], mu[1])
+            } else {
+                (p.min(1.0), 1.0 / wait_mean, 0.0, f64::INFINITY)
+            }
         } else {
-            (0.0, f64::INFINITY)
+            (0.0, f64::INFINITY, 0.0, f64::INFINITY)
         };
         Response {
             shift: shift + fit.shift,
@@ -216,14 +239,35 @@ impl Response {
             mu: fit.mu,
             p,
             theta,
+            q,
+            theta2,
         }
+    }
+
+    /// Mean of the wait given a wait, seconds.
+    fn wait_mean(&self) -> f64 {
+        let slow = if self.q > 0.0 {
+            self.q / self.theta2
+        } else {
+            0.0
+        };
+        (1.0 - self.q) / self.theta + slow
+    }
+
+    /// The slowest rate's mean (of the service phases and the wait).
+    fn slowest(&self) -> f64 {
+        (0..self.n)
+            .map(|j| 1.0 / self.mu[j])
+            .chain((self.p > 0.0).then_some(1.0 / self.theta))
+            .chain((self.p > 0.0 && self.q > 0.0).then_some(1.0 / self.theta2))
+            .fold(0.0, f64::max)
     }
 
     /// Mean, seconds.
     pub(crate) fn mean(&self) -> f64 {
         let g: f64 = (0..self.n).map(|j| self.w[j] / self.mu[j]).sum();
         let wait = if self.p > 0.0 {
-            self.p / self.theta
+            self.p * self.wait_mean()
         } else {
             0.0
         };
@@ -242,6 +286,9 @@ impl Response {
         } else {
             0.0
         };
+        if self.q > 0.0 && self.p > 0.0 {
+            return self.cdf_h2_wait(u, et);
+        }
         if self.n == 0 {
             return 1.0 - self.p * et;
         }
@@ -259,13 +306,28 @@ impl Response {
         (1.0 - survival).clamp(0.0, 1.0)
     }
 
+    /// The CDF at `u` past the shift when the wait has two phases (`et`:
+    /// the fast phase's survival at `u`).
+    fn cdf_h2_wait(&self, u: f64, et: f64) -> f64 {
+        let et2 = exp_neg(self.theta2 * u);
+        let q = self.q;
+        if self.n == 0 {
+            return 1.0 - self.p * ((1.0 - q) * et + q * et2);
+        }
+        let mut survival = 0.0;
+        for j in 0..self.n {
+            let mu = self.mu[j];
+            let em = exp_neg(mu * u);
+            let waited =
+                (1.0 - q) * hypo(mu, self.theta, em, et, u) + q * hypo(mu, self.theta2, em, et2, u);
+            survival += self.w[j] * ((1.0 - self.p) * em + self.p * waited);
+        }
+        (1.0 - survival).clamp(0.0, 1.0)
+    }
+
     /// A time by which the CDF is at least `1 - 1e-12`.
     pub(crate) fn upper(&self) -> f64 {
-        let slow = (0..self.n)
-            .map(|j| 1.0 / self.mu[j])
-            .chain((self.p > 0.0).then_some(1.0 / self.theta))
-            .fold(0.0, f64::max);
-        self.shift + 60.0 * slow + 1e-9
+        self.shift + 60.0 * self.slowest() + 1e-9
     }
 
     /// The mean of `T` restricted to `T <= cap`, over `P(T <= cap)` (the
@@ -281,11 +343,7 @@ impl Response {
         if fc >= 1.0 - 1e-3 && cap > self.shift {
             // A thin tail past the cap: it is exponential there, with the
             // slowest rate, so E[T; T > cap] = S(cap) (cap + 1 / rate).
-            let slow = (0..self.n)
-                .map(|j| 1.0 / self.mu[j])
-                .chain((self.p > 0.0).then_some(1.0 / self.theta))
-                .fold(0.0, f64::max);
-            return (self.mean() - (1.0 - fc) * (cap + slow)) / fc;
+            return (self.mean() - (1.0 - fc) * (cap + self.slowest())) / fc;
         }
         // E[T; T <= cap] = cap F(cap) - integral of F from 0 to cap.
         let lo = self.shift.min(cap);
@@ -337,6 +395,10 @@ impl Mixture {
             last.p = mix(last.p, r.p);
             if r.p > 0.0 && last.p > 0.0 {
                 last.theta = 1.0 / mix(1.0 / last.theta, 1.0 / r.theta);
+                if last.q > 0.0 {
+                    last.q = mix(last.q, r.q);
+                    last.theta2 = 1.0 / mix(1.0 / last.theta2, 1.0 / r.theta2);
+                }
             }
             *lfc = mix(*lfc, fc);
             *lw += w;
@@ -483,6 +545,9 @@ fn close(a: &Response, b: &Response, tol: f64) -> bool {
         && near(a.shift, b.shift)
         && near(a.p, b.p)
         && (a.theta == b.theta || near(1.0 / a.theta, 1.0 / b.theta))
+        && (a.q > 0.0) == (b.q > 0.0)
+        && near(a.q, b.q)
+        && (a.theta2 == b.theta2 || near(1.0 / a.theta2, 1.0 / b.theta2))
 }
 
 #[cfg(test)]
@@ -505,6 +570,29 @@ mod tests {
     }
 
     #[test]
+    fn a_variable_wait_keeps_its_mean_and_variance() {
+        // A constant 10 ms plus a wait of probability 0.4, mean 50 ms and
+        // squared cv 3 given a wait: two phases.
+        let fit = PhaseFit::fit(Cumulants::constant(0.01));
+        let r = Response::new(&fit, 0.0, 0.4, 0.05, 3.0);
+        assert!(r.q > 0.0);
+        assert!((r.mean() - (0.01 + 0.4 * 0.05)).abs() < 1e-12);
+        // E[W^2] = p (1 + cv^2) m^2, from the survival function:
+        // 2 * integral of u P(W > u).
+        let (mut m2, h) = (0.0, 1e-5);
+        for i in 0..400_000 {
+            let u = (i as f64 + 0.5) * h;
+            m2 += 2.0 * u * (1.0 - r.cdf(0.01 + u)) * h;
+        }
+        let want = 0.4 * 4.0 * 0.05 * 0.05;
+        assert!((m2 / want - 1.0).abs() < 1e-3, "{m2} vs {want}");
+        // At squared cv 1 it is the exponential wait.
+        let e = Response::new(&fit, 0.0, 0.4, 0.05, 1.0);
+        assert_eq!(e.q, 0.0);
+        assert!((e.cdf(0.06) - (1.0 - 0.4 * (-1.0f64).exp())).abs() < 1e-12);
+    }
+
+    #[test]
     fn lognormal_fit_keeps_mean_and_tail() {
         let d = Dist::Lognormal {
             mean: SimDuration::from_millis(80),
@@ -512,7 +600,7 @@ mod tests {
         };
         let f = PhaseFit::fit(Cumulants::of(&d, 1.0));
         assert!((f.mean() - 0.08).abs() < 1e-9);
-        let r = Response::new(&f, 0.0, 0.0, 0.0);
+        let r = Response::new(&f, 0.0, 0.0, 0.0, 1.0);
         let mut m = Mixture::default();
         m.push(1.0, r, f64::INFINITY, 0.0);
         let [p99] = m.quantiles_within([0.99], 1e9, 1e-9, None);

@@ -14,8 +14,13 @@
 //!   empty). Its departure rate with `n` requests inside is the throughput of
 //!   the closed network behind the workers: the vCPUs (colocated queries
 //!   included) and the DB time as a delay. Waiting for a worker and for a
-//!   vCPU are each scaled by Allen-Cunneen's factor. With workers to spare
-//!   the instance is the plain M/G/c queue on its vCPUs.
+//!   vCPU are each scaled by Allen-Cunneen's factor (`ca^2 = 1 / n` behind
+//!   round robin over `n` instances). With workers to spare the instance is
+//!   the plain M/G/c queue on its vCPUs;
+//! - with a colocated DB and a pool that can fill, a request first waits the
+//!   request-level M/G/c wait, then each query waits for whole visits of the
+//!   other requests inside: those already waiting and the CPU bursts that
+//!   cut in during its request's previous visit.
 //!
 //! A station whose arrival rate reaches its capacity keeps a fluid backlog
 //! from minute to minute: it grows at `lambda - capacity`, drains afterwards,
@@ -24,8 +29,10 @@
 //!
 //! A response is the fitted sum of its service times and network delays (a
 //! shift plus at most two exponential phases, matching three cumulants)
-//! plus one waiting time with an atom at zero and an exponential tail
-//! (the stations' waits combined by their means). Percentiles invert the
+//! plus one waiting time with an atom at zero: the stations' waits summed
+//! with their means and variances (each shaped, given a wait, like the
+//! M/G/1 wait at its utilisation), fitted given a wait by an exponential or
+//! a balanced two-phase hyperexponential. Percentiles invert the
 //! CDF of the mixture over classes, routes and minutes weighted by served
 //! requests.
 
@@ -71,6 +78,9 @@ struct Class {
     share: f64,
     cpu: f64,
     cpu_m2: f64,
+    cpu_m3: f64,
+    /// Third central moment of the CPU burst.
+    cpu_k3: f64,
     reads: f64,
     writes: f64,
     /// Fraction of the class that reaches the web origin.
@@ -81,15 +91,18 @@ struct Class {
 struct Query {
     mean: f64,
     m2: f64,
+    m3: f64,
     cum: Cumulants,
 }
 
 impl Query {
     fn of(d: &Dist, speed: f64) -> Query {
         let cum = Cumulants::of(d, speed);
+        let exact = Cumulants::exact(d, speed);
         Query {
             mean: cum.k1,
             m2: cum.k2 + cum.k1 * cum.k1,
+            m3: m3_of(exact),
             cum,
         }
     }
@@ -150,31 +163,42 @@ impl Backlog {
     }
 }
 
-/// A waiting time: probability of a wait and the mean of a wait.
+/// A waiting time: probability of a wait, and the mean and squared cv of
+/// a wait.
 #[derive(Clone, Copy, Debug, Default)]
 struct Wait {
     p: f64,
     cond: f64,
+    cv2: f64,
 }
 
 impl Wait {
+    /// An exponential wait with probability `p` and mean `cond`.
+    fn new(p: f64, cond: f64) -> Wait {
+        Wait { p, cond, cv2: 1.0 }
+    }
+
     fn of(s: &Station) -> Wait {
-        Wait {
-            p: s.p_wait,
-            cond: s.cond_wait,
-        }
+        Wait::new(s.p_wait, s.cond_wait)
     }
 
     fn mean(&self) -> f64 {
         self.p * self.cond
     }
+
+    /// The second moment (over all jobs, waiting or not).
+    fn m2(&self) -> f64 {
+        self.p * (1.0 + self.cv2) * self.cond * self.cond
+    }
 }
 
-/// Waits summed into one atom-plus-exponential with the same mean.
+/// Independent waits summed into one with an atom at zero, the same mean
+/// and the same variance.
 #[derive(Clone, Copy, Debug)]
 struct WaitSum {
     none: f64,
     mean: f64,
+    var: f64,
 }
 
 impl WaitSum {
@@ -182,6 +206,7 @@ impl WaitSum {
         WaitSum {
             none: 1.0,
             mean: 0.0,
+            var: 0.0,
         }
     }
 
@@ -191,6 +216,7 @@ impl WaitSum {
         }
         self.none *= (1.0 - w.p.min(1.0)).powf(times);
         self.mean += times * w.mean();
+        self.var += times * (w.m2() - w.mean() * w.mean()).max(0.0);
     }
 
     fn p(&self) -> f64 {
@@ -200,6 +226,16 @@ impl WaitSum {
     fn cond(&self) -> f64 {
         let p = self.p();
         if p > 0.0 { self.mean / p } else { 0.0 }
+    }
+
+    /// Squared cv of the sum given that it is positive.
+    fn cv2(&self) -> f64 {
+        let (p, m) = (self.p(), self.cond());
+        if p > 0.0 && m > 0.0 {
+            ((self.var + self.mean * self.mean) / p / (m * m) - 1.0).max(0.0)
+        } else {
+            1.0
+        }
     }
 }
 
@@ -213,7 +249,7 @@ struct Step {
     /// Per class: time inside the origin, seconds.
     origin_secs: Vec<f64>,
     /// Per class: combined wait.
-    wait: Vec<(f64, f64)>,
+    wait: Vec<(f64, f64, f64)>,
     /// Per class: deterministic wait (fluid backlogs), seconds.
     backlog_wait: Vec<f64>,
     /// Busy vCPUs per instance.
@@ -236,6 +272,10 @@ struct Model<'a> {
     workers: u32,
     queue_limit: u32,
     db_servers: f64,
+    /// Squared cv of an instance's interarrival times: round robin over
+    /// `n` instances hands each every `n`-th arrival (Erlang-`n`, `1 / n`);
+    /// a Poisson stream otherwise.
+    ca2: f64,
     /// Fluid backlogs: web instance, DB primary, one DB replica.
     web_backlog: Backlog,
     primary_backlog: Backlog,
@@ -279,6 +319,25 @@ struct WebCredits {
 pub fn evaluate(s: &Scenario, cp: &Checkpoint) -> WindowSummary {
     let mut model = Model::with_credits(s);
     model.run(cp)
+}
+
+/// The third raw moment from the cumulants.
+fn m3_of(c: Cumulants) -> f64 {
+    c.k3 + 3.0 * c.k1 * c.k2 + c.k1 * c.k1 * c.k1
+}
+
+/// Squared cv of the M/G/1 wait given a wait, from the service's first
+/// three moments (Takacs: `E[W^2] = 2 E[W]^2 + lambda E[S^3] / 3 / (1 -
+/// rho)`); used for every FCFS wait as its shape given a wait, with the
+/// utilisation `rho` of the servers. 1 for exponential service; at least 1
+/// (a lighter wait is left exponential).
+fn wait_cv2(rho: f64, m1: f64, m2: f64, m3: f64) -> f64 {
+    if m1 <= 0.0 || m2 <= 0.0 || !(0.0..1.0).contains(&rho) {
+        return 1.0;
+    }
+    let a = m2 / (m1 * m1);
+    let b = m3 / (m1 * m1 * m1);
+    (2.0 * rho - 1.0 + 4.0 * b * (1.0 - rho) / (3.0 * a * a)).max(1.0)
 }
 
 /// Squared cv from mean and second moment.
@@ -356,7 +415,7 @@ impl<'a> Model<'a> {
                 }
                 _ => add(ORIGIN, 1.0, rtt.add(origin_path)),
             }
-            classes.push(class_of(c, cpu, origin));
+            classes.push(class_of(c, Cumulants::exact(&c.web_cpu, web_speed), origin));
         }
         // Least outstanding keeps every instance's queue nearly equal: the
         // fleet behaves as one pooled station (a central queue) for waits.
@@ -381,6 +440,12 @@ impl<'a> Model<'a> {
             workers: s.web.workers.max(1).saturating_mul(pool),
             queue_limit: s.web.queue_limit.saturating_mul(pool),
             db_servers,
+            ca2: match &s.load_balancer {
+                Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => {
+                    1.0 / f64::from(s.web.count.max(1))
+                }
+                _ => 1.0,
+            },
             web_backlog: Backlog::default(),
             primary_backlog: Backlog::default(),
             replica_backlog: Backlog::default(),
@@ -430,7 +495,7 @@ impl<'a> Model<'a> {
         let mut out = Step {
             p_err: vec![0.0; n_cls],
             origin_secs: vec![0.0; n_cls],
-            wait: vec![(0.0, 0.0); n_cls],
+            wait: vec![(0.0, 0.0, 1.0); n_cls],
             backlog_wait: vec![0.0; n_cls],
             ..Step::default()
         };
@@ -453,6 +518,7 @@ impl<'a> Model<'a> {
         let writes = mean_of(&|c| c.writes);
         let cpu = mean_of(&|c| c.cpu);
         let cpu_m2 = mean_of(&|c| c.cpu_m2);
+        let cpu_m3 = mean_of(&|c| c.cpu_m3);
         let c = self.vcpus;
 
         // The database, for the offered load (drops are rare where it matters).
@@ -461,12 +527,13 @@ impl<'a> Model<'a> {
         let (mut err_read, mut err_write) = (0.0, 0.0);
         let (mut read_fluid, mut write_fluid) = (0.0, 0.0);
         // vCPU jobs per request and their service moments.
-        let (mut d, mut jobs, mut jobs_m2) = (cpu, 1.0, cpu_m2);
+        let (mut d, mut jobs, mut jobs_m2, mut jobs_m3) = (cpu, 1.0, cpu_m2, cpu_m3);
         if let Some(db) = self.db.clone() {
             if db.colocated {
                 d += reads * db.read.mean + writes * db.write.mean;
                 jobs += reads + writes;
                 jobs_m2 += reads * db.read.m2 + writes * db.write.m2;
+                jobs_m3 += reads * db.read.m3 + writes * db.write.m3;
             } else {
                 // The web tier passes on at most what its vCPUs can serve.
                 let web_cap = f64::from(c) / d * self.instances;
@@ -506,7 +573,9 @@ impl<'a> Model<'a> {
             }
             _ => 0.0,
         };
-        let f_cpu = (1.0 + job_cs2) / 2.0;
+        let f_cpu = (self.ca2 + job_cs2) / 2.0;
+        // The shape of a vCPU wait given a wait, at utilisation `rho`.
+        let visit_cv2 = |rho: f64| wait_cv2(rho, job_mean, jobs_m2 / jobs, jobs_m3 / jobs);
 
         // The web instance.
         let w = self.workers;
@@ -518,12 +587,21 @@ impl<'a> Model<'a> {
             f64::from(w) >= f64::from(c) + k + m + 8.0 * m.sqrt() + 8.0
         };
         let mut cpu_wait = Wait::default();
+        // A colocated query's wait when the worker pool sets it (see below).
+        let mut rejoin: Option<Wait> = None;
+        // With it, the rate of requests that take a worker at once and join
+        // the vCPU queue ahead of a query (per second of its request's
+        // previous visit).
+        let mut cut_in = 0.0;
         let mut outer = Wait::default();
         let mut backlog_wait = 0.0;
         let admitted;
         if open {
-            if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, job_cs2) {
-                cpu_wait = Wait::of(&st);
+            if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2) {
+                cpu_wait = Wait {
+                    cv2: visit_cv2(st.rho),
+                    ..Wait::of(&st)
+                };
             }
             admitted = lambda;
             self.web_backlog.level = 0.0;
@@ -561,22 +639,108 @@ impl<'a> Model<'a> {
                 queue::instance(&inner, c, lambda, queue)
             };
             // The holding time's squared cv, for the wait for a worker.
-            let hold = inner_hold_cs2(&self.classes, &f, self.db.as_ref());
+            let (h1, h2, h3) = inner_hold(&self.classes, &f, self.db.as_ref());
+            let hold = cv2(h1, h2);
             match stationary {
                 Some(bd) => {
                     let adm = lambda * (1.0 - bd.p_block);
                     out.p_drop = bd.p_block;
                     admitted = adm;
                     let visits = adm * jobs;
-                    if visits > 0.0 && bd.cpu_queue > 0.0 {
+                    let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
+                    let u = (adm * d / f64::from(c)).min(1.0);
+                    if closed && adm > 0.0 {
+                        // A colocated DB: every request's work is on the
+                        // vCPUs (no delay, z = 0), so how much of it the
+                        // request waits behind before it starts is the
+                        // request-level M/G/c wait (FCFS in the worker
+                        // queue, then FCFS at the vCPUs): Pollaczek-Khinchine
+                        // for one vCPU. Its queries then come back to the
+                        // vCPUs behind the other requests inside, each with
+                        // one whole visit ahead (the worker pool bounds
+                        // them, so no variability inflates that queue).
+                        if let Some(st) = queue::mgc(c, adm, d, self.ca2, hold) {
+                            let cap = (f64::from(w) + room) * d / f64::from(c);
+                            let p = st.p_wait.max(1e-12);
+                            cpu_wait = Wait {
+                                p,
+                                cond: (st.cond_wait * st.p_wait).min(cap) / p,
+                                cv2: wait_cv2(u, h1, h2, h3),
+                            };
+                        }
+                        if bd.cpu_queue > 0.0 && u > 0.0 {
+                            let cf = f64::from(c);
+                            let res = job_mean * (1.0 + job_cs2) / 2.0;
+                            let mean = bd.cpu_queue / u * job_mean / cf
+                                + bd.p_wait * (cf - 1.0) / cf * res / cf;
+                            let p = bd.p_wait.max(1e-12);
+                            // Part of that queue is the requests that took a
+                            // worker during the query's own previous visit:
+                            // their first visits (CPU bursts) cut in ahead.
+                            // A query after a long burst finds more of them
+                            // than one after a short query; the rest of the
+                            // mean is the requests already waiting.
+                            let lp = adm * (1.0 - bd.p_outer_wait) * u.powf(cf - 1.0) / cf;
+                            let prev: f64 = self
+                                .classes
+                                .iter()
+                                .zip(&f)
+                                .map(|(cl, f)| f * prev_visits(cl, self.db.as_ref()))
+                                .sum();
+                            let total = (jobs - 1.0) * mean;
+                            let by_cut_in = lp * prev * cpu;
+                            let scale = if by_cut_in > total {
+                                total / by_cut_in
+                            } else {
+                                1.0
+                            };
+                            cut_in = lp * scale;
+                            let base = (total - by_cut_in * scale) / (jobs - 1.0);
+                            // Whoever waits waits for at least one visit;
+                            // given a wait, about `k` whole visits ahead,
+                            // drawn from the visit mix: the sum's squared cv
+                            // is the visits' over `k`.
+                            let pb = p.min(base / (job_mean / cf)).max(1e-12);
+                            let kb = (base / pb / (job_mean / cf)).max(1.0);
+                            rejoin = Some(Wait {
+                                p: pb,
+                                cond: base / pb,
+                                cv2: (job_cs2 / kb).max(1.0),
+                            });
+                        } else {
+                            rejoin = Some(Wait::default());
+                        }
+                    } else if visits > 0.0 && bd.cpu_queue > 0.0 {
                         let mean = bd.cpu_queue * f_cpu / visits;
                         let p = bd.p_wait.max(1e-12);
-                        cpu_wait = Wait { p, cond: mean / p };
+                        cpu_wait = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: visit_cv2(u),
+                        };
                     }
-                    if adm > 0.0 && bd.outer_queue > 0.0 {
-                        let mean = bd.outer_queue * (1.0 + hold) / 2.0 / adm;
+                    if !closed && adm > 0.0 && bd.outer_queue > 0.0 {
+                        let mean = bd.outer_queue * (self.ca2 + hold) / 2.0 / adm;
                         let p = bd.p_outer_wait.max(1e-12);
-                        outer = Wait { p, cond: mean / p };
+                        outer = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: wait_cv2(u, h1, h2, h3),
+                        };
+                    }
+                    if !closed && jobs <= 1.0 && outer.p > 0.0 {
+                        // One vCPU visit per request: the worker queue and
+                        // the vCPU queue are one FIFO line, so a request
+                        // that waits for a worker also waits for a vCPU.
+                        // One wait, with the probability of any wait.
+                        let mean = outer.mean() + cpu_wait.mean();
+                        let p = bd.p_wait.max(outer.p).max(1e-12);
+                        cpu_wait = Wait {
+                            p,
+                            cond: mean / p,
+                            cv2: visit_cv2(u),
+                        };
+                        outer = Wait::default();
                     }
                     self.web_backlog.level = 0.0;
                 }
@@ -589,7 +753,7 @@ impl<'a> Model<'a> {
                     backlog_wait = flow.mean / x;
                     if q_full > 0.0 {
                         let mean = q_full * f_cpu / (x * jobs);
-                        cpu_wait = Wait { p: 1.0, cond: mean };
+                        cpu_wait = Wait::new(1.0, mean);
                     }
                 }
             }
@@ -607,13 +771,12 @@ impl<'a> Model<'a> {
         // A colocated query reaches the vCPUs the moment its request's own
         // job leaves them: it finds the jobs left behind, each with a whole
         // service ahead, not a Poisson arrival's residual one.
-        let query_wait = if colocated && cpu_wait.p > 0.0 {
+        let query_wait = if let Some(r) = rejoin {
+            r
+        } else if colocated && cpu_wait.p > 0.0 {
             let lq = admitted * jobs * cpu_wait.mean();
             let mean = (lq + cpu_wait.p) * job_mean / f64::from(c);
-            Wait {
-                p: cpu_wait.p,
-                cond: mean / cpu_wait.p,
-            }
+            Wait::new(cpu_wait.p, mean / cpu_wait.p)
         } else {
             cpu_wait
         };
@@ -624,13 +787,53 @@ impl<'a> Model<'a> {
             if colocated {
                 ws.add(query_wait, cl.reads + cl.writes);
             }
+            if cut_in > 0.0
+                && let Some(db) = &self.db
+            {
+                // Each query after a visit of mean `x`: Poisson(cut_in x)
+                // CPU bursts ahead (compound Poisson).
+                let queries = (cl.reads + cl.writes).round() as usize;
+                for i in 0..queries {
+                    let x = if i == 0 {
+                        cl.cpu
+                    } else if (i as f64) <= cl.reads {
+                        db.read.mean
+                    } else {
+                        db.write.mean
+                    };
+                    let n = cut_in * x;
+                    let p = 1.0 - (-n).exp();
+                    if p > 0.0 {
+                        let m = n * cpu;
+                        // A longer burst lets more cut in: the wait grows
+                        // with the request's own burst, which adds twice
+                        // their covariance to the variance of the sum
+                        // (carried by the wait, the burst being fitted apart).
+                        let cov = if i == 0 {
+                            cut_in * cpu * (cl.cpu_m2 - cl.cpu * cl.cpu)
+                        } else {
+                            0.0
+                        };
+                        let m2 = n * cpu_m2 + m * m + 2.0 * cov;
+                        let cond = m / p;
+                        ws.add(
+                            Wait {
+                                p,
+                                cond,
+                                cv2: (m2 / p / (cond * cond) - 1.0).max(1.0),
+                            },
+                            1.0,
+                        );
+                    }
+                }
+            }
             if !colocated {
                 ws.add(read_wait, cl.reads);
                 ws.add(write_wait, cl.writes);
             }
             let fluid = backlog_wait + cl.reads * read_fluid + cl.writes * write_fluid;
             out.backlog_wait[k] = fluid;
-            out.wait[k] = (ws.p(), ws.cond());
+            out.wait[k] = (ws.p(), ws.cond(), ws.cv2());
             out.origin_secs[k] = self.bare_secs(cl) + ws.mean + fluid;
             out.p_err[k] =
                 1.0 - (1.0 - err_read).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
@@ -736,14 +939,14 @@ impl<'a> Model<'a> {
                 let a = rates[k] * path.share * len;
                 let origin = path.route == EDGE_ORIGIN || path.route == ORIGIN;
                 let (p_drop, p_err, resp) = if origin {
-                    let (p, cond) = step.wait[k];
+                    let (p, cond, cv2) = step.wait[k];
                     (
                         step.p_drop,
                         step.p_err[k],
-                        Response::new(&path.fit, step.backlog_wait[k], p, cond),
+                        Response::new(&path.fit, step.backlog_wait[k], p, cond, cv2),
                     )
                 } else {
-                    (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0))
+                    (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0, 1.0))
                 };
                 let answered = a * (1.0 - p_drop) * (1.0 - p_err);
                 let f_timeout = resp.cdf(timeout);
@@ -913,26 +1116,50 @@ fn class_of(c: &RequestClass, cpu: Cumulants, origin: f64) -> Class {
         share: c.share,
         cpu: cpu.k1,
         cpu_m2: cpu.k2 + cpu.k1 * cpu.k1,
+        cpu_m3: m3_of(cpu),
+        cpu_k3: cpu.k3,
         reads: f64::from(c.db_reads),
         writes: f64::from(c.db_writes),
         origin,
     }
 }
 
-/// Squared cv of the time a request holds a worker (its vCPU and DB
-/// service plus the DB's delay), over the classes' mix.
-fn inner_hold_cs2(classes: &[Class], f: &[f64], db: Option<&Db>) -> f64 {
-    let (mut m1, mut m2) = (0.0, 0.0);
+/// Mean length of the visits of `c` that a query follows (its CPU burst and
+/// every query but the last), seconds; 0 without queries.
+fn prev_visits(c: &Class, db: Option<&Db>) -> f64 {
+    let Some(d) = db else { return 0.0 };
+    let queries = c.reads * d.read.mean + c.writes * d.write.mean;
+    let last = if c.writes > 0.0 {
+        d.write.mean
+    } else if c.reads > 0.0 {
+        d.read.mean
+    } else {
+        return 0.0;
+    };
+    c.cpu + queries - last
+}
+
+/// Mean, second and third moments of the time a request holds a worker
+/// (its vCPU and DB service, without the DB's waits), over the classes'
+/// mix.
+fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) {
+    let (mut m1, mut m2, mut m3) = (0.0, 0.0, 0.0);
     for (c, f) in classes.iter().zip(f) {
-        let (mut mean, mut var) = (c.cpu, c.cpu_m2 - c.cpu * c.cpu);
+        let mut cum = Cumulants {
+            k1: c.cpu,
+            k2: c.cpu_m2 - c.cpu * c.cpu,
+            k3: c.cpu_k3,
+        };
         if let Some(d) = db {
-            mean += c.reads * d.read.mean + c.writes * d.write.mean;
-            var += c.reads * d.read.cum.k2 + c.writes * d.write.cum.k2;
+            cum = cum
+                .add(d.read.cum.times(c.reads))
+                .add(d.write.cum.times(c.writes));
         }
-        m1 += f * mean;
-        m2 += f * (var + mean * mean);
+        m1 += f * cum.k1;
+        m2 += f * (cum.k2 + cum.k1 * cum.k1);
+        m3 += f * m3_of(cum);
     }
-    cv2(m1, m2)
+    (m1, m2, m3)
 }
 
 /// One RDS station for a step: reads at `lr` and writes at `lw` per second.
@@ -946,23 +1173,23 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
     }
     let mean = (lr * db.read.mean + lw * db.write.mean) / l;
     let m2 = (lr * db.read.m2 + lw * db.write.m2) / l;
+    let m3 = (lr * db.read.m3 + lw * db.write.m3) / l;
     let c = db.vcpus.max(1);
     let cap = f64::from(c) / mean;
     let room = f64::from(db.max_connections.saturating_sub(c));
     if backlog.level <= 0.0
-        && let Some(st) = queue::mgc(c, l, mean, cv2(mean, m2))
+        && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
     {
         let err = queue::mmc_at_least(c, l * mean, db.max_connections);
-        return (Wait::of(&st), err, 0.0, l * mean);
+        let wait = Wait {
+            cv2: wait_cv2(st.rho, mean, m2, m3),
+            ..Wait::of(&st)
+        };
+        return (wait, err, 0.0, l * mean);
     }
     let flow = backlog.step(l, cap, room, len);
     let err = (flow.refused / len / l).clamp(0.0, 1.0);
-    (
-        Wait { p: 1.0, cond: mean },
-        err,
-        flow.mean / cap,
-        f64::from(c),
-    )
+    (Wait::new(1.0, mean), err, flow.mean / cap, f64::from(c))
 }
 
 /// Latency of one minute's served requests, `None` if hardly any.

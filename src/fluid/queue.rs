@@ -29,10 +29,11 @@ pub(crate) struct Station {
     pub(crate) cond_wait: f64,
 }
 
-/// M/G/c by Allen-Cunneen: the M/M/c wait (Erlang C, exponential given a
-/// wait, rate `c mu - lambda`) scaled by `(1 + cs^2) / 2`. Exact for
+/// GI/G/c by Allen-Cunneen: the M/M/c wait (Erlang C, exponential given a
+/// wait, rate `c mu - lambda`) scaled by `(ca^2 + cs^2) / 2`, `ca^2` the
+/// squared cv of the interarrival times. Exact for Poisson arrivals and
 /// exponential service. `None` when `rho >= 1`.
-pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, cs2: f64) -> Option<Station> {
+pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, ca2: f64, cs2: f64) -> Option<Station> {
     if lambda <= 0.0 || mean_s <= 0.0 || c == 0 {
         return Some(Station::default());
     }
@@ -45,7 +46,7 @@ pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, cs2: f64) -> Option<Station>
     Some(Station {
         rho,
         p_wait: erlang_c(c, a),
-        cond_wait: (1.0 + cs2) / 2.0 / theta,
+        cond_wait: (ca2 + cs2) / 2.0 / theta,
     })
 }
 
