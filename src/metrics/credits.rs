@@ -4,20 +4,30 @@ use crate::time::{NANOS_PER_SEC, SimTime};
 
 const MINUTE: u64 = 60 * NANOS_PER_SEC;
 
-/// One reading: the balance at `t`, moving at `net` per second between `min` and `max`.
+/// A credit balance and where it is heading until the next reading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Balance {
+    /// Credits (negative: surplus owed).
+    pub credits: f64,
+    /// Change per second.
+    pub net_per_sec: f64,
+    /// Lowest possible balance.
+    pub min: f64,
+    /// Highest possible balance.
+    pub max: f64,
+}
+
+/// A balance read at `t`.
 #[derive(Clone, Copy, Debug)]
 struct Reading {
     t: SimTime,
-    balance: f64,
-    net: f64,
-    min: f64,
-    max: f64,
+    b: Balance,
 }
 
 impl Reading {
     fn at(&self, t: SimTime) -> f64 {
         let dt = (t - self.t).as_secs_f64();
-        (self.balance + self.net * dt).clamp(self.min, self.max)
+        (self.b.credits + self.b.net_per_sec * dt).clamp(self.b.min, self.b.max)
     }
 }
 
@@ -67,28 +77,14 @@ impl CreditTrack {
     }
 
     /// Instance `i`'s balance is `balance` at `now`, moving at `net` per second.
-    pub(crate) fn observe(
-        &mut self,
-        now: SimTime,
-        i: usize,
-        balance: f64,
-        net: f64,
-        min: f64,
-        max: f64,
-    ) {
+    pub(crate) fn observe(&mut self, now: SimTime, i: usize, b: Balance) {
         if i >= self.last.len() {
             self.last.resize(i + 1, None);
             self.filled.resize(i + 1, 0);
             self.at_measure.resize(i + 1, None);
         }
         self.fill(i, now);
-        self.last[i] = Some(Reading {
-            t: now,
-            balance,
-            net,
-            min,
-            max,
-        });
+        self.last[i] = Some(Reading { t: now, b });
     }
 
     /// Mean balance per instance at each minute's end (`None` without
@@ -126,10 +122,37 @@ mod tests {
     fn minute_ends_follow_the_straight_line_between_readings() {
         let mut t = CreditTrack::new(s(0), s(180), s(60), 3);
         // Instance 0: 30 credits falling 0.1/s from 0 s, then flat from 90 s.
-        t.observe(s(0), 0, 30.0, -0.1, 0.0, 144.0);
-        t.observe(s(90), 0, 21.0, 0.0, 0.0, 144.0);
+        t.observe(
+            s(0),
+            0,
+            Balance {
+                credits: 30.0,
+                net_per_sec: -0.1,
+                min: 0.0,
+                max: 144.0,
+            },
+        );
+        t.observe(
+            s(90),
+            0,
+            Balance {
+                credits: 21.0,
+                net_per_sec: 0.0,
+                min: 0.0,
+                max: 144.0,
+            },
+        );
         // Instance 1: unlimited, 0 and falling 0.05/s from 30 s.
-        t.observe(s(30), 1, 0.0, -0.05, f64::NEG_INFINITY, 144.0);
+        t.observe(
+            s(30),
+            1,
+            Balance {
+                credits: 0.0,
+                net_per_sec: -0.05,
+                min: f64::NEG_INFINITY,
+                max: 144.0,
+            },
+        );
         let (means, surplus) = t.finish();
         // Minute 0 ends at 60 s: (24 + -1.5) / 2; minute 1 at 120 s: (21 + -4.5) / 2.
         // Instance 1 was first read at 30 s and counts from its first minute end.

@@ -12,6 +12,7 @@ mod credits;
 
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use area::Area;
+pub use credits::Balance;
 use credits::CreditTrack;
 use hdrhistogram::Histogram;
 
@@ -376,31 +377,14 @@ impl WindowCollector {
         self.db_busy.change(now, delta);
     }
 
-    /// Web instance `i`'s CPU credit balance is `balance` at `now`, moving
-    /// at `net` per second within `[min, max]` until the next reading.
-    pub fn web_credits(
-        &mut self,
-        now: SimTime,
-        i: usize,
-        balance: f64,
-        net: f64,
-        min: f64,
-        max: f64,
-    ) {
-        self.web_credits.observe(now, i, balance, net, min, max);
+    /// Web instance `i`'s CPU credit balance at `now`.
+    pub fn web_credits(&mut self, now: SimTime, i: usize, b: Balance) {
+        self.web_credits.observe(now, i, b);
     }
 
-    /// The same for DB instance `i` (0 is the primary).
-    pub fn db_credits(
-        &mut self,
-        now: SimTime,
-        i: usize,
-        balance: f64,
-        net: f64,
-        min: f64,
-        max: f64,
-    ) {
-        self.db_credits.observe(now, i, balance, net, min, max);
+    /// DB instance `i`'s (0 is the primary) CPU credit balance at `now`.
+    pub fn db_credits(&mut self, now: SimTime, i: usize, b: Balance) {
+        self.db_credits.observe(now, i, b);
     }
 
     /// Closes the window at its end and summarises it.

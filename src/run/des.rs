@@ -2,7 +2,7 @@
 
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
-use crate::metrics::{Fate, WindowCollector, WindowSummary};
+use crate::metrics::{Balance, Fate, WindowCollector, WindowSummary};
 use crate::model::{Capacity, CreditReading, Event, Observer, Outcome, Route, Tier, WebModel};
 use crate::spec::{Checkpoint, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -50,10 +50,15 @@ impl Observer for WindowCollector {
     }
 
     fn credits(&mut self, now: SimTime, tier: Tier, index: u32, r: CreditReading) {
-        let i = index as usize;
+        let b = Balance {
+            credits: r.balance,
+            net_per_sec: r.net_per_sec,
+            min: r.min,
+            max: r.max,
+        };
         match tier {
-            Tier::Web => self.web_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
-            Tier::Db => self.db_credits(now, i, r.balance, r.net_per_sec, r.min, r.max),
+            Tier::Web => self.web_credits(now, index as usize, b),
+            Tier::Db => self.db_credits(now, index as usize, b),
         }
     }
 
