@@ -150,7 +150,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             let _ = write!(stdout, "{}", report::terminal_summary(&result));
             let _ = writeln!(
                 stdout,
-                "wrote {}/{{checkpoints,timeline,costs,summary}}.csv",
+                "wrote {}/: checkpoints, timeline, costs and summary CSV, charts, report.md",
                 out.display()
             );
         }
@@ -174,10 +174,21 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         results.push((label.clone(), result));
     }
     bar.finish();
-    for (label, result) in &results {
-        write_run(&out.join(folder_name(label)), result)?;
+    let folders: Vec<String> = results
+        .iter()
+        .map(|(label, _)| folder_name(label))
+        .collect();
+    for ((_, result), folder) in results.iter().zip(&folders) {
+        write_run(&out.join(folder), result)?;
     }
-    report::writer::write_files(&out, &[("ladder.csv", report::ladder_csv(&key, &results))])?;
+    let files = [
+        ("ladder.csv", report::ladder_csv(&key, &results)),
+        (
+            "report.md",
+            report::markdown::ladder_md(&key, &results, &folders).into_bytes(),
+        ),
+    ];
+    report::writer::write_files(&out, &files)?;
     if !args.quiet {
         for (label, result) in &results {
             let _ = writeln!(stdout, "== {key} = {label}");
@@ -186,7 +197,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         let _ = write!(stdout, "{}", report::ladder_summary(&key, &results));
         let _ = writeln!(
             stdout,
-            "wrote {}/ladder.csv and one folder per rung",
+            "wrote {}/: ladder.csv, report.md and one folder per rung",
             out.display()
         );
     }
@@ -199,13 +210,29 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
 }
 
 /// The four files of one run.
+/// The files of one run: four CSV files, the charts and `report.md`.
 fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
-    let files = [
+    let chart_error = |message: String| Error::Internal(message);
+    let mut files = vec![
         ("checkpoints.csv", report::checkpoints_csv(result)),
         ("timeline.csv", report::timeline_csv(result)),
         ("costs.csv", report::costs_csv(result)),
         ("summary.csv", report::summary_csv(result)),
+        (
+            "latency.png",
+            report::charts::latency_png(result).map_err(chart_error)?,
+        ),
     ];
+    if let Some(cost) = report::charts::cost_png(result) {
+        files.push(("cost.png", cost.map_err(chart_error)?));
+    }
+    let charts: Vec<&str> = files
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    let md = report::markdown::report_md(result, &charts).into_bytes();
+    files.push(("report.md", md));
     report::writer::write_files(out, &files).map(|_| ())
 }
 

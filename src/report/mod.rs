@@ -3,7 +3,9 @@
 //! Renderers are pure (`&RunReport -> Vec<u8>` or `String`); only
 //! [`writer`] touches the file system.
 
+pub mod charts;
 pub mod cost;
+pub mod markdown;
 pub mod writer;
 
 use crate::metrics::Latency;

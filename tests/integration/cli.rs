@@ -80,6 +80,16 @@ fn run_writes_every_contract_column() {
         "checkpoint,minute,offered_rps,served_rps,error_rps,mean_ms,p50_ms,p99_ms,web_instances,web_util,db_util,lambda_concurrency",
     );
     assert_eq!(header("costs.csv"), "checkpoint,service,usd_month");
+    // The report and its chart: a page, and a real PNG.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.starts_with("# small\n")
+            && md.contains("## Verdict")
+            && md.contains("![latency.png](latency.png)"),
+        "{md}"
+    );
+    let png = std::fs::read(out.join("latency.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 5_000);
     let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
     assert_eq!(timeline.lines().count(), 1 + 3, "one row per minute");
     // One m5.large for a 30.44-day month at $0.096/h.
@@ -317,6 +327,11 @@ fn a_ladder_from_the_command_line() {
     assert!(text(&o.stdout).contains("== web.instance = m5.xlarge"));
     let ladder = std::fs::read_to_string(out.join("ladder.csv")).unwrap();
     assert_eq!(ladder.lines().count(), 3, "{ladder}");
+    let page = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        page.contains("[m5.xlarge/report.md](m5.xlarge/report.md)"),
+        "{page}"
+    );
     assert!(out.join("m5.large/checkpoints.csv").exists());
     // A bad rung is a scenario error naming it; a bad flag a usage error.
     let o = simscale(&[

@@ -1,0 +1,209 @@
+//! `report.md`: a run as a design-review page, next to its CSV files and charts.
+
+use super::fixed;
+use crate::run::{CheckpointResult, RunReport};
+use crate::spec::{Load, Users};
+
+/// The report of one run. `charts` names the PNG files written beside it.
+pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
+    let s = &report.scenario;
+    let sim = &s.simulation;
+    let mut out = format!("# {}\n\n", s.name);
+    if let Some(d) = &s.description {
+        out.push_str(&format!("{d}\n\n"));
+    }
+    out.push_str(&format!(
+        "Region {}, web tier {} x {}{}. SLO: p99 <= {} and availability >= {}. Seed {}, {} checkpoint{} of {} (warm-up {}){}.\n\n",
+        s.region.code(),
+        s.web.count,
+        s.web.instance.name,
+        s.database.as_ref().map_or(String::new(), |d| match &d.placement {
+            crate::spec::DbPlacement::Colocated => ", database on the web instance".to_string(),
+            crate::spec::DbPlacement::Rds(i) => format!(
+                ", database {}{}{}",
+                i.name,
+                if d.multi_az { " Multi-AZ" } else { "" },
+                if d.read_replicas > 0 { format!(" + {} read replicas", d.read_replicas) } else { String::new() }
+            ),
+        }),
+        sim.slo.p99,
+        sim.slo.availability,
+        sim.seed,
+        report.checkpoints.len(),
+        if report.checkpoints.len() == 1 { "" } else { "s" },
+        sim.window,
+        sim.warmup,
+        if sim.replications > 1 { format!(", {} replications each", sim.replications) } else { String::new() },
+    ));
+    out.push_str("## Verdict\n\n");
+    out.push_str(&verdict(report));
+    out.push_str("\n## Checkpoints\n\n");
+    out.push_str("| # | users | req/s | p50 [ms] | p99 [ms] | availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
+    for r in &report.checkpoints {
+        out.push_str(&row(r));
+    }
+    if let Some(r) = bill_checkpoint(report) {
+        out.push_str(&format!(
+            "\n## The bill at checkpoint {} ({})\n\n| service | USD/month |\n|---|---:|\n",
+            r.checkpoint.index,
+            r.checkpoint
+                .users
+                .map_or(format!("{:.1} req/s", r.offered_rps), |u| format!(
+                    "{u:.0} users"
+                ))
+        ));
+        let mut services: Vec<(&str, f64)> = Vec::new();
+        for line in &r.bill {
+            match services.iter_mut().find(|(s, _)| *s == line.service) {
+                Some((_, usd)) => *usd += line.usd_month,
+                None => services.push((line.service, line.usd_month)),
+            }
+        }
+        for (service, usd) in services {
+            out.push_str(&format!("| {service} | {usd:.2} |\n"));
+        }
+        out.push_str(&format!("| **total** | **{:.2}** |\n", r.cost_usd_month));
+    }
+    if !charts.is_empty() {
+        out.push_str("\n## Charts\n\n");
+        for c in charts {
+            out.push_str(&format!("![{c}]({c})\n\n"));
+        }
+    }
+    out.push_str(
+        "\nFiles: `checkpoints.csv` (every column), `timeline.csv` (minute by minute), \
+         `costs.csv` (the bill per service), `summary.csv` (the wall). \
+         Column meanings: docs/scenario-reference.md.\n",
+    );
+    out
+}
+
+fn verdict(report: &RunReport) -> String {
+    let s = &report.scenario;
+    let growing = matches!(
+        s.traffic.load,
+        Load::Users {
+            users: Users::Growing { .. },
+            ..
+        }
+    );
+    let max_users = report
+        .checkpoints
+        .iter()
+        .filter_map(|c| c.checkpoint.users)
+        .reduce(f64::max);
+    match (&report.wall, max_users) {
+        (Some(w), _) if w.users > 0.0 => format!(
+            "The design carries **{:.0} users** within its SLO; at {:.0} the {} bound breaks. \
+             There it costs **${:.2} a month**, ${:.2} per 1,000 users (instance-hours: ${:.2}).\n",
+            w.users,
+            w.missed_at,
+            w.reason,
+            w.cost_usd_month,
+            w.cost_usd_month / w.users * 1000.0,
+            w.instance_cost_usd_month
+        ),
+        (Some(w), _) => format!(
+            "The design misses its SLO ({}) even at {:.0} users, the fewest simulated.\n",
+            w.reason, w.missed_at
+        ),
+        (None, Some(u)) if growing => {
+            format!("The SLO holds at every checkpoint, up to **{u:.0} users**.\n")
+        }
+        _ => {
+            let met = report.checkpoints.iter().filter(|c| c.slo_met).count();
+            format!(
+                "{met} of {} checkpoints meet the SLO.\n",
+                report.checkpoints.len()
+            )
+        }
+    }
+}
+
+fn row(r: &CheckpointResult) -> String {
+    let c = &r.window.counts;
+    let (p50, p99) = if c.served > 0 {
+        (
+            fixed(r.window.latency.p50_ms, 1),
+            fixed(r.window.latency.p99_ms, 1),
+        )
+    } else {
+        ("-".to_string(), "-".to_string())
+    };
+    format!(
+        "| {} | {} | {:.1} | {} | {} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
+        r.checkpoint.index,
+        r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
+        r.offered_rps,
+        p50,
+        p99,
+        r.availability(),
+        100.0 * r.window.web_util,
+        100.0 * r.window.db_util,
+        r.cost_usd_month,
+        r.checkpoint
+            .users
+            .filter(|u| *u > 0.0)
+            .map_or("-".to_string(), |u| fixed(r.cost_usd_month / u * 1000.0, 2)),
+        if r.slo_met { "met" } else { "**missed**" },
+        r.mode.name(),
+    )
+}
+
+/// The checkpoint whose bill the report shows: the last one meeting the
+/// SLO (the one nearest below the wall), else the first.
+fn bill_checkpoint(report: &RunReport) -> Option<&CheckpointResult> {
+    report
+        .checkpoints
+        .iter()
+        .take_while(|c| c.slo_met)
+        .last()
+        .or(report.checkpoints.first())
+}
+
+/// The top page of a ladder: one row per rung, linking each rung's report.
+pub fn ladder_md(key: &str, rungs: &[(String, RunReport)], folders: &[String]) -> String {
+    let name = rungs.first().map_or("", |(_, r)| r.scenario.name.as_str());
+    let mut out = format!(
+        "# {name}: ladder over `{key}`\n\nThe same traffic on each value of `{key}`: the wall (most users within the SLO) and what a month costs there.\n\n"
+    );
+    out.push_str("| value | wall [users] | breaks on | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
+    out.push_str("|---|---:|---|---:|---:|---:|---:|---|\n");
+    for ((value, r), folder) in rungs.iter().zip(folders) {
+        let max_users = r
+            .checkpoints
+            .iter()
+            .filter_map(|c| c.checkpoint.users)
+            .reduce(f64::max);
+        let (wall, reason, users, cost, instances) = match &r.wall {
+            Some(w) => (
+                fixed(w.users, 0),
+                w.reason,
+                Some(w.users),
+                w.cost_usd_month,
+                w.instance_cost_usd_month,
+            ),
+            None => (
+                max_users.map_or("-".to_string(), |u| format!("> {}", fixed(u, 0))),
+                "-",
+                max_users,
+                r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
+                r.checkpoints
+                    .last()
+                    .map_or(0.0, |c| c.instance_cost_usd_month()),
+            ),
+        };
+        let per_1k = |x: f64| {
+            users
+                .filter(|u| *u > 0.0)
+                .map_or("-".to_string(), |u| fixed(x / u * 1000.0, 2))
+        };
+        out.push_str(&format!(
+            "| `{value}` | {wall} | {reason} | {cost:.2} | {} | {instances:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
+            per_1k(cost),
+            per_1k(instances),
+        ));
+    }
+    out
+}
