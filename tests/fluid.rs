@@ -370,32 +370,7 @@ fn cpu_credits_run_out_when_the_des_says() {
     // The t2.micro of the DES credit test: 20% busy on a 10% baseline from
     // its 30 launch credits runs out after 5 hours, then drops to 10% of
     // its vCPU and its queue fills.
-    let speed = simscale::catalog::Catalog::embedded()
-        .ec2("t2.micro")
-        .unwrap()
-        .cpu_speed
-        .unwrap();
-    let text = format!(
-        r#"
-name = "t2.micro credits"
-[simulation]
-mode = "fluid"
-window = "6h"
-warmup = "1m"
-[traffic]
-rate = 2000
-[[traffic.mix]]
-name = "default"
-share = 1.0
-web_cpu = {{ mean = "{}ns", dist = "exponential" }}
-[web]
-instance = "t2.micro"
-initial_credits = "launch"
-workers = 100
-queue_limit = 1000
-"#,
-        (100_000.0 * speed).round()
-    );
+    let text = support::t2_micro(0.2).replace("mode = \"des\"", "mode = \"fluid\"");
     let s = simscale::scenario::parse(&text, "t2.toml").unwrap();
     let w = fluid(&s);
     let credits: Vec<f64> = w

@@ -121,6 +121,23 @@ pub struct Latency {
     pub p99_ms: f64,
 }
 
+impl Latency {
+    /// The figure-by-figure mean of several latencies (`None` for none).
+    pub fn mean_of(all: &[Latency]) -> Option<Latency> {
+        if all.is_empty() {
+            return None;
+        }
+        let n = all.len() as f64;
+        let avg = |f: fn(&Latency) -> f64| all.iter().map(f).sum::<f64>() / n;
+        Some(Latency {
+            mean_ms: avg(|l| l.mean_ms),
+            p50_ms: avg(|l| l.p50_ms),
+            p95_ms: avg(|l| l.p95_ms),
+            p99_ms: avg(|l| l.p99_ms),
+        })
+    }
+}
+
 /// One row of the per-minute timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MinuteRow {
@@ -595,12 +612,8 @@ impl WindowSummary {
             w.measured_secs += r.measured_secs;
             w.web_instances_max = w.web_instances_max.max(r.web_instances_max);
         }
-        w.latency = Latency {
-            mean_ms: mean(&|r| r.latency.mean_ms),
-            p50_ms: mean(&|r| r.latency.p50_ms),
-            p95_ms: mean(&|r| r.latency.p95_ms),
-            p99_ms: mean(&|r| r.latency.p99_ms),
-        };
+        let latencies: Vec<Latency> = runs.iter().map(|r| r.latency).collect();
+        w.latency = Latency::mean_of(&latencies).unwrap_or_default();
         w.web_instances_mean = mean(&|r| r.web_instances_mean);
         w.web_util = mean(&|r| r.web_util);
         w.db_util = mean(&|r| r.db_util);
@@ -625,15 +638,7 @@ impl WindowSummary {
             row.web_cpu_credits = avg_opt(&|r| r.web_cpu_credits);
             row.db_cpu_credits = avg_opt(&|r| r.db_cpu_credits);
             let lat: Vec<Latency> = rows.iter().filter_map(|r| r.latency).collect();
-            row.latency = (!lat.is_empty()).then(|| {
-                let l = lat.len() as f64;
-                Latency {
-                    mean_ms: lat.iter().map(|x| x.mean_ms).sum::<f64>() / l,
-                    p50_ms: lat.iter().map(|x| x.p50_ms).sum::<f64>() / l,
-                    p95_ms: lat.iter().map(|x| x.p95_ms).sum::<f64>() / l,
-                    p99_ms: lat.iter().map(|x| x.p99_ms).sum::<f64>() / l,
-                }
-            });
+            row.latency = Latency::mean_of(&lat);
         }
         Some(w)
     }

@@ -92,198 +92,218 @@ fn log_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     lo / 1.2..hi * 1.2
 }
 
+/// One line of a chart.
+struct Line {
+    points: Vec<(f64, f64)>,
+    style: ShapeStyle,
+    label: String,
+    /// Marks at the points (checkpoints), not just the line.
+    dots: bool,
+}
+
+impl Line {
+    fn new(points: Vec<(f64, f64)>, color: RGBColor, label: impl Into<String>) -> Line {
+        Line {
+            points,
+            style: color.stroke_width(2),
+            label: label.into(),
+            dots: false,
+        }
+    }
+
+    fn dotted(mut self) -> Line {
+        self.dots = true;
+        self
+    }
+}
+
+/// A chart of lines over a log-scale y axis, with a legend.
+struct Plot<'a> {
+    title: String,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    lines: Vec<Line>,
+    legend: SeriesLabelPosition,
+}
+
+impl Plot<'_> {
+    /// Draws on `root`, with a log-scale x axis or a linear one.
+    fn draw(
+        self,
+        root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+        x_log: bool,
+    ) -> Fallible<()> {
+        if x_log {
+            let x = self.x.clone().log_scale();
+            self.draw_on(root, x, true)
+        } else {
+            let x = self.x.clone();
+            self.draw_on(root, x, false)
+        }
+    }
+
+    fn draw_on<X>(
+        self,
+        root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
+        x: X,
+        human_x: bool,
+    ) -> Fallible<()>
+    where
+        X: plotters::coord::ranged1d::AsRangedCoord<Value = f64>,
+        X::CoordDescType: plotters::coord::ranged1d::ValueFormatter<f64>,
+    {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FONT, 22))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, self.y.clone().log_scale())?;
+        let mut mesh = chart.configure_mesh();
+        mesh.x_desc(self.x_desc)
+            .y_desc(self.y_desc)
+            .y_label_formatter(&human)
+            .label_style((FONT, 15));
+        if human_x {
+            mesh.x_label_formatter(&human);
+        }
+        mesh.draw()?;
+        for line in self.lines {
+            let style = line.style;
+            let dots = line.dots.then(|| line.points.clone());
+            chart
+                .draw_series(LineSeries::new(line.points, style))?
+                .label(line.label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            if let Some(points) = dots {
+                let color = style.color;
+                chart.draw_series(
+                    points
+                        .into_iter()
+                        .map(|p| Circle::new(p, 3, color.filled())),
+                )?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(self.legend)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font((FONT, 15))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// The horizontal line of the SLO's p99 bound across `x`.
+fn slo_line(report: &RunReport, x: &std::ops::Range<f64>) -> Line {
+    let slo = report.scenario.simulation.slo.p99.as_millis_f64();
+    Line {
+        points: vec![(x.start, slo), (x.end, slo)],
+        style: BLACK.mix(0.6).stroke_width(1),
+        label: format!("SLO p99 {slo} ms"),
+        dots: false,
+    }
+}
+
 /// p50 and p99 latency against users (log-log), with the SLO's p99 bound
 /// and the wall; for a single checkpoint, p50 and p99 minute by minute.
 pub fn latency_png(report: &RunReport) -> Result<Vec<u8>, String> {
     render(|root| match users(report) {
-        Some(users) => latency_by_users(report, &users, &root),
-        None => latency_by_minute(report, &root),
+        Some(users) => latency_by_users(report, &users).draw(&root, true),
+        None => latency_by_minute(report).draw(&root, false),
     })
     .map_err(|e| format!("cannot draw latency.png: {e}"))
 }
 
-fn latency_by_users(
-    report: &RunReport,
-    users: &[f64],
-    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-) -> Fallible<()> {
-    let slo = report.scenario.simulation.slo.p99.as_millis_f64();
-    let served = |i: usize| report.checkpoints[i].window.counts.served > 0;
-    let p50: Vec<(f64, f64)> = (0..users.len())
-        .filter(|&i| served(i))
-        .map(|i| (users[i], report.checkpoints[i].window.latency.p50_ms))
-        .collect();
-    let p99: Vec<(f64, f64)> = (0..users.len())
-        .filter(|&i| served(i))
-        .map(|i| (users[i], report.checkpoints[i].window.latency.p99_ms))
-        .collect();
+fn latency_by_users<'a>(report: &RunReport, users: &[f64]) -> Plot<'a> {
+    let served = |i: &usize| report.checkpoints[*i].window.counts.served > 0;
+    let points = |f: fn(&crate::metrics::Latency) -> f64| -> Vec<(f64, f64)> {
+        (0..users.len())
+            .filter(served)
+            .map(|i| (users[i], f(&report.checkpoints[i].window.latency)))
+            .collect()
+    };
+    let (p50, p99) = (points(|l| l.p50_ms), points(|l| l.p99_ms));
     let x = log_range(users.iter().copied());
-    let y = log_range(p50.iter().chain(&p99).map(|p| p.1).chain([slo]));
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("{}: latency as users grow", report.scenario.name),
-            (FONT, 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x.clone().log_scale(), y.clone().log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("users")
-        .y_desc("latency [ms]")
-        .x_label_formatter(&human)
-        .y_label_formatter(&human)
-        .label_style((FONT, 15))
-        .draw()?;
-    chart
-        .draw_series(LineSeries::new(p50.clone(), BLUE.stroke_width(2)))?
-        .label("p50")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-    chart.draw_series(p50.iter().map(|p| Circle::new(*p, 3, BLUE.filled())))?;
-    chart
-        .draw_series(LineSeries::new(p99.clone(), RED.stroke_width(2)))?
-        .label("p99")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-    chart.draw_series(p99.iter().map(|p| Circle::new(*p, 3, RED.filled())))?;
-    chart
-        .draw_series(LineSeries::new(
-            [(x.start, slo), (x.end, slo)],
-            BLACK.mix(0.6),
-        ))?
-        .label(format!("SLO p99 {slo} ms"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
+    let slo = slo_line(report, &x);
+    let y = log_range(p50.iter().chain(&p99).chain(&slo.points).map(|p| p.1));
+    let mut lines = vec![
+        Line::new(p50, BLUE, "p50").dotted(),
+        Line::new(p99, RED, "p99").dotted(),
+        slo,
+    ];
     if let Some(w) = report.wall.as_ref().filter(|w| w.users > 0.0) {
-        chart
-            .draw_series(LineSeries::new(
-                [(w.users, y.start), (w.users, y.end)],
-                GREEN.stroke_width(2),
-            ))?
-            .label(format!("wall: {:.0} users", w.users))
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN.stroke_width(2)));
+        let wall = vec![(w.users, y.start), (w.users, y.end)];
+        lines.push(Line::new(
+            wall,
+            GREEN,
+            format!("wall: {:.0} users", w.users),
+        ));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 15))
-        .draw()?;
-    Ok(())
+    Plot {
+        title: format!("{}: latency as users grow", report.scenario.name),
+        x_desc: "users",
+        y_desc: "latency [ms]",
+        x,
+        y,
+        lines,
+        legend: SeriesLabelPosition::UpperLeft,
+    }
 }
 
-fn latency_by_minute(
-    report: &RunReport,
-    root: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-) -> Fallible<()> {
-    let Some(cp) = report.checkpoints.first() else {
-        return Ok(());
-    };
-    let rows = &cp.window.timeline;
-    let pts = |f: fn(&crate::metrics::Latency) -> f64| -> Vec<(f64, f64)> {
+fn latency_by_minute<'a>(report: &RunReport) -> Plot<'a> {
+    let rows = report
+        .checkpoints
+        .first()
+        .map_or(&[][..], |cp| &cp.window.timeline[..]);
+    let points = |f: fn(&crate::metrics::Latency) -> f64| -> Vec<(f64, f64)> {
         rows.iter()
             .filter_map(|m| m.latency.as_ref().map(|l| (m.minute as f64, f(l))))
             .collect()
     };
-    let p50 = pts(|l| l.p50_ms);
-    let p99 = pts(|l| l.p99_ms);
-    let slo = report.scenario.simulation.slo.p99.as_millis_f64();
+    let (p50, p99) = (points(|l| l.p50_ms), points(|l| l.p99_ms));
     let x = 0.0..(rows.len().max(1) as f64);
-    let y = log_range(p50.iter().chain(&p99).map(|p| p.1).chain([slo]));
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("{}: latency minute by minute", report.scenario.name),
-            (FONT, 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x.clone(), y.log_scale())?;
-    chart
-        .configure_mesh()
-        .x_desc("minute of the window")
-        .y_desc("latency [ms]")
-        .y_label_formatter(&human)
-        .label_style((FONT, 15))
-        .draw()?;
-    chart
-        .draw_series(LineSeries::new(p50, BLUE.stroke_width(2)))?
-        .label("p50")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-    chart
-        .draw_series(LineSeries::new(p99, RED.stroke_width(2)))?
-        .label("p99")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-    chart
-        .draw_series(LineSeries::new(
-            [(x.start, slo), (x.end, slo)],
-            BLACK.mix(0.6),
-        ))?
-        .label(format!("SLO p99 {slo} ms"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.6)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 15))
-        .draw()?;
-    Ok(())
+    let slo = slo_line(report, &x);
+    let y = log_range(p50.iter().chain(&p99).chain(&slo.points).map(|p| p.1));
+    Plot {
+        title: format!("{}: latency minute by minute", report.scenario.name),
+        x_desc: "minute of the window",
+        y_desc: "latency [ms]",
+        x,
+        y,
+        lines: vec![Line::new(p50, BLUE, "p50"), Line::new(p99, RED, "p99"), slo],
+        legend: SeriesLabelPosition::UpperLeft,
+    }
 }
 
 /// The monthly bill per 1,000 users against users (log-log), whole bill and
 /// instance-hours; `None` when traffic is not in users or there is one checkpoint.
 pub fn cost_png(report: &RunReport) -> Option<Result<Vec<u8>, String>> {
     let users = users(report)?;
-    let per_1k = |f: &dyn Fn(usize) -> f64| -> Vec<(f64, f64)> {
-        (0..users.len())
-            .map(|i| (users[i], f(i) / users[i] * 1000.0))
+    let per_1k = |f: &dyn Fn(&crate::run::CheckpointResult) -> f64| -> Vec<(f64, f64)> {
+        users
+            .iter()
+            .zip(&report.checkpoints)
+            .map(|(u, c)| (*u, f(c) / u * 1000.0))
             .collect()
     };
-    let total = per_1k(&|i| report.checkpoints[i].cost_usd_month);
-    let instances = per_1k(&|i| report.checkpoints[i].instance_cost_usd_month());
-    Some(
-        render(|root| {
-            let x = log_range(users.iter().copied());
-            let y = log_range(total.iter().chain(&instances).map(|p| p.1));
-            let mut chart = ChartBuilder::on(&root)
-                .caption(
-                    format!("{}: monthly cost per 1,000 users", report.scenario.name),
-                    (FONT, 22),
-                )
-                .margin(15)
-                .x_label_area_size(45)
-                .y_label_area_size(70)
-                .build_cartesian_2d(x.log_scale(), y.log_scale())?;
-            chart
-                .configure_mesh()
-                .x_desc("users")
-                .y_desc("USD per month per 1,000 users")
-                .x_label_formatter(&human)
-                .y_label_formatter(&human)
-                .label_style((FONT, 15))
-                .draw()?;
-            chart
-                .draw_series(LineSeries::new(total, BLUE.stroke_width(2)))?
-                .label("whole bill")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-            chart
-                .draw_series(LineSeries::new(instances, MAGENTA.stroke_width(2)))?
-                .label("instance-hours (EC2, RDS)")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], MAGENTA.stroke_width(2))
-                });
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.3))
-                .label_font((FONT, 15))
-                .draw()?;
-            Ok(())
-        })
-        .map_err(|e| format!("cannot draw cost.png: {e}")),
-    )
+    let total = per_1k(&|c| c.cost_usd_month);
+    let instances = per_1k(&|c| c.instance_cost_usd_month());
+    let plot = Plot {
+        title: format!("{}: monthly cost per 1,000 users", report.scenario.name),
+        x_desc: "users",
+        y_desc: "USD per month per 1,000 users",
+        x: log_range(users.iter().copied()),
+        y: log_range(total.iter().chain(&instances).map(|p| p.1)),
+        lines: vec![
+            Line::new(total, BLUE, "whole bill"),
+            Line::new(instances, MAGENTA, "instance-hours (EC2, RDS)"),
+        ],
+        legend: SeriesLabelPosition::UpperRight,
+    };
+    Some(render(|root| plot.draw(&root, true)).map_err(|e| format!("cannot draw cost.png: {e}")))
 }
 
 #[cfg(test)]

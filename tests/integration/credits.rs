@@ -1,40 +1,8 @@
 //! Burstable instances: CPU credits run out when the arithmetic says so.
 
+use crate::support::t2_micro;
 use simscale::catalog::Catalog;
 use simscale::run::{RunOptions, simulate};
-
-/// A t2.micro at `util` of its one vCPU, 0.1 ms of work per request at full
-/// speed, starting with its 30 launch credits.
-fn t2_micro(util: f64) -> String {
-    let speed = Catalog::embedded()
-        .ec2("t2.micro")
-        .unwrap()
-        .cpu_speed
-        .unwrap();
-    let rate = util / 0.0001;
-    format!(
-        r#"
-name = "t2.micro credits"
-[simulation]
-mode = "des"
-window = "6h"
-warmup = "1m"
-des_budget = 100_000_000
-[traffic]
-rate = {rate}
-[[traffic.mix]]
-name = "default"
-share = 1.0
-web_cpu = {{ mean = "{cpu_ns}ns", dist = "exponential" }}
-[web]
-instance = "t2.micro"
-initial_credits = "launch"
-workers = 100
-queue_limit = 1000
-"#,
-        cpu_ns = (100_000.0 * speed).round()
-    )
-}
 
 #[test]
 fn a_t2_micro_above_baseline_runs_out_on_time_and_slows_down() {
