@@ -81,6 +81,14 @@ pub struct RunArgs {
     /// scenario's [ladder]).
     #[arg(long, value_name = "KEY=V1,V2,...")]
     pub ladder: Option<String>,
+    /// Add replications to checkpoints and wall probes whose SLO verdict is
+    /// uncertain, until decided (simulation.precision, default 95%
+    /// confidence and at most 20 replications).
+    #[arg(long)]
+    pub precision: bool,
+    /// Run even when the DES is expected to take more than ten minutes.
+    #[arg(long)]
+    pub force: bool,
     /// Print nothing but errors (and no progress bar).
     #[arg(short, long)]
     pub quiet: bool,
@@ -135,6 +143,8 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         short: args.short,
         seed: args.seed,
         replications: args.replications,
+        precision: args.precision,
+        force: args.force,
     };
     let out = args
         .out

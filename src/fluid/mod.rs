@@ -38,8 +38,11 @@
 
 mod dist;
 mod queue;
+mod slo;
 
-use crate::metrics::{Counts, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary};
+use crate::metrics::{
+    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary,
+};
 use crate::spec::{
     Checkpoint, CreditMode, DbPlacement, Dist, LbAlgorithm, RateProfile, RequestClass, Scenario,
     StaticOrigin, StationWork,
@@ -887,6 +890,7 @@ impl<'a> Model<'a> {
         let mut requests = 0.0;
         let mut latency_sum = 0.0;
         let (mut web_area, mut db_area) = (0.0, 0.0);
+        let (mut busy_area, mut throttled_area) = (0.0, 0.0);
         let (mut origin_done, mut origin_secs_sum) = (0.0, 0.0);
         let mut window_mix: Vec<Mixture> = vec![Mixture::default(); n_paths];
         let mut timeline = Vec::with_capacity(n_minutes);
@@ -896,6 +900,12 @@ impl<'a> Model<'a> {
         let mut responses: Vec<(f64, Response)> = Vec::with_capacity(n_paths);
         let mut rates = vec![0.0; n_cls];
         let mut origin_rates = vec![0.0; n_cls];
+        let intervals = Intervals::new(
+            cp.start + cp.warmup,
+            cp.start + cp.window,
+            s.simulation.slo.over.every(),
+        );
+        let mut slots = (intervals.len() > 1).then(|| slo::Slots::new(intervals, cp.start));
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -933,6 +943,10 @@ impl<'a> Model<'a> {
             let near_end = |r: &Response| t1 + r.upper() > end && r.cdf(end - t1) < 1.0 - 1e-12;
 
             responses.clear();
+            let mut slot = slots
+                .as_mut()
+                .filter(|_| measured > 0.0)
+                .map(|sl| sl.at(measure_from.max(t0), t1));
             let (mut m_arr, mut m_served, mut m_other) = (0.0, 0.0, 0.0);
             for (pi, path) in self.paths.iter().enumerate() {
                 let k = path.class;
@@ -983,6 +997,15 @@ impl<'a> Model<'a> {
                     errors += a * (1.0 - p_drop) * p_err * measured;
                     latency_sum += sv * measured * resp.truncated_mean(timeout);
                     window_mix[pi].push(sv * measured, resp, timeout, MERGE_TOL);
+                    if let Some(sl) = slot.as_deref_mut() {
+                        sl.requests += am;
+                        sl.served += sv * measured;
+                        sl.timed_out += answered * ft * measured;
+                        sl.dropped += a * p_drop * measured;
+                        sl.errors += a * (1.0 - p_drop) * p_err * measured;
+                        sl.latency_sum += sv * measured * resp.truncated_mean(timeout);
+                        sl.served_like(sv * measured, resp, timeout);
+                    }
                     if origin {
                         let adm = a * (1.0 - p_drop) * (1.0 - fi) * measured;
                         origin_done += adm;
@@ -990,15 +1013,28 @@ impl<'a> Model<'a> {
                     }
                 }
             }
-            let web_util = step.web_busy / f64::from(self.vcpus);
+            // Work done over capacity at full speed, as CloudWatch shows it.
+            let speed = match &credits {
+                Some(c) if self.throttled => c.baseline,
+                _ => 1.0,
+            };
+            let web_util = step.web_busy * speed / f64::from(self.vcpus);
             let db_util = if self.db_servers > 0.0 {
                 step.db_busy / self.db_servers
             } else {
                 0.0
             };
             if measured > 0.0 {
+                busy_area += step.web_busy * len * measured;
+                if self.throttled {
+                    throttled_area += step.web_busy * len * measured;
+                }
                 web_area += web_util * len * measured;
                 db_area += db_util * len * measured;
+            }
+            if let Some(sl) = slot.as_deref_mut() {
+                sl.web_area += web_util * len * measured;
+                sl.db_area += db_util * len * measured;
             }
             // The minute's latency (reused when nothing changed).
             let latency = match &prev {
@@ -1010,6 +1046,9 @@ impl<'a> Model<'a> {
                     l
                 }
             };
+            if let (Some(l), Some(sl)) = (latency, slot) {
+                sl.minute(l);
+            }
             if let (Some(l), true) = (latency, measured > 0.0) {
                 for (b, q) in minute_brackets
                     .iter_mut()
@@ -1085,7 +1124,37 @@ impl<'a> Model<'a> {
                 0.0
             }
         };
+        let finished = served + dropped + timed_out + errors;
+        let availability = if finished > 0.0 {
+            served / finished
+        } else {
+            1.0
+        };
+        let intervals = match slots {
+            Some(sl) => sl.finish(timeout),
+            None => vec![IntervalSummary {
+                start: cp.start + cp.warmup,
+                secs: measured_secs,
+                counts,
+                availability,
+                latency,
+                p99_bounds: (latency.p99_ms, latency.p99_ms),
+                offered_rps: if measured_secs > 0.0 {
+                    requests / measured_secs
+                } else {
+                    0.0
+                },
+                web_util: share(web_area),
+                db_util: share(db_area),
+            }],
+        };
         WindowSummary {
+            intervals,
+            web_throttled: if busy_area > 0.0 {
+                throttled_area / busy_area
+            } else {
+                0.0
+            },
             counts,
             routes,
             latency,

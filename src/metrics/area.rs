@@ -1,12 +1,13 @@
 //! Time integrals of a piecewise-constant level (busy servers, requests inside).
 
+use super::Intervals;
 use crate::time::{NANOS_PER_SEC, SimTime};
 
 const MINUTE: u64 = 60 * NANOS_PER_SEC;
 
-/// The integral over time of a level that changes by steps, kept per minute
-/// and over the measured part of the window (after the warm-up), in
-/// level-seconds.
+/// The integral over time of a level that changes by steps, kept per minute,
+/// per SLO interval and over the measured part of the window (after the
+/// warm-up), in level-seconds.
 #[derive(Debug)]
 pub(crate) struct Area {
     start: SimTime,
@@ -15,6 +16,8 @@ pub(crate) struct Area {
     level: i64,
     total: f64,
     per_minute: Vec<f64>,
+    intervals: Option<Intervals>,
+    per_interval: Vec<f64>,
 }
 
 impl Area {
@@ -27,7 +30,16 @@ impl Area {
             level: 0,
             total: 0.0,
             per_minute: vec![0.0; minutes],
+            intervals: None,
+            per_interval: Vec::new(),
         }
+    }
+
+    /// The same, also kept per interval of `intervals`.
+    pub(crate) fn with_intervals(mut self, intervals: &Intervals) -> Self {
+        self.per_interval = vec![0.0; intervals.len()];
+        self.intervals = Some(intervals.clone());
+        self
     }
 
     /// The level changes by `delta` at `now`.
@@ -52,6 +64,9 @@ impl Area {
             if !self.per_minute.is_empty() {
                 self.spread(level, now);
             }
+            if self.intervals.is_some() {
+                self.spread_intervals(level, now);
+            }
         }
         self.last = now;
     }
@@ -66,6 +81,27 @@ impl Area {
             }
             t = edge;
         }
+    }
+
+    fn spread_intervals(&mut self, level: f64, now: SimTime) {
+        let Some(iv) = &self.intervals else {
+            return;
+        };
+        let mut t = self.last.max(self.measure_from);
+        while t < now {
+            let i = iv.index(t);
+            let edge = iv.end_of(i).min(now);
+            if edge <= t {
+                break;
+            }
+            self.per_interval[i] += level * (edge - t).as_secs_f64();
+            t = edge;
+        }
+    }
+
+    /// Level-seconds in SLO interval `i`.
+    pub(crate) fn interval(&self, i: usize) -> f64 {
+        self.per_interval.get(i).copied().unwrap_or(0.0)
     }
 
     /// Level-seconds after the warm-up.

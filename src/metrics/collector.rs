@@ -1,8 +1,12 @@
 //! The DES side: a window's measurements collected as the model reports them.
 
 use super::area::Area;
+use super::confidence::quantile_ranks;
 use super::credits::{Balance, CreditTrack};
-use super::{Counts, Fate, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary};
+use super::{
+    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts,
+    WindowSummary,
+};
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -20,6 +24,37 @@ struct Minute {
     hist: Option<Histogram<u32>>,
 }
 
+/// What a window is measured against: the fleet's size and speed, and the
+/// intervals its SLO is judged over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// Request classes.
+    pub classes: usize,
+    /// Web instances in service.
+    pub web_instances: u32,
+    /// vCPUs of the whole web fleet.
+    pub web_vcpus: u32,
+    /// DB servers (vCPUs of the primary and replicas, or of the colocated fleet).
+    pub db_servers: u32,
+    /// Share of full speed a throttled web vCPU runs at (1 without credits).
+    pub web_baseline: f64,
+    /// The same for the DB servers.
+    pub db_baseline: f64,
+    /// The SLO's intervals over the measured part of the window.
+    pub intervals: Intervals,
+    /// Confidence of the bounds on each interval's p99.
+    pub confidence: f64,
+}
+
+/// One SLO interval's requests, as they finish.
+#[derive(Debug, Default)]
+struct Slot {
+    counts: Counts,
+    latency_sum_ns: u128,
+    /// Only with more than one interval (else the window's histogram serves).
+    hist: Option<Histogram<u32>>,
+}
+
 /// Collects one window's measurements as the model reports them.
 #[derive(Debug)]
 pub struct WindowCollector {
@@ -33,15 +68,16 @@ pub struct WindowCollector {
     minutes: Vec<Minute>,
     web_busy: Area,
     db_busy: Area,
+    web_throttled: Area,
+    db_throttled: Area,
     in_origin: Area,
+    slots: Vec<Slot>,
     web_credits: CreditTrack,
     db_credits: CreditTrack,
     origin_secs_sum: f64,
     origin_done: u64,
     in_transit: u64,
-    web_vcpus: u32,
-    db_servers: u32,
-    web_instances: u32,
+    frame: Frame,
 }
 
 fn latency_histogram<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
@@ -74,40 +110,34 @@ fn latency_of(
 
 impl WindowCollector {
     /// A collector for the window `[start, start + window)` whose first
-    /// `warmup` is left out of the totals, for `classes` request classes and
-    /// a fleet of this size.
-    pub fn new(
-        start: SimTime,
-        window: SimDuration,
-        warmup: SimDuration,
-        classes: usize,
-        web_instances: u32,
-        web_vcpus: u32,
-        db_servers: u32,
-    ) -> Self {
+    /// `warmup` is left out of the totals, measured against `frame`.
+    pub fn new(start: SimTime, window: SimDuration, warmup: SimDuration, frame: Frame) -> Self {
         let end = start + window;
         let measure_from = start + warmup;
         let n_minutes = window.as_nanos().div_ceil(MINUTE) as usize;
+        let iv = &frame.intervals;
+        let area = |minutes| Area::new(start, measure_from, minutes).with_intervals(iv);
         WindowCollector {
             start,
             measure_from,
             end,
             counts: Counts::default(),
-            routes: RouteCounts::new(classes),
+            routes: RouteCounts::new(frame.classes),
             latency_sum_ns: 0,
             hist: latency_histogram(3),
             minutes: (0..n_minutes).map(|_| Minute::default()).collect(),
-            web_busy: Area::new(start, measure_from, n_minutes),
-            db_busy: Area::new(start, measure_from, n_minutes),
+            web_busy: area(n_minutes),
+            db_busy: area(n_minutes),
+            web_throttled: area(n_minutes),
+            db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
+            slots: (0..iv.len()).map(|_| Slot::default()).collect(),
             web_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             db_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             origin_secs_sum: 0.0,
             origin_done: 0,
             in_transit: 0,
-            web_vcpus,
-            db_servers,
-            web_instances,
+            frame,
         }
     }
 
@@ -125,6 +155,8 @@ impl WindowCollector {
         }
         if now >= self.measure_from {
             self.counts.requests += 1;
+            let i = self.frame.intervals.index(now);
+            self.slots[i].counts.requests += 1;
             if let Some(c) = self.routes.arrived.get_mut(class) {
                 c[route % ROUTES] += 1;
             }
@@ -166,7 +198,16 @@ impl WindowCollector {
         }
         if arrived >= self.measure_from {
             self.counts.add(fate);
+            let many = self.slots.len() > 1;
+            let slot = &mut self.slots[self.frame.intervals.index(arrived)];
+            slot.counts.add(fate);
             if served {
+                slot.latency_sum_ns += u128::from(latency.as_nanos());
+                if many {
+                    slot.hist
+                        .get_or_insert_with(|| latency_histogram(2))
+                        .saturating_record(to_micros(latency));
+                }
                 self.latency_sum_ns += u128::from(latency.as_nanos());
                 self.hist.saturating_record(to_micros(latency));
                 if let Some(c) = self.routes.served.get_mut(class) {
@@ -204,6 +245,18 @@ impl WindowCollector {
         self.db_busy.change(now, delta);
     }
 
+    /// Busy web vCPUs running at their credit baseline changed by `delta`.
+    #[inline]
+    pub fn web_throttled(&mut self, now: SimTime, delta: i32) {
+        self.web_throttled.change(now, delta);
+    }
+
+    /// Busy DB servers running at their credit baseline changed by `delta`.
+    #[inline]
+    pub fn db_throttled(&mut self, now: SimTime, delta: i32) {
+        self.db_throttled.change(now, delta);
+    }
+
     /// Web instance `i`'s CPU credit balance at `now`.
     pub fn web_credits(&mut self, now: SimTime, i: usize, b: Balance) {
         self.web_credits.observe(now, i, b);
@@ -219,16 +272,24 @@ impl WindowCollector {
         let end = self.end;
         let (web_credits, web_surplus) = self.web_credits.finish();
         let (db_credits, db_surplus) = self.db_credits.finish();
-        self.web_busy.advance(end);
-        self.db_busy.advance(end);
-        self.in_origin.advance(end);
+        for a in [
+            &mut self.web_busy,
+            &mut self.db_busy,
+            &mut self.web_throttled,
+            &mut self.db_throttled,
+            &mut self.in_origin,
+        ] {
+            a.advance(end);
+        }
         let measured = (end - self.measure_from).as_secs_f64();
-        let share = |area: f64, secs: f64, servers: u32| {
-            if servers == 0 || secs <= 0.0 {
-                0.0
-            } else {
-                area / (secs * f64::from(servers))
-            }
+        let f = &self.frame;
+        // Work done over capacity at full speed, as CloudWatch shows it: a
+        // vCPU throttled to its baseline is busy longer but does less.
+        let web = |busy: f64, throttled: f64, secs: f64| {
+            share(busy - throttled * (1.0 - f.web_baseline), secs, f.web_vcpus)
+        };
+        let db = |busy: f64, throttled: f64, secs: f64| {
+            share(busy - throttled * (1.0 - f.db_baseline), secs, f.db_servers)
         };
         let timeline = self
             .minutes
@@ -245,23 +306,76 @@ impl WindowCollector {
                     latency: (minute.served > 0).then(|| {
                         latency_of(minute.latency_sum_ns, minute.served, minute.hist.as_ref())
                     }),
-                    web_instances: f64::from(self.web_instances),
-                    web_util: share(self.web_busy.minute(m), secs, self.web_vcpus),
-                    db_util: share(self.db_busy.minute(m), secs, self.db_servers),
+                    web_instances: f64::from(f.web_instances),
+                    web_util: web(self.web_busy.minute(m), self.web_throttled.minute(m), secs),
+                    db_util: db(self.db_busy.minute(m), self.db_throttled.minute(m), secs),
                     web_cpu_credits: web_credits.get(m).copied().flatten(),
                     db_cpu_credits: db_credits.get(m).copied().flatten(),
                 }
             })
             .collect();
+        let single = self.slots.len() == 1;
+        let intervals = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let (from, to) = f.intervals.span(i);
+                let secs = (to - from).as_secs_f64();
+                let hist = if single { None } else { slot.hist.as_ref() };
+                let served = slot.counts.served;
+                let p99_bounds = match (single, hist) {
+                    (true, _) => p99_bounds(&self.hist, served, f.confidence),
+                    (false, Some(h)) => p99_bounds(h, served, f.confidence),
+                    (false, None) => (0.0, f64::INFINITY),
+                };
+                IntervalSummary {
+                    start: from,
+                    secs,
+                    counts: slot.counts,
+                    availability: match slot.counts.finished() {
+                        0 => 1.0,
+                        n => served as f64 / n as f64,
+                    },
+                    latency: if single {
+                        latency_of(slot.latency_sum_ns, served, Some(&self.hist))
+                    } else {
+                        latency_of(slot.latency_sum_ns, served, hist)
+                    },
+                    p99_bounds,
+                    offered_rps: if secs > 0.0 {
+                        slot.counts.requests as f64 / secs
+                    } else {
+                        0.0
+                    },
+                    web_util: web(
+                        self.web_busy.interval(i),
+                        self.web_throttled.interval(i),
+                        secs,
+                    ),
+                    db_util: db(
+                        self.db_busy.interval(i),
+                        self.db_throttled.interval(i),
+                        secs,
+                    ),
+                }
+            })
+            .collect();
+        let busy = self.web_busy.total();
         WindowSummary {
             counts: self.counts,
             routes: self.routes,
             latency: latency_of(self.latency_sum_ns, self.counts.served, Some(&self.hist)),
             measured_secs: measured,
-            web_instances_mean: f64::from(self.web_instances),
-            web_instances_max: self.web_instances,
-            web_util: share(self.web_busy.total(), measured, self.web_vcpus),
-            db_util: share(self.db_busy.total(), measured, self.db_servers),
+            web_instances_mean: f64::from(f.web_instances),
+            web_instances_max: f.web_instances,
+            web_util: web(busy, self.web_throttled.total(), measured),
+            web_throttled: if busy > 0.0 {
+                self.web_throttled.total() / busy
+            } else {
+                0.0
+            },
+            db_util: db(self.db_busy.total(), self.db_throttled.total(), measured),
             mean_in_origin: if measured > 0.0 {
                 self.in_origin.total() / measured
             } else {
@@ -277,8 +391,34 @@ impl WindowCollector {
             surplus_credits: web_surplus,
             db_surplus_credits: db_surplus,
             timeline,
+            intervals,
         }
     }
+}
+
+/// `area` level-seconds over `secs` seconds of `servers` servers.
+fn share(area: f64, secs: f64, servers: u32) -> f64 {
+    if servers == 0 || secs <= 0.0 {
+        0.0
+    } else {
+        (area / (secs * f64::from(servers))).max(0.0)
+    }
+}
+
+/// Bounds on the p99 of the `n` served latencies recorded in `h`, ms.
+fn p99_bounds<C: hdrhistogram::Counter>(h: &Histogram<C>, n: u64, confidence: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, f64::INFINITY);
+    }
+    let (lo, hi) = quantile_ranks(n, 0.99, confidence);
+    let at = |rank: u64| {
+        let q = rank as f64 / n as f64;
+        h.median_equivalent(h.value_at_quantile(q)) as f64 / 1000.0
+    };
+    (
+        if lo == 0 { 0.0 } else { at(lo) },
+        if hi > n { f64::INFINITY } else { at(hi) },
+    )
 }
 
 #[cfg(test)]
@@ -292,14 +432,22 @@ mod tests {
     #[test]
     fn counts_latency_and_utilisation_of_a_hand_made_window() {
         // Window of 3 minutes, 1 minute warm-up, 2 vCPUs, no DB.
+        let frame = Frame {
+            classes: 1,
+            web_instances: 1,
+            web_vcpus: 2,
+            db_servers: 0,
+            web_baseline: 1.0,
+            db_baseline: 1.0,
+            // Two 1-minute SLO intervals: [60, 120) and [120, 180).
+            intervals: Intervals::new(s(60), s(180), Some(SimDuration::from_secs(60))),
+            confidence: 0.95,
+        };
         let mut c = WindowCollector::new(
             s(0),
             SimDuration::from_secs(180),
             SimDuration::from_secs(60),
-            1,
-            1,
-            2,
-            0,
+            frame,
         );
         c.arrival(s(10), 0, 3); // warm-up: in the timeline only
         c.finished(s(10), s(11), SimDuration::from_secs(1), Fate::Served, 0, 3);
@@ -348,5 +496,44 @@ mod tests {
         assert!((w.timeline[1].error_rps - 1.0 / 60.0).abs() < 1e-12);
         assert!((w.timeline[0].latency.unwrap().mean_ms - 1000.0).abs() < 1e-9);
         assert_eq!(w.timeline[2].latency, None);
+        // The SLO intervals: 4 arrivals then 2, the second with one in
+        // flight and one in transit; busy 2 of 2 for 30 s of the second.
+        let [a, b] = &w.intervals[..] else {
+            panic!("two intervals expected, got {}", w.intervals.len())
+        };
+        assert_eq!(
+            (a.counts.requests, a.counts.served, a.counts.dropped),
+            (4, 3, 1)
+        );
+        assert_eq!((b.counts.requests, b.counts.finished()), (2, 0));
+        assert!((a.latency.p50_ms - 200.0).abs() < 1.0);
+        assert!((a.web_util - 1.0).abs() < 1e-12);
+        assert!((b.web_util - 0.5).abs() < 1e-12);
+        // Three served: too few to bound a p99 from above.
+        assert_eq!(a.p99_bounds.1, f64::INFINITY);
+    }
+
+    #[test]
+    fn a_throttled_vcpu_counts_at_its_baseline() {
+        // One vCPU busy all window, throttled to 10% for its second half:
+        // CloudWatch shows 55%, and half the busy time ran at the baseline.
+        let frame = Frame {
+            classes: 1,
+            web_instances: 1,
+            web_vcpus: 1,
+            db_servers: 0,
+            web_baseline: 0.1,
+            db_baseline: 1.0,
+            intervals: Intervals::whole(s(0), s(100)),
+            confidence: 0.95,
+        };
+        let mut c =
+            WindowCollector::new(s(0), SimDuration::from_secs(100), SimDuration::ZERO, frame);
+        c.web_busy(s(0), 1);
+        c.web_throttled(s(50), 1);
+        let w = c.finish();
+        assert!((w.web_util - 0.55).abs() < 1e-12, "{}", w.web_util);
+        assert!((w.web_throttled - 0.5).abs() < 1e-12);
+        assert!((w.intervals[0].web_util - 0.55).abs() < 1e-12);
     }
 }

@@ -1,7 +1,7 @@
 //! Replications combined: estimates with confidence intervals, and one
 //! summary out of several windows.
 
-use super::{Latency, MinuteRow, ROUTES, WindowSummary};
+use super::{IntervalSummary, Latency, MinuteRow, ROUTES, WindowSummary};
 
 /// Mean and the half-width of its 95% confidence interval (Student t over
 /// independent replications; 0 for a single one).
@@ -60,13 +60,7 @@ impl WindowSummary {
         let mean = |f: &dyn Fn(&WindowSummary) -> f64| runs.iter().map(f).sum::<f64>() / n;
         let mut w = first.clone();
         for r in rest {
-            let (a, b) = (&mut w.counts, &r.counts);
-            a.requests += b.requests;
-            a.served += b.served;
-            a.dropped += b.dropped;
-            a.timed_out += b.timed_out;
-            a.errors += b.errors;
-            a.throttled += b.throttled;
+            w.counts.merge(&r.counts);
             add_routes(&mut w.routes.arrived, &r.routes.arrived);
             add_routes(&mut w.routes.served, &r.routes.served);
             w.origin_admitted += r.origin_admitted;
@@ -78,6 +72,7 @@ impl WindowSummary {
         w.latency = Latency::mean_of(&latencies).unwrap_or_default();
         w.web_instances_mean = mean(&|r| r.web_instances_mean);
         w.web_util = mean(&|r| r.web_util);
+        w.web_throttled = mean(&|r| r.web_throttled);
         w.db_util = mean(&|r| r.db_util);
         w.mean_in_origin = mean(&|r| r.mean_in_origin);
         w.mean_origin_secs = mean(&|r| r.mean_origin_secs);
@@ -101,6 +96,11 @@ impl WindowSummary {
             row.db_cpu_credits = avg_opt(&|r| r.db_cpu_credits);
             let lat: Vec<Latency> = rows.iter().filter_map(|r| r.latency).collect();
             row.latency = Latency::mean_of(&lat);
+        }
+        for (i, row) in w.intervals.iter_mut().enumerate() {
+            let rows: Vec<&IntervalSummary> =
+                runs.iter().filter_map(|r| r.intervals.get(i)).collect();
+            *row = IntervalSummary::combine(&rows);
         }
         Some(w)
     }

@@ -10,11 +10,14 @@
 mod area;
 mod collector;
 mod combine;
+pub mod confidence;
 mod credits;
+mod intervals;
 
-pub use collector::WindowCollector;
+pub use collector::{Frame, WindowCollector};
 pub use combine::Estimate;
 pub use credits::Balance;
+pub use intervals::{IntervalSummary, Intervals};
 
 /// How a finished request ended (mirrors the model's outcomes, without
 /// depending on the model).
@@ -50,6 +53,16 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds another set of counts.
+    pub fn merge(&mut self, b: &Counts) {
+        self.requests += b.requests;
+        self.served += b.served;
+        self.dropped += b.dropped;
+        self.timed_out += b.timed_out;
+        self.errors += b.errors;
+        self.throttled += b.throttled;
+    }
+
     fn add(&mut self, fate: Fate) {
         match fate {
             Fate::Served => self.served += 1,
@@ -148,9 +161,9 @@ pub struct MinuteRow {
     pub latency: Option<Latency>,
     /// Web instances in service (time average).
     pub web_instances: f64,
-    /// Busy share of the web fleet's vCPUs.
+    /// Web vCPU utilisation (work done over capacity at full speed).
     pub web_util: f64,
-    /// Busy share of the DB servers.
+    /// DB utilisation, the same way.
     pub db_util: f64,
     /// Mean CPU credit balance of the burstable web instances at the minute's end.
     pub web_cpu_credits: Option<f64>,
@@ -159,7 +172,7 @@ pub struct MinuteRow {
 }
 
 /// Everything measured over one window.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowSummary {
     /// Counts over requests that arrived after the warm-up.
     pub counts: Counts,
@@ -173,9 +186,12 @@ pub struct WindowSummary {
     pub web_instances_mean: f64,
     /// Most web instances in service at once.
     pub web_instances_max: u32,
-    /// Busy share of the web fleet's vCPUs after the warm-up.
+    /// Web vCPU utilisation after the warm-up, as CloudWatch shows it: work
+    /// done over the fleet's capacity at full speed.
     pub web_util: f64,
-    /// Busy share of the DB servers after the warm-up (0 without a DB).
+    /// Share of the web vCPUs' busy time spent at their credit baseline.
+    pub web_throttled: f64,
+    /// DB utilisation after the warm-up, the same way (0 without a DB).
     pub db_util: f64,
     /// Time-average number of requests inside the origin after the warm-up (L).
     pub mean_in_origin: f64,
@@ -194,4 +210,6 @@ pub struct WindowSummary {
     pub db_surplus_credits: f64,
     /// One row per minute, warm-up included.
     pub timeline: Vec<MinuteRow>,
+    /// One row per SLO interval of the measured part.
+    pub intervals: Vec<IntervalSummary>,
 }

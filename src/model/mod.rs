@@ -108,6 +108,9 @@ pub trait Observer {
     );
     /// The number of busy servers at `tier` changed by `delta` at `now`.
     fn busy_changed(&mut self, now: SimTime, tier: Tier, delta: i32);
+    /// The number of busy servers at `tier` running at their CPU credit
+    /// baseline changed by `delta` at `now`.
+    fn throttled_changed(&mut self, now: SimTime, tier: Tier, delta: i32);
     /// The CPU credit balance of burstable instance `index` of `tier` is
     /// `reading` at `now`.
     fn credits(&mut self, now: SimTime, tier: Tier, index: u32, reading: CreditReading);
@@ -621,6 +624,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 self.requests[id as usize].share = share;
                 self.report_credits(now, req.at);
                 if share < 1.0 {
+                    self.throttled_changed(now, req, 1);
                     SimDuration::from_secs_f64(service.as_secs_f64() / share)
                 } else {
                     service
@@ -642,6 +646,18 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
+    fn throttled_changed(&mut self, now: SimTime, req: Request, delta: i32) {
+        match req.at {
+            At::Instance(_) => {
+                self.observer.throttled_changed(now, Tier::Web, delta);
+                if req.job != Job::Cpu {
+                    self.observer.throttled_changed(now, Tier::Db, delta);
+                }
+            }
+            At::Db(_) => self.observer.throttled_changed(now, Tier::Db, delta),
+        }
+    }
+
     fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let req = self.requests[id as usize];
@@ -649,6 +665,9 @@ impl<'a, O: Observer> WebModel<'a, O> {
         if let Some(c) = &mut st.credits {
             c.end_service(now, req.share);
             self.report_credits(now, req.at);
+            if req.share < 1.0 {
+                self.throttled_changed(now, req, -1);
+            }
         }
         let st = self.station(req.at);
         match st.queue.pop_front() {

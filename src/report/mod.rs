@@ -12,7 +12,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 28] = [
+pub const CHECKPOINT_COLUMNS: [&str; 40] = [
     "checkpoint",
     "time_s",
     "users",
@@ -41,6 +41,18 @@ pub const CHECKPOINT_COLUMNS: [&str; 28] = [
     "surplus_credits",
     "headroom_users",
     "replications",
+    "slo_verdict",
+    "worst_p99_ms",
+    "worst_p99_low_ms",
+    "worst_p99_high_ms",
+    "worst_availability",
+    "worst_availability_low",
+    "worst_availability_high",
+    "worst_interval_start_s",
+    "peak_rps",
+    "over_capacity",
+    "web_throttled",
+    "mode_reason",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -55,7 +67,7 @@ pub const CI95_COLUMNS: [&str; 7] = [
 ];
 
 /// Columns of `summary.csv`.
-pub const SUMMARY_COLUMNS: [&str; 10] = [
+pub const SUMMARY_COLUMNS: [&str; 17] = [
     "scenario",
     "wall_users",
     "wall_reason",
@@ -66,6 +78,13 @@ pub const SUMMARY_COLUMNS: [&str; 10] = [
     "wall_missed_at_users",
     "cost_usd_per_1k_users_month_at_wall",
     "wall_probes",
+    "slo_verdict_at_wall",
+    "wall_users_low",
+    "wall_users_high",
+    "wall_peak_rps",
+    "wall_peak_web_util",
+    "wall_peak_db_util",
+    "wall_mode",
 ];
 
 /// Columns of `timeline.csv`.
@@ -160,6 +179,28 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
             .map_or(String::new(), |h| fixed(h, 0)),
         r.replications.to_string(),
     ]);
+    let w = &r.judgement.worst;
+    let ms = |x: f64| {
+        if x.is_finite() {
+            fixed(x, 3)
+        } else {
+            "inf".to_string()
+        }
+    };
+    row.extend([
+        r.verdict().name().to_string(),
+        ms(w.p99_ms),
+        ms(w.p99_range.0),
+        ms(w.p99_range.1),
+        fixed(w.availability, 6),
+        fixed(w.availability_range.0, 6),
+        fixed(w.availability_range.1, 6),
+        fixed(w.start_s, 0),
+        fixed(r.peak_rps, 3),
+        report.over_capacity(i).to_string(),
+        fixed(r.window.web_throttled, 4),
+        r.mode_reason.clone(),
+    ]);
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {
@@ -232,6 +273,13 @@ pub fn summary_csv(report: &RunReport) -> Vec<u8> {
             fixed(w.cost_usd_month / w.users * 1000.0, 4)
         }),
         w.map_or(String::new(), |w| w.probes.to_string()),
+        w.map_or(String::new(), |w| w.verdict().name().to_string()),
+        w.map_or(String::new(), |w| fixed(w.users_low, 0)),
+        w.map_or(String::new(), |w| fixed(w.users_high, 0)),
+        w.map_or(String::new(), |w| fixed(w.peak_rps(), 3)),
+        w.map_or(String::new(), |w| fixed(w.peak_web_util(), 4)),
+        w.map_or(String::new(), |w| fixed(w.peak_db_util(), 4)),
+        w.map_or(String::new(), |w| w.mode().name().to_string()),
     ];
     csv_bytes(&SUMMARY_COLUMNS, [row])
 }
@@ -306,12 +354,13 @@ pub fn terminal_summary(report: &RunReport) -> String {
         s.simulation.slo.availability,
     );
     out.push_str(&format!(
-        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>6} {:>6} {:>11} {:>4}\n",
+        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6} {:>6} {:>11} {:>9}\n",
         "cp",
         "users",
         "req/s",
         "p50 ms",
         "p99 ms",
+        worst_heading(s),
         "avail %",
         "dropped",
         "web %",
@@ -319,7 +368,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
         "$/month",
         "SLO"
     ));
-    for r in &report.checkpoints {
+    for (i, r) in report.checkpoints.iter().enumerate() {
         let c = &r.window.counts;
         let (p50, p99) = if c.served == 0 {
             ("-".to_string(), "-".to_string())
@@ -329,19 +378,25 @@ pub fn terminal_summary(report: &RunReport) -> String {
                 fixed(r.window.latency.p99_ms, 1),
             )
         };
+        let worst = if c.served == 0 {
+            "-".to_string()
+        } else {
+            fixed(r.judgement.worst.p99_ms, 1)
+        };
         out.push_str(&format!(
-            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9.3} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>4}\n",
+            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9} {:>9.3} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>9}\n",
             r.checkpoint.index,
             r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
             r.offered_rps,
             p50,
             p99,
+            worst,
             100.0 * availability(c.served, c.finished()),
             c.dropped + c.timed_out + c.errors + c.throttled,
             100.0 * r.window.web_util,
             100.0 * r.window.db_util,
             r.cost_usd_month,
-            if r.slo_met { "met" } else { "MISS" },
+            verdict_cell(report, i, r),
         ));
     }
     let max_users = report
@@ -351,10 +406,16 @@ pub fn terminal_summary(report: &RunReport) -> String {
         .reduce(f64::max);
     match (&report.wall, max_users) {
         (Some(w), _) if w.users > 0.0 => out.push_str(&format!(
-            "wall: {:.0} users ({} breaks at {:.0}), ${:.2}/month there, ${:.4} per 1k users\n",
+            "wall: {:.0} users ({} breaks at {:.0}; decided between {:.0} and {:.0}), {:.1} req/s at the peak, web {:.1}% db {:.1}% in the busiest interval ({}), ${:.2}/month there, ${:.4} per 1k users\n",
             w.users,
             w.reason,
             w.missed_at,
+            w.users_low,
+            w.users_high,
+            w.peak_rps(),
+            100.0 * w.peak_web_util(),
+            100.0 * w.peak_db_util(),
+            w.mode().name(),
             w.cost_usd_month,
             w.cost_usd_month / w.users * 1000.0
         )),
@@ -368,6 +429,29 @@ pub fn terminal_summary(report: &RunReport) -> String {
         _ => {}
     }
     out
+}
+
+/// The heading of the worst-interval p99 column: `hour p99`, `5m p99`, ...
+fn worst_heading(s: &crate::spec::Scenario) -> String {
+    match s.simulation.slo.over.every() {
+        None => "win p99".to_string(),
+        Some(d) if d.as_nanos() == 3_600_000_000_000 => "hour p99".to_string(),
+        Some(d) => format!("{d} p99"),
+    }
+}
+
+/// The terminal's SLO cell: the verdict, and `over` past the wall.
+fn verdict_cell(report: &RunReport, i: usize, r: &CheckpointResult) -> String {
+    let v = match r.verdict() {
+        crate::run::Verdict::Met => "met",
+        crate::run::Verdict::Missed => "MISS",
+        crate::run::Verdict::Uncertain => "unsure",
+    };
+    if report.over_capacity(i) {
+        format!("{v} over")
+    } else {
+        v.to_string()
+    }
 }
 
 /// Columns of `ladder.csv`.

@@ -2,9 +2,9 @@
 
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
-use crate::metrics::{Balance, Fate, WindowCollector, WindowSummary};
+use crate::metrics::{Balance, Fate, Frame, Intervals, WindowCollector, WindowSummary};
 use crate::model::{Capacity, CreditReading, Event, Observer, Outcome, Route, Tier, WebModel};
-use crate::spec::{Checkpoint, Scenario};
+use crate::spec::{Checkpoint, CreditMode, DbPlacement, InstanceSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 impl Observer for WindowCollector {
@@ -63,6 +63,14 @@ impl Observer for WindowCollector {
     }
 
     #[inline]
+    fn throttled_changed(&mut self, now: SimTime, tier: Tier, delta: i32) {
+        match tier {
+            Tier::Web => self.web_throttled(now, delta),
+            Tier::Db => self.db_throttled(now, delta),
+        }
+    }
+
+    #[inline]
     fn entered_origin(&mut self, now: SimTime) {
         WindowCollector::entered_origin(self, now);
     }
@@ -82,16 +90,7 @@ pub(crate) fn des_window(
 ) -> Result<(WindowSummary, u64), Error> {
     let end = cp.start + cp.window;
     let measure_from = cp.start + cp.warmup;
-    let capacity = Capacity::of(s);
-    let collector = WindowCollector::new(
-        cp.start,
-        cp.window,
-        cp.warmup,
-        s.traffic.mix.len(),
-        capacity.web_instances,
-        capacity.web_vcpus,
-        capacity.db_servers,
-    );
+    let collector = WindowCollector::new(cp.start, cp.window, cp.warmup, frame(s, cp));
     let mut model = WebModel::new(s, cp, streams, collector);
     let first = model.start(cp.start);
     let mut sim = Simulation::new(model, cp.start);
@@ -116,4 +115,32 @@ pub(crate) fn des_window(
         )));
     }
     Ok((window, events))
+}
+
+/// What the DES measures checkpoint `cp` against.
+pub(crate) fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
+    let capacity = Capacity::of(s);
+    let baseline = |i: &InstanceSpec| {
+        i.burst
+            .filter(|b| b.mode == CreditMode::Standard)
+            .map_or(1.0, |b| b.baseline)
+    };
+    Frame {
+        classes: s.traffic.mix.len(),
+        web_instances: capacity.web_instances,
+        web_vcpus: capacity.web_vcpus,
+        db_servers: capacity.db_servers,
+        web_baseline: baseline(&s.web.instance),
+        db_baseline: match s.database.as_ref().map(|d| &d.placement) {
+            Some(DbPlacement::Rds(i)) => baseline(i),
+            Some(DbPlacement::Colocated) => baseline(&s.web.instance),
+            None => 1.0,
+        },
+        intervals: Intervals::new(
+            cp.start + cp.warmup,
+            cp.start + cp.window,
+            s.simulation.slo.over.every(),
+        ),
+        confidence: s.simulation.confidence(),
+    }
 }

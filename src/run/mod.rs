@@ -8,15 +8,20 @@
 //! programs can drive it directly.
 
 mod des;
+pub mod guard;
+mod verdict;
 mod wall;
 
+pub use verdict::{Judged, Judgement, Verdict, judge};
 pub use wall::Wall;
 
 use crate::cost::{CostLine, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
-use crate::spec::{Checkpoint, Mode, RateProfile, Scenario, WindowAt, plan_checkpoints};
+use crate::spec::{
+    Checkpoint, DbPlacement, Mode, Precision, RateProfile, Scenario, WindowAt, plan_checkpoints,
+};
 use crate::time::SimDuration;
 use rayon::prelude::*;
 
@@ -32,6 +37,11 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Replaces the scenario's number of replications.
     pub replications: Option<u32>,
+    /// Turns on `simulation.precision` (with its defaults unless the
+    /// scenario sets it).
+    pub precision: bool,
+    /// Runs even what the guard rails would refuse as too long.
+    pub force: bool,
 }
 
 /// Told how much work a run has and how much is done (a progress bar).
@@ -88,8 +98,15 @@ pub struct CheckpointResult {
     pub bill: Vec<CostLine>,
     /// The bill's total.
     pub cost_usd_month: f64,
-    /// Whether both SLO bounds hold.
+    /// Whether both SLO bounds hold on the point estimates of every interval.
     pub slo_met: bool,
+    /// The verdict with its uncertainty, and the interval that decided it.
+    pub judgement: Judgement,
+    /// Why this mode was chosen.
+    pub mode_reason: String,
+    /// The highest offered rate over the measured window (the traffic
+    /// profile's, minute by minute), requests per second.
+    pub peak_rps: f64,
     /// DES events handled, over all replications.
     pub events: u64,
 }
@@ -111,17 +128,15 @@ impl CheckpointResult {
             .sum()
     }
 
-    /// The SLO bound that this checkpoint broke: `availability` first, then
-    /// `p99`; `None` when it met the SLO.
+    /// The SLO bound that this checkpoint broke in its deciding interval:
+    /// `availability` first, then `p99`; `None` when it met the SLO.
     pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {
-        let slo = s.simulation.slo;
-        if self.availability() < slo.availability {
-            Some("availability")
-        } else if self.window.latency.p99_ms > slo.p99.as_millis_f64() {
-            Some("p99")
-        } else {
-            None
-        }
+        self.judgement.worst.broken_bound(&s.simulation.slo)
+    }
+
+    /// The verdict: met, missed or uncertain.
+    pub fn verdict(&self) -> Verdict {
+        self.judgement.verdict
     }
 }
 
@@ -138,6 +153,18 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Checkpoint `i` lies past the wall: its users exceed what the design
+    /// carries within its SLO, so its cost per user is not the design's.
+    pub fn over_capacity(&self, i: usize) -> bool {
+        match (
+            &self.wall,
+            self.checkpoints.get(i).and_then(|c| c.checkpoint.users),
+        ) {
+            (Some(w), Some(u)) => u > w.users,
+            _ => false,
+        }
+    }
+
     /// Users the design can still take on at checkpoint `i` before its wall
     /// (0 past it); `None` without a wall.
     pub fn headroom_users(&self, i: usize) -> Option<f64> {
@@ -155,6 +182,9 @@ pub fn effective_scenario(s: &Scenario, options: &RunOptions) -> Scenario {
     }
     if let Some(r) = options.replications {
         s.simulation.replications = r.max(1);
+    }
+    if options.precision && s.simulation.precision.is_none() {
+        s.simulation.precision = Some(Precision::default());
     }
     if options.short {
         let sim = &mut s.simulation;
@@ -179,6 +209,7 @@ pub fn simulate_with_progress(
 ) -> Result<RunReport, Error> {
     let s = effective_scenario(s, options);
     let run = || -> Result<RunReport, Error> {
+        guard::check(&s, options)?;
         let plan = plan_checkpoints(&s);
         let streams = RngStreams::new(s.simulation.seed);
         progress.add_work(plan.len() as u64 * u64::from(s.simulation.replications));
@@ -207,46 +238,86 @@ pub fn simulate_with_progress(
     }
 }
 
-/// How checkpoint `cp` is evaluated: as the scenario says, and for `auto`,
-/// DES when the window's expected requests fit `des_budget`, fluid beyond.
-pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> Mode {
+/// How checkpoint `cp` is evaluated, and why: as the scenario says, and
+/// for `auto`, DES when the window's expected requests fit `des_budget`,
+/// fluid beyond (unless the fluid mode lacks what the scenario needs).
+pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
     match s.simulation.mode {
         Mode::Auto => {
             let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
-            if expected <= s.simulation.des_budget as f64 {
-                Mode::Des
+            let budget = s.simulation.des_budget as f64;
+            if expected <= budget {
+                (
+                    Mode::Des,
+                    format!("des: {expected:.3e} expected requests fit des_budget {budget:.3e}"),
+                )
+            } else if let Some(why) = fluid_cannot(s) {
+                (Mode::Des, format!("des: {why}"))
             } else {
-                Mode::Fluid
+                (
+                    Mode::Fluid,
+                    format!(
+                        "fluid: {expected:.3e} expected requests exceed des_budget {budget:.3e}"
+                    ),
+                )
             }
         }
-        mode => mode,
+        mode => (mode, format!("{}: set by simulation.mode", mode.name())),
     }
 }
 
+/// What the scenario needs that the fluid mode does not model, if anything.
+fn fluid_cannot(s: &Scenario) -> Option<&'static str> {
+    let burstable_db = s
+        .database
+        .as_ref()
+        .is_some_and(|d| matches!(&d.placement, DbPlacement::Rds(i) if i.burst.is_some()));
+    burstable_db.then_some("the fluid mode does not model RDS CPU credits")
+}
+
+/// Replications after `r` when a verdict is still uncertain.
+fn more_replications(r: u32, max: u32) -> u32 {
+    (r * 2).max(4).min(max)
+}
+
 /// Evaluates checkpoint `cp`: `simulation.replications` independent
-/// windows, each drawing from `streams.child("replication", r)`, combined.
-/// The same `streams` for two designs give them common random numbers.
+/// windows, each drawing from `streams.child("replication", r)`, combined;
+/// with `simulation.precision`, more while the verdict is uncertain. The
+/// same `streams` for two designs give them common random numbers.
 pub fn run_checkpoint(
     s: &Scenario,
     cp: &Checkpoint,
     streams: &RngStreams,
 ) -> Result<CheckpointResult, Error> {
-    let mode = choose_mode(s, cp);
+    let (mode, mode_reason) = choose_mode(s, cp);
+    let sim = &s.simulation;
+    let exact = mode == Mode::Fluid;
     // The fluid mode has no randomness: one evaluation stands for all
     // replications, with confidence intervals of zero.
-    let replications = match mode {
-        Mode::Fluid => 1,
-        _ => s.simulation.replications.max(1),
+    let mut want = if exact { 1 } else { sim.replications.max(1) };
+    let mut windows: Vec<WindowSummary> = Vec::new();
+    let mut events = 0;
+    let judgement = loop {
+        let more = (windows.len() as u32..want)
+            .into_par_iter()
+            .map(|r| match mode {
+                Mode::Fluid => Ok((crate::fluid::evaluate(s, cp), 0)),
+                _ => des::des_window(s, cp, &streams.child("replication", u64::from(r))),
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        for (w, e) in more {
+            windows.push(w);
+            events += e;
+        }
+        let j = judge(&sim.slo, sim.confidence(), exact, &windows);
+        match sim.precision {
+            Some(p) if !exact && !j.verdict.is_decided() && want < p.max_replications => {
+                want = more_replications(want, p.max_replications);
+            }
+            _ => break j,
+        }
     };
-    let runs = (0..replications)
-        .into_par_iter()
-        .map(|r| match mode {
-            Mode::Fluid => Ok((crate::fluid::evaluate(s, cp), 0)),
-            _ => des::des_window(s, cp, &streams.child("replication", u64::from(r))),
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let events = runs.iter().map(|(_, e)| e).sum();
-    let windows: Vec<WindowSummary> = runs.into_iter().map(|(w, _)| w).collect();
+    let replications = windows.len() as u32;
     let bills = windows
         .iter()
         .map(|w| monthly_bill(s, &Usage::from_window(s, w)))
@@ -269,13 +340,12 @@ pub fn run_checkpoint(
     let bill = mean_bill(&bills);
     let window = WindowSummary::combine(&windows)
         .ok_or_else(|| Error::Internal("a checkpoint without replications".into()))?;
-    let slo = s.simulation.slo;
     let counts = window.counts;
-    let slo_met = window.latency.p99_ms <= slo.p99.as_millis_f64()
-        && availability(counts.served, counts.finished()) >= slo.availability;
     Ok(CheckpointResult {
         checkpoint: cp.clone(),
         mode,
+        mode_reason,
+        peak_rps: peak_rps(s, cp),
         offered_rps: if window.measured_secs > 0.0 {
             counts.requests as f64 / window.measured_secs
         } else {
@@ -286,9 +356,26 @@ pub fn run_checkpoint(
         cost_usd_month: estimates.cost_usd_month.mean,
         bill,
         window,
-        slo_met,
+        slo_met: judgement.met,
+        judgement,
         events,
     })
+}
+
+/// The highest of the traffic profile's per-minute mean rates over the
+/// measured part of `cp`'s window.
+pub fn peak_rps(s: &Scenario, cp: &Checkpoint) -> f64 {
+    const MINUTE: u64 = 60 * crate::time::NANOS_PER_SEC;
+    let profile = RateProfile::new(s, cp);
+    let end = cp.start + cp.window;
+    let mut t = cp.start + cp.warmup;
+    let mut peak: f64 = 0.0;
+    while t < end {
+        let len = SimDuration(MINUTE.min((end - t).as_nanos()));
+        peak = peak.max(profile.expected_requests(t, len) / len.as_secs_f64());
+        t = t + len;
+    }
+    peak
 }
 
 /// The line-by-line mean of bills with the same lines.

@@ -1,9 +1,9 @@
 //! The wall: the most users a design carries within its SLO.
 
-use super::{CheckpointResult, Progress, run_checkpoint};
+use super::{CheckpointResult, Progress, Verdict, run_checkpoint};
 use crate::engine::RngStreams;
 use crate::error::Error;
-use crate::spec::{Checkpoint, Load, Scenario, Users, place_window};
+use crate::spec::{Checkpoint, Load, Mode, Scenario, Users, place_window};
 use crate::time::SimTime;
 
 /// Bisection stops when the bracket is this narrow (upper / lower users).
@@ -14,10 +14,17 @@ const MAX_PROBES: usize = 10;
 /// Where a growing design stops meeting its SLO.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Wall {
-    /// The most users found to meet the SLO (0 if even the fewest tried miss it).
+    /// The most users found to meet the SLO on its point estimates (0 if
+    /// even the fewest tried miss it).
     pub users: f64,
-    /// The fewest users found to miss it.
+    /// The fewest users found to miss it, on the point estimates.
     pub missed_at: f64,
+    /// The most users whose verdict is a decided `met` (0 if none): the
+    /// wall is at least this.
+    pub users_low: f64,
+    /// The fewest users whose verdict is a decided `missed`: the wall is
+    /// below this.
+    pub users_high: f64,
     /// The bound that broke at `missed_at`: `p99` or `availability`.
     pub reason: &'static str,
     /// The monthly bill at `users` (at `missed_at` when `users` is 0).
@@ -26,13 +33,45 @@ pub struct Wall {
     pub instance_cost_usd_month: f64,
     /// Extra windows simulated to narrow it down.
     pub probes: usize,
+    /// The evaluation at `users` (at `missed_at` when `users` is 0).
+    pub at: Box<CheckpointResult>,
 }
 
-/// Finds the wall of a scenario whose users grow along a horizon, from its
-/// checkpoints: the first checkpoint that misses the SLO and the one before
-/// it bracket the wall, and windows at the geometric middle of the bracket
-/// narrow it to 2% (at most 10 of them). Each probe window is placed where
-/// the growth curve reaches its user count and draws from its own streams.
+impl Wall {
+    /// The verdict at the wall's users.
+    pub fn verdict(&self) -> Verdict {
+        self.at.verdict()
+    }
+
+    /// Peak offered requests per second at the wall.
+    pub fn peak_rps(&self) -> f64 {
+        self.at.peak_rps
+    }
+
+    /// Web utilisation in the busiest SLO interval at the wall.
+    pub fn peak_web_util(&self) -> f64 {
+        self.at.judgement.busiest.web_util
+    }
+
+    /// DB utilisation in the busiest SLO interval at the wall.
+    pub fn peak_db_util(&self) -> f64 {
+        self.at.judgement.busiest.db_util
+    }
+
+    /// How the wall's checkpoint was evaluated.
+    pub fn mode(&self) -> Mode {
+        self.at.mode
+    }
+}
+
+/// Finds the wall of a scenario whose users grow along a horizon. The first
+/// checkpoint whose verdict is a decided `missed` bounds it from above;
+/// the checkpoint before it (whatever its verdict: an uncertain checkpoint
+/// alone neither makes nor breaks the wall) from below. Windows at the
+/// geometric middle of the bracket narrow it to 2% (at most 10 of them),
+/// following decided verdicts and, for uncertain ones, the point estimates.
+/// Each probe window is placed where the growth curve reaches its user
+/// count and draws from its own streams (more of them with `precision`).
 pub(super) fn find(
     s: &Scenario,
     checkpoints: &[CheckpointResult],
@@ -49,7 +88,10 @@ pub(super) fn find(
     else {
         return Ok(None);
     };
-    let Some(k) = checkpoints.iter().position(|c| !c.slo_met) else {
+    let Some(k) = checkpoints
+        .iter()
+        .position(|c| c.verdict() == Verdict::Missed)
+    else {
         return Ok(None);
     };
     let users_of = |c: &CheckpointResult| c.checkpoint.users.unwrap_or(0.0);
@@ -64,6 +106,10 @@ pub(super) fn find(
     let mut hi_result = checkpoints[k].clone();
     let template = &checkpoints[k].checkpoint;
     let mut probes = 0;
+    let mut tried: Vec<(f64, Verdict)> = checkpoints
+        .iter()
+        .map(|c| (users_of(c), c.verdict()))
+        .collect();
     while hi / lo > PRECISION && probes < MAX_PROBES {
         let mid = (lo * hi).sqrt();
         let x = shape.fraction_at(*start, *end, mid).unwrap_or(1.0);
@@ -79,7 +125,13 @@ pub(super) fn find(
         let r = run_checkpoint(s, &cp, &streams.child("wall", probes as u64))?;
         progress.done(u64::from(s.simulation.replications));
         probes += 1;
-        if r.slo_met {
+        tried.push((mid, r.verdict()));
+        let meets = match r.verdict() {
+            Verdict::Met => true,
+            Verdict::Missed => false,
+            Verdict::Uncertain => r.slo_met,
+        };
+        if meets {
             lo = mid;
             lo_result = Some(r);
         } else {
@@ -87,23 +139,28 @@ pub(super) fn find(
             hi_result = r;
         }
     }
+    let users = if lo_result.is_some() { lo } else { 0.0 };
+    let users_low = tried
+        .iter()
+        .filter(|(u, v)| *v == Verdict::Met && *u <= users)
+        .map(|(u, _)| *u)
+        .fold(0.0, f64::max);
+    let users_high = tried
+        .iter()
+        .filter(|(u, v)| *v == Verdict::Missed && *u > users)
+        .map(|(u, _)| *u)
+        .fold(f64::INFINITY, f64::min);
     let reason = hi_result.broken_bound(s).unwrap_or("p99");
-    Ok(Some(match lo_result {
-        Some(r) => Wall {
-            users: lo,
-            missed_at: hi,
-            reason,
-            cost_usd_month: r.cost_usd_month,
-            instance_cost_usd_month: r.instance_cost_usd_month(),
-            probes,
-        },
-        None => Wall {
-            users: 0.0,
-            missed_at: hi,
-            reason,
-            cost_usd_month: hi_result.cost_usd_month,
-            instance_cost_usd_month: hi_result.instance_cost_usd_month(),
-            probes,
-        },
+    let at = lo_result.unwrap_or(hi_result);
+    Ok(Some(Wall {
+        users,
+        missed_at: hi,
+        users_low,
+        users_high,
+        reason,
+        cost_usd_month: at.cost_usd_month,
+        instance_cost_usd_month: at.instance_cost_usd_month(),
+        probes,
+        at: Box::new(at),
     }))
 }

@@ -13,7 +13,7 @@ use crate::spec::{
     InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode, Region, RequestClass, Sessions,
     Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users, Web,
 };
-use crate::spec::{Burst, CreditMode, InitialCredits, WindowAt};
+use crate::spec::{Burst, CreditMode, InitialCredits, Precision, SloOver, WindowAt};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -254,7 +254,9 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
     let availability = slo_t
         .num("availability", Bounds::between(0.0, false, 1.0, true))
         .or(0.999);
+    let over = read_slo_over(&mut slo_t);
     slo_t.finish();
+    let precision = read_precision(&mut t);
 
     let default_window = if horizon_given {
         SimDuration::from_secs(24 * 3600)
@@ -293,10 +295,75 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
             warmup,
             replications,
             des_budget,
-            slo: Slo { p99, availability },
+            slo: Slo {
+                p99,
+                availability,
+                over,
+            },
+            precision,
         }),
         horizon_given,
     }
+}
+
+/// `slo.over`: `"hour"`, `"window"` or a duration of at least a minute.
+fn read_slo_over(t: &mut Table<'_>) -> SloOver {
+    const HELP: &str = "write \"hour\" (every clock hour), \"window\" (the whole window) or a duration such as \"5m\"";
+    let Some(v) = t.take("over") else {
+        return Slo::DEFAULT.over;
+    };
+    let key = t.key_path("over");
+    match v.get_ref() {
+        DeValue::String(text) if text.as_ref() == "hour" => {
+            SloOver::Every(SimDuration::from_secs(3600))
+        }
+        DeValue::String(text) if text.as_ref() == "window" => SloOver::Window,
+        DeValue::String(_) => match duration_of(t.sink(), &key, v, true) {
+            Got::Ok(d, span) if d < SimDuration::from_secs(60) => {
+                t.error(
+                    "over",
+                    format!(
+                        "expected an interval of at least a minute, found {}",
+                        show_duration(d)
+                    ),
+                    "percentiles over shorter intervals rest on too few requests; use \"1m\" or longer",
+                    span,
+                );
+                Slo::DEFAULT.over
+            }
+            Got::Ok(d, _) => SloOver::Every(d),
+            _ => Slo::DEFAULT.over,
+        },
+        _ => {
+            let found = t.sink().found(v);
+            t.error(
+                "over",
+                format!("expected \"hour\", \"window\" or a duration, found {found}"),
+                HELP,
+                v.span(),
+            );
+            Slo::DEFAULT.over
+        }
+    }
+}
+
+/// `simulation.precision`: `{ confidence, max_replications }` (an empty
+/// table for the defaults).
+fn read_precision(t: &mut Table<'_>) -> Option<Precision> {
+    if !t.has("precision") {
+        return None;
+    }
+    let mut p = t.table("precision");
+    let d = Precision::default();
+    let confidence = p
+        .num("confidence", Bounds::between(0.5, true, 1.0, false))
+        .or(d.confidence);
+    let max_replications = p.u32("max_replications", 2).or(d.max_replications);
+    p.finish();
+    Some(Precision {
+        confidence,
+        max_replications,
+    })
 }
 
 fn read_traffic(mut t: Table<'_>, sim: &SimRead, has_db: bool) -> Option<Traffic> {

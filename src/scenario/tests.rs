@@ -55,7 +55,9 @@ fn minimal_scenario_gets_every_default() {
             slo: Slo {
                 p99: ms(500),
                 availability: 0.999,
+                over: crate::spec::SloOver::Every(SimDuration::from_secs(3600)),
             },
+            precision: None,
         },
         traffic: Traffic {
             load: Load::Rate(10.0),
@@ -178,7 +180,9 @@ fn full_scenario_resolves_exactly() {
             slo: Slo {
                 p99: ms(300),
                 availability: 0.99,
+                over: crate::spec::SloOver::Every(SimDuration::from_secs(3600)),
             },
+            precision: None,
         }
     );
     assert_eq!(

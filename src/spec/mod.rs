@@ -118,6 +118,55 @@ pub struct Slo {
     pub p99: SimDuration,
     /// Least fraction of finished requests that must be served.
     pub availability: f64,
+    /// What each bound is judged over.
+    pub over: SloOver,
+}
+
+impl Slo {
+    /// The default objective: p99 within 500 ms and 99.9% served, every hour.
+    pub const DEFAULT: Slo = Slo {
+        p99: SimDuration::from_millis(500),
+        availability: 0.999,
+        over: SloOver::Every(SimDuration::from_secs(3600)),
+    };
+}
+
+/// The stretch of time each SLO bound is judged over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloOver {
+    /// All requests of the measured window together.
+    Window,
+    /// Every interval of this length on the clock (`"hour"` is one hour):
+    /// the worst decides.
+    Every(SimDuration),
+}
+
+impl SloOver {
+    /// The interval length, `None` for the whole window.
+    pub fn every(self) -> Option<SimDuration> {
+        match self {
+            SloOver::Window => None,
+            SloOver::Every(d) => Some(d),
+        }
+    }
+}
+
+/// More replications for checkpoints whose verdict is uncertain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Precision {
+    /// Confidence of every interval a verdict is judged with (0.95).
+    pub confidence: f64,
+    /// Most replications a checkpoint or wall probe gets.
+    pub max_replications: u32,
+}
+
+impl Default for Precision {
+    fn default() -> Self {
+        Precision {
+            confidence: 0.95,
+            max_replications: 20,
+        }
+    }
 }
 
 /// Run control.
@@ -143,4 +192,13 @@ pub struct Simulation {
     pub des_budget: u64,
     /// The objective each checkpoint is judged against.
     pub slo: Slo,
+    /// More replications until verdicts are decided, if asked for.
+    pub precision: Option<Precision>,
+}
+
+impl Simulation {
+    /// The confidence verdicts are judged with.
+    pub fn confidence(&self) -> f64 {
+        self.precision.map_or(0.95, |p| p.confidence)
+    }
 }

@@ -25,6 +25,7 @@ fn growing_mm4(p99_ms: f64) -> Scenario {
     s.simulation.slo = Slo {
         p99: ms(p99_ms),
         availability: 0.999,
+        over: SloOver::Window,
     };
     s
 }

@@ -36,7 +36,9 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
             slo: Slo {
                 p99: ms(500.0),
                 availability: 0.999,
+                over: SloOver::Window,
             },
+            precision: None,
         },
         traffic: Traffic {
             load: Load::Rate(rate),
