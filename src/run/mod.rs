@@ -373,7 +373,7 @@ pub fn peak_rps(s: &Scenario, cp: &Checkpoint) -> f64 {
     while t < end {
         let len = SimDuration(MINUTE.min((end - t).as_nanos()));
         peak = peak.max(profile.expected_requests(t, len) / len.as_secs_f64());
-        t = t + len;
+        t += len;
     }
     peak
 }
