@@ -43,9 +43,10 @@ mod window;
 
 use crate::metrics::WindowSummary;
 use crate::spec::{
-    Checkpoint, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass, Scenario, StaticOrigin,
+    Burst, Checkpoint, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass, Scenario,
+    StaticOrigin,
 };
-use crate::time::NANOS_PER_SEC;
+use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
 use queue::Inner;
 use step::Backlog;
@@ -143,25 +144,87 @@ struct Model<'a> {
     primary_backlog: Backlog,
     replica_backlog: Backlog,
     inner_cache: Option<((i64, i64), Inner)>,
-    /// Classes, paths and DB of the web instances throttled to their CPU
-    /// credit baseline (standard-mode burstable types), swapped with the
-    /// ones in use when the throttle changes.
-    throttled_variant: Option<Variant>,
-    throttled: bool,
+    /// Which stations run at their CPU credit baseline now.
+    throttle: Throttle,
+    /// Classes, paths and DB for the other throttle states (standard-mode
+    /// burstable types), built when first needed and swapped with the ones
+    /// in use when the throttle changes.
+    variants: [Option<Variant>; 8],
 }
 
-/// What depends on the web instances' CPU speed.
+/// What depends on the stations' CPU speed.
 type Variant = (Vec<Class>, Vec<Path>, Option<Db>);
 
-/// The CPU credit balance of a burstable web instance (all are alike).
+/// Which burstable stations run at their credit baseline share of full
+/// speed (standard mode, balance spent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Throttle {
+    /// Every web instance (all are alike; a colocated DB with them).
+    web: bool,
+    /// The RDS primary.
+    primary: bool,
+    /// Every read replica (all are alike).
+    replica: bool,
+}
+
+impl Throttle {
+    fn index(self) -> usize {
+        usize::from(self.web) | usize::from(self.primary) << 1 | usize::from(self.replica) << 2
+    }
+}
+
+/// The CPU credit balance of a burstable station (one web instance, the DB
+/// primary, or one read replica: alike stations are one balance).
 #[derive(Clone, Copy, Debug)]
-struct WebCredits {
+struct Credits {
     /// Credits (vCPU-minutes); negative: surplus owed (unlimited mode).
     balance: f64,
     earn_per_sec: f64,
     max: f64,
     baseline: f64,
     unlimited: bool,
+    /// What is owed at the warm-up's end (unlimited mode).
+    owed_at_measure: Option<f64>,
+}
+
+impl Credits {
+    /// A station of `vcpus` with `burst`, whose expected busy vCPUs at a
+    /// time of day are `demand`: it starts the window with the DES's balance.
+    fn new(b: &Burst, vcpus: u32, cp: &Checkpoint, demand: impl Fn(SimTime) -> f64) -> Self {
+        Credits {
+            balance: b.initial_balance(vcpus, cp.start, demand),
+            earn_per_sec: b.credits_per_hour / 3600.0,
+            max: b.max_credits,
+            baseline: b.baseline,
+            unlimited: b.mode == CreditMode::Unlimited,
+            owed_at_measure: None,
+        }
+    }
+
+    /// Whether the station runs at its baseline share (standard mode, spent).
+    fn throttled(&self) -> bool {
+        !self.unlimited && self.balance <= 0.0
+    }
+
+    /// Notes the balance at the start of the measured part of the window.
+    fn mark(&mut self) {
+        if self.owed_at_measure.is_none() {
+            self.owed_at_measure = Some((-self.balance).max(0.0));
+        }
+    }
+
+    /// Moves the balance over `len` seconds of `busy` vCPUs, each spending
+    /// its speed share (1, or the baseline while throttled).
+    fn spend(&mut self, busy: f64, throttled: bool, len: f64) {
+        let share = if throttled { self.baseline } else { 1.0 };
+        let b = (self.balance + (self.earn_per_sec - busy * share / 60.0) * len).min(self.max);
+        self.balance = if self.unlimited { b } else { b.max(0.0) };
+    }
+
+    /// Surplus credits run up after the warm-up and still owed at the end.
+    fn surplus(&self) -> f64 {
+        ((-self.balance).max(0.0) - self.owed_at_measure.unwrap_or(0.0)).max(0.0)
+    }
 }
 
 /// The same checkpoint as the DES, evaluated per time step with queueing
@@ -179,7 +242,7 @@ struct WebCredits {
 /// M/M/c, M/M/c/K and M/M/c/c stations, close elsewhere, and weakest just
 /// past saturation, where the DES's queue is still building.
 pub fn evaluate(s: &Scenario, cp: &Checkpoint) -> WindowSummary {
-    let mut model = Model::with_credits(s);
+    let mut model = Model::new(s);
     model.run(cp)
 }
 
@@ -212,18 +275,73 @@ fn cv2(mean: f64, m2: f64) -> f64 {
 }
 impl<'a> Model<'a> {
     fn new(s: &'a Scenario) -> Self {
-        let web_speed = s.web.instance.cpu_speed;
+        let (classes, paths, db) = Model::variant(s, Throttle::default());
+        // Least outstanding keeps every instance's queue nearly equal: the
+        // fleet behaves as one pooled station (a central queue) for waits.
+        let pooled = s.web.count > 1
+            && s.load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.algorithm == LbAlgorithm::LeastOutstanding);
+        let pool = if pooled { s.web.count } else { 1 };
+        let db_servers = match &db {
+            None => 0.0,
+            Some(d) if d.colocated => f64::from(s.web.count * s.web.instance.vcpus),
+            Some(d) => f64::from((1 + d.replicas) * d.vcpus),
+        };
+        Model {
+            s,
+            classes,
+            paths,
+            db,
+            instances: f64::from(s.web.count.max(1) / pool),
+            fleet: f64::from(s.web.count.max(1)),
+            vcpus: s.web.instance.vcpus.max(1) * pool,
+            workers: s.web.workers.max(1).saturating_mul(pool),
+            queue_limit: s.web.queue_limit.saturating_mul(pool),
+            db_servers,
+            ca2: match &s.load_balancer {
+                Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => {
+                    1.0 / f64::from(s.web.count.max(1))
+                }
+                _ => 1.0,
+            },
+            web_backlog: Backlog::default(),
+            primary_backlog: Backlog::default(),
+            replica_backlog: Backlog::default(),
+            inner_cache: None,
+            throttle: Throttle::default(),
+            variants: Default::default(),
+        }
+    }
+
+    /// Classes, paths and DB with the stations of `t` at their credit
+    /// baseline share of full speed.
+    fn variant(s: &Scenario, t: Throttle) -> Variant {
+        let share = |burst: Option<Burst>, on: bool| match burst {
+            Some(b) if on && b.mode == CreditMode::Standard => b.baseline,
+            _ => 1.0,
+        };
+        let web_speed = s.web.instance.cpu_speed * share(s.web.instance.burst, t.web);
         let db = s.database.as_ref().map(|d| {
-            let (colocated, vcpus, speed) = match &d.placement {
-                DbPlacement::Colocated => (true, s.web.instance.vcpus, web_speed),
-                DbPlacement::Rds(i) => (false, i.vcpus, i.cpu_speed),
+            let (colocated, vcpus, read_speed, write_speed) = match &d.placement {
+                DbPlacement::Colocated => (true, s.web.instance.vcpus, web_speed, web_speed),
+                DbPlacement::Rds(i) => {
+                    let primary = i.cpu_speed * share(i.burst, t.primary);
+                    // Reads go to the replicas when there are any.
+                    let reader = if d.read_replicas > 0 {
+                        i.cpu_speed * share(i.burst, t.replica)
+                    } else {
+                        primary
+                    };
+                    (false, i.vcpus, reader, primary)
+                }
             };
             Db {
                 colocated,
                 vcpus,
                 replicas: if colocated { 0 } else { d.read_replicas },
-                read: Query::of(&d.read_time, speed),
-                write: Query::of(&d.write_time, speed),
+                read: Query::of(&d.read_time, read_speed),
+                write: Query::of(&d.write_time, write_speed),
                 max_connections: d.max_connections,
             }
         });
@@ -278,74 +396,27 @@ impl<'a> Model<'a> {
             }
             classes.push(class_of(c, Cumulants::exact(&c.web_cpu, web_speed), origin));
         }
-        // Least outstanding keeps every instance's queue nearly equal: the
-        // fleet behaves as one pooled station (a central queue) for waits.
-        let pooled = s.web.count > 1
-            && s.load_balancer
-                .as_ref()
-                .is_some_and(|lb| lb.algorithm == LbAlgorithm::LeastOutstanding);
-        let pool = if pooled { s.web.count } else { 1 };
-        let db_servers = match &db {
-            None => 0.0,
-            Some(d) if d.colocated => f64::from(s.web.count * s.web.instance.vcpus),
-            Some(d) => f64::from((1 + d.replicas) * d.vcpus),
-        };
-        Model {
-            s,
-            classes,
-            paths,
-            db,
-            instances: f64::from(s.web.count.max(1) / pool),
-            fleet: f64::from(s.web.count.max(1)),
-            vcpus: s.web.instance.vcpus.max(1) * pool,
-            workers: s.web.workers.max(1).saturating_mul(pool),
-            queue_limit: s.web.queue_limit.saturating_mul(pool),
-            db_servers,
-            ca2: match &s.load_balancer {
-                Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => {
-                    1.0 / f64::from(s.web.count.max(1))
-                }
-                _ => 1.0,
-            },
-            web_backlog: Backlog::default(),
-            primary_backlog: Backlog::default(),
-            replica_backlog: Backlog::default(),
-            inner_cache: None,
-            throttled_variant: None,
-            throttled: false,
-        }
+        (classes, paths, db)
     }
 
-    /// The model, with its throttled variant for a standard-mode
-    /// burstable web tier.
-    fn with_credits(s: &'a Scenario) -> Self {
-        let mut m = Model::new(s);
-        if let Some(b) = s
-            .web
-            .instance
-            .burst
-            .filter(|b| b.mode == CreditMode::Standard)
-        {
-            let mut slow = s.clone();
-            slow.web.instance.cpu_speed *= b.baseline;
-            slow.web.instance.burst = None;
-            let v = Model::new(&slow);
-            m.throttled_variant = Some((v.classes, v.paths, v.db));
+    /// Switches the stations of `t` to their baseline speed, the others to
+    /// full speed.
+    fn set_throttle(&mut self, t: Throttle) {
+        if t == self.throttle {
+            return;
         }
-        m
-    }
-
-    /// Switches to the throttled (or the full-speed) variant.
-    fn throttle(&mut self, on: bool) {
-        if on != self.throttled
-            && let Some(v) = &mut self.throttled_variant
-        {
-            std::mem::swap(&mut self.classes, &mut v.0);
-            std::mem::swap(&mut self.paths, &mut v.1);
-            std::mem::swap(&mut self.db, &mut v.2);
-            self.throttled = on;
-            self.inner_cache = None;
-        }
+        let next = self.variants[t.index()]
+            .take()
+            .unwrap_or_else(|| Model::variant(self.s, t));
+        let (classes, paths, db) = next;
+        let old = (
+            std::mem::replace(&mut self.classes, classes),
+            std::mem::replace(&mut self.paths, paths),
+            std::mem::replace(&mut self.db, db),
+        );
+        self.variants[self.throttle.index()] = Some(old);
+        self.throttle = t;
+        self.inner_cache = None;
     }
 
     /// Service time inside the origin without any wait.

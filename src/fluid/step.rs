@@ -143,6 +143,9 @@ pub(super) struct Step {
     pub(super) web_busy: f64,
     /// Busy DB servers in total (colocated: vCPUs on queries, whole fleet).
     pub(super) db_busy: f64,
+    /// Busy vCPUs of the RDS primary, and of one read replica.
+    pub(super) primary_busy: f64,
+    pub(super) replica_busy: f64,
 }
 
 impl Model<'_> {
@@ -204,11 +207,15 @@ impl Model<'_> {
                     (0.0, reads * fleet / replicas)
                 };
                 let prim_w = writes * fleet;
-                let solve =
-                    |backlog: &mut Backlog, lr: f64, lw: f64| db_station(&db, backlog, lr, lw, len);
-                let (pw, pe, pf, pbusy) = solve(&mut self.primary_backlog, prim_r, prim_w);
+                // A query holds its request's worker: a station never has
+                // more queries than the fleet has workers (the rest wait at
+                // the web tier, as they do in the DES).
+                let workers = f64::from(self.workers) * self.instances;
+                let (pw, pe, pf, pbusy) =
+                    db_station(&db, &mut self.primary_backlog, prim_r, prim_w, workers, len);
                 let (rw, re, rf, rbusy) = if db.replicas > 0 {
-                    solve(&mut self.replica_backlog, repl_r, 0.0)
+                    let held = workers / replicas;
+                    db_station(&db, &mut self.replica_backlog, repl_r, 0.0, held, len)
                 } else {
                     (pw, pe, pf, 0.0)
                 };
@@ -219,6 +226,8 @@ impl Model<'_> {
                 read_fluid = if db.replicas > 0 { rf } else { pf };
                 write_fluid = pf;
                 out.db_busy = pbusy + replicas * rbusy;
+                out.primary_busy = pbusy;
+                out.replica_busy = rbusy;
             }
         }
         let job_mean = d / jobs;
@@ -539,10 +548,18 @@ fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) 
     (m1, m2, m3)
 }
 
-/// One RDS station for a step: reads at `lr` and writes at `lw` per second.
+/// One RDS station for a step: reads at `lr` and writes at `lw` per second,
+/// from web workers that can hold at most `held` queries there at once.
 /// Returns its wait, the probability that a query fails on
 /// `max_connections`, the mean fluid wait, and its busy servers.
-fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wait, f64, f64, f64) {
+fn db_station(
+    db: &Db,
+    backlog: &mut Backlog,
+    lr: f64,
+    lw: f64,
+    held: f64,
+    len: f64,
+) -> (Wait, f64, f64, f64) {
     let l = lr + lw;
     if l <= 0.0 {
         backlog.step(0.0, 1.0, 0.0, len);
@@ -553,7 +570,7 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
     let m3 = (lr * db.read.m3 + lw * db.write.m3) / l;
     let c = db.vcpus.max(1);
     let cap = f64::from(c) / mean;
-    let room = f64::from(db.max_connections.saturating_sub(c));
+    let connections = f64::from(db.max_connections);
     if backlog.level <= 0.0
         && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
     {
@@ -564,7 +581,15 @@ fn db_station(db: &Db, backlog: &mut Backlog, lr: f64, lw: f64, len: f64) -> (Wa
         };
         return (wait, err, 0.0, l * mean);
     }
+    // Past capacity: the backlog fills up to `max_connections` (queries
+    // beyond fail) or to the workers' hold (queries beyond wait at the web
+    // tier, which the web station's worker pool accounts for).
+    let room = (connections.min(held.max(f64::from(c))) - f64::from(c)).max(0.0);
     let flow = backlog.step(l, cap, room, len);
-    let err = (flow.refused / len / l).clamp(0.0, 1.0);
+    let err = if connections < held {
+        (flow.refused / len / l).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     (Wait::new(1.0, mean), err, flow.mean / cap, f64::from(c))
 }

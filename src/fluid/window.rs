@@ -2,33 +2,36 @@
 //! into one `WindowSummary`.
 
 use super::dist::{Mixture, Response};
-use super::{EDGE_ORIGIN, MERGE_TOL, MINUTE_NS, Model, ORIGIN, Parts, RATE_SAMPLES, WebCredits};
+use super::{
+    Credits, EDGE_ORIGIN, MERGE_TOL, MINUTE_NS, Model, ORIGIN, Parts, RATE_SAMPLES, Throttle,
+};
 use crate::metrics::{Counts, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary};
-use crate::spec::{Checkpoint, CreditMode, RateProfile, StationWork};
+use crate::spec::{Checkpoint, DbPlacement, RateProfile, StationWork};
 use crate::time::SimTime;
 
 impl Model<'_> {
     pub(super) fn run(&mut self, cp: &Checkpoint) -> WindowSummary {
         let s = self.s;
         let profile = RateProfile::new(s, cp);
-        // Burstable web instances: the balance moves minute by minute with
-        // the busy vCPUs; a standard-mode instance whose balance is spent
-        // runs the next minute at its baseline share.
-        let mut credits = s.web.instance.burst.map(|b| {
-            let work = StationWork::of(s);
-            WebCredits {
-                balance: b.initial_balance(
-                    s.web.instance.vcpus,
-                    cp.start,
-                    work.demand(s, cp, work.web),
-                ),
-                earn_per_sec: b.credits_per_hour / 3600.0,
-                max: b.max_credits,
-                baseline: b.baseline,
-                unlimited: b.mode == CreditMode::Unlimited,
-            }
+        // Burstable stations: each balance moves minute by minute with the
+        // station's busy vCPUs; a standard-mode station whose balance is
+        // spent runs the next minute at its baseline share. One balance
+        // stands for all web instances, one for all read replicas.
+        let work = StationWork::of(s);
+        let mut web_credits = s.web.instance.burst.map(|b| {
+            let demand = work.demand(s, cp, work.web);
+            Credits::new(&b, s.web.instance.vcpus, cp, demand)
         });
-        let mut owed_at_measure: Option<f64> = None;
+        let rds = s.database.as_ref().and_then(|d| match &d.placement {
+            DbPlacement::Rds(i) => i.burst.map(|b| (b, i.vcpus, d.read_replicas)),
+            DbPlacement::Colocated => None,
+        });
+        let mut primary_credits =
+            rds.map(|(b, vcpus, _)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.primary)));
+        let mut replica_credits = rds
+            .filter(|r| r.2 > 0)
+            .map(|(b, vcpus, _)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.replica)));
+        let replicas = rds.map_or(0.0, |r| f64::from(r.2));
         let window_ns = cp.window.as_nanos();
         let n_minutes = window_ns.div_ceil(MINUTE_NS) as usize;
         let end = window_ns as f64 / 1e9;
@@ -73,19 +76,32 @@ impl Model<'_> {
                 rates[k] = rate * c.share;
                 origin_rates[k] = rates[k] * c.origin;
             }
-            if let Some(c) = &credits {
-                self.throttle(!c.unlimited && c.balance <= 0.0);
-                if owed_at_measure.is_none() && t0 >= measure_from {
-                    owed_at_measure = Some((-c.balance).max(0.0));
+            let throttled = |c: &Option<Credits>| c.as_ref().is_some_and(Credits::throttled);
+            self.set_throttle(Throttle {
+                web: throttled(&web_credits),
+                primary: throttled(&primary_credits),
+                replica: throttled(&replica_credits),
+            });
+            if t0 >= measure_from {
+                for c in [&mut web_credits, &mut primary_credits, &mut replica_credits]
+                    .into_iter()
+                    .flatten()
+                {
+                    c.mark();
                 }
             }
             let step = self.step(&origin_rates, len);
-            if let Some(c) = &mut credits {
-                // Busy vCPUs of one instance, spending their speed share.
+            let th = self.throttle;
+            if let Some(c) = &mut web_credits {
+                // Busy vCPUs of one instance.
                 let busy = step.web_busy * f64::from(s.web.instance.vcpus) / f64::from(self.vcpus);
-                let share = if self.throttled { c.baseline } else { 1.0 };
-                let b = (c.balance + (c.earn_per_sec - busy * share / 60.0) * len).min(c.max);
-                c.balance = if c.unlimited { b } else { b.max(0.0) };
+                c.spend(busy, th.web, len);
+            }
+            if let Some(c) = &mut primary_credits {
+                c.spend(step.primary_busy, th.primary, len);
+            }
+            if let Some(c) = &mut replica_credits {
+                c.spend(step.replica_busy, th.replica, len);
             }
             let measured = ((t1 - measure_from.max(t0)) / len).clamp(0.0, 1.0);
             let near_end = |r: &Response| t1 + r.upper() > end && r.cdf(end - t1) < 1.0 - 1e-12;
@@ -185,8 +201,12 @@ impl Model<'_> {
                 web_instances: self.fleet,
                 web_util,
                 db_util,
-                web_cpu_credits: credits.map(|c| c.balance),
-                db_cpu_credits: None,
+                web_cpu_credits: web_credits.map(|c| c.balance),
+                // The mean over the primary and its replicas, as the DES's.
+                db_cpu_credits: primary_credits.map(|p| {
+                    let r = replica_credits.map_or(0.0, |r| r.balance);
+                    (p.balance + replicas * r) / (1.0 + replicas)
+                }),
             });
         }
 
@@ -260,10 +280,10 @@ impl Model<'_> {
             mean_origin_secs,
             origin_admitted,
             in_transit: 0,
-            surplus_credits: credits.map_or(0.0, |c| {
-                ((-c.balance).max(0.0) - owed_at_measure.unwrap_or(0.0)).max(0.0)
-            }),
-            db_surplus_credits: 0.0,
+            // Summed over the instances, as the DES's.
+            surplus_credits: web_credits.map_or(0.0, |c| c.surplus() * self.fleet),
+            db_surplus_credits: primary_credits.map_or(0.0, |c| c.surplus())
+                + replica_credits.map_or(0.0, |c| c.surplus() * replicas),
             timeline,
         }
     }
