@@ -9,7 +9,7 @@ use simscale::fluid::evaluate;
 use simscale::metrics::WindowSummary;
 use simscale::run::run_checkpoint;
 use simscale::spec::*;
-use support::{Mmc, erlang_b, exp, mmck, rel, secs, station};
+use support::{Mmc, erlang_b, exp, mean_of, mmck, rel, secs, station};
 
 fn fluid(s: &Scenario) -> WindowSummary {
     let cp = plan_checkpoints(s).remove(0);
@@ -410,4 +410,189 @@ fn cpu_credits_run_out_when_the_des_says() {
         "{}",
         w.surplus_credits
     );
+}
+
+/// `03-split-database` made a day at a constant `users`, with a c5.9xlarge
+/// web tier (36 vCPUs, never the bottleneck) in front of a burstable
+/// db.t2.medium (2 vCPUs, 20% baseline each); `extra` is appended to its
+/// `[database]` section.
+fn t2_medium_db(users: u32, extra: &str) -> Scenario {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/03-split-database.toml");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("horizon = \"12months\"\n", "")
+        .replace("checkpoints = 12", "checkpoints = 1")
+        .replace(
+            "users = { start = 100, end = 50_000, shape = \"exponential\" }",
+            &format!("users = {users}"),
+        )
+        .replace("instance = \"m5.xlarge\"", "instance = \"c5.9xlarge\"")
+        .replace(
+            "instance = \"db.m5.large\"",
+            &format!("instance = \"db.t2.medium\"\n{extra}"),
+        );
+    simscale::scenario::parse(&text, "t2-db.toml").expect("scenario parses")
+}
+
+/// The fluid result and the DES's (one seed per entry) for `s`.
+fn both(s: &Scenario, seeds: &[u64]) -> (WindowSummary, Vec<WindowSummary>) {
+    let cp = plan_checkpoints(s).remove(0);
+    let f = evaluate(s, &cp);
+    assert_consistent(&f);
+    let mut as_des = s.clone();
+    as_des.simulation.mode = Mode::Des;
+    let des = seeds
+        .iter()
+        .map(|&seed| {
+            run_checkpoint(&as_des, &cp, &RngStreams::new(seed))
+                .expect("DES runs")
+                .window
+        })
+        .collect();
+    (f, des)
+}
+
+fn availability(w: &WindowSummary) -> f64 {
+    let c = &w.counts;
+    c.served as f64 / (c.requests - c.in_flight()).max(1) as f64
+}
+
+/// The first minute whose DB credit balance reads spent (under 0.01).
+fn db_spent_at(w: &WindowSummary) -> Option<usize> {
+    w.timeline
+        .iter()
+        .position(|m| m.db_cpu_credits.expect("burstable DB") < 0.01)
+}
+
+#[test]
+fn rds_cpu_credits_run_out_when_the_des_says() {
+    // At 100k users (173 requests/s on average, 347 at the 20:00 peak) the
+    // DB's full-speed work peaks at 0.97 of a vCPU against an earning rate
+    // of 0.4: the day starts spent (the steady balance), earns credits back
+    // through the night, spends them again in the evening, and runs at its
+    // baseline (about 146 requests/s) until the load falls below it. The
+    // web workers (144) then all wait for the DB, the web queue (1024)
+    // fills and requests are refused. Before the fluid mode kept DB
+    // credits it said p99 298 ms and 100% availability; the DES says
+    // about 10 s and 83%.
+    let s = t2_medium_db(100_000, "");
+    let (f, des) = both(&s, &[1, 2]);
+    let des_avail = mean_of(des.iter().map(availability));
+    let des_p99 = mean_of(des.iter().map(|w| w.latency.p99_ms));
+    let des_mean = mean_of(des.iter().map(|w| w.latency.mean_ms));
+    println!(
+        "fluid: availability {:.4}, mean {:.0} ms, p99 {:.0} ms; DES: {des_avail:.4}, {des_mean:.0} ms, {des_p99:.0} ms",
+        availability(&f),
+        f.latency.mean_ms,
+        f.latency.p99_ms
+    );
+    // The balance: spent at the start, earned back, spent again in the
+    // evening within a few minutes of the DES's (both replay the same
+    // steady start; the fluid switches speed at minute ends).
+    let evening = |w: &WindowSummary| {
+        let first_credit = w
+            .timeline
+            .iter()
+            .position(|m| m.db_cpu_credits.unwrap() > 1.0)
+            .expect("credits earned back");
+        first_credit
+            + db_spent_at(&WindowSummary {
+                timeline: w.timeline[first_credit..].to_vec(),
+                ..w.clone()
+            })
+            .expect("spent again")
+    };
+    let (fe, de) = (evening(&f), mean_of(des.iter().map(|w| evening(w) as f64)));
+    println!("spent again at minute {fe} (DES {de})");
+    assert_eq!(db_spent_at(&f), Some(0));
+    assert!((fe as f64 - de).abs() <= 3.0, "fluid {fe}, DES {de}");
+    // While spent, the DES's DB serves a little more than the fluid's
+    // (the fluid's worker network counts the DB's whole backlog as delay
+    // on top of the vCPU time: about 3% fewer served a second). That
+    // costs about a point of availability over the day; the p99 is the
+    // full web queue's wait in both.
+    assert!(
+        (availability(&f) - des_avail).abs() < 0.02,
+        "{} vs {des_avail}",
+        availability(&f)
+    );
+    assert!(rel(f.latency.p99_ms, des_p99) < 0.10);
+    assert!(rel(f.latency.mean_ms, des_mean) < 0.10);
+    for d in &des {
+        // DES seed noise is far below these: two seeds agree within 0.3%.
+        assert!(rel(availability(d), des_avail) < 0.003);
+    }
+}
+
+#[test]
+fn rds_cpu_credits_that_last_leave_the_db_at_full_speed() {
+    // At 50k users the DB's peak is 0.48 of a vCPU at full speed, a little
+    // above its 0.4 earning rate: the balance (576 at most) dips by about
+    // 20 credits in the evening and never runs out; nothing is refused
+    // and the latency is the full-speed one.
+    let s = t2_medium_db(50_000, "");
+    let (f, des) = both(&s, &[1]);
+    let d = &des[0];
+    let low = |w: &WindowSummary| {
+        w.timeline
+            .iter()
+            .map(|m| m.db_cpu_credits.unwrap())
+            .fold(f64::MAX, f64::min)
+    };
+    println!(
+        "lowest balance: fluid {:.2}, DES {:.2}; p99 {:.1} vs {:.1} ms",
+        low(&f),
+        low(d),
+        f.latency.p99_ms,
+        d.latency.p99_ms
+    );
+    assert!(low(&f) > 1.0 && low(d) > 1.0);
+    assert!((low(&f) - low(d)).abs() < 0.02 * low(d) + 0.5);
+    assert_eq!(f.counts.dropped, 0);
+    assert_eq!(d.counts.dropped, 0);
+    assert!(rel(f.latency.p99_ms, d.latency.p99_ms) < 0.10);
+    assert!(rel(f.latency.mean_ms, d.latency.mean_ms) < 0.05);
+}
+
+#[test]
+fn unlimited_rds_credits_run_up_surplus() {
+    // 150k users in unlimited mode: the DB's full-speed work averages 0.71
+    // of a vCPU over the day against 0.4 earned. Nothing slows down; the
+    // balance goes negative and the surplus is what it owes at the end
+    // beyond what it owed when the warm-up ended. (The DES cannot be run
+    // on this: the bill has no price for RDS surplus credits and refuses.
+    // The standard-mode tests above check the balance against the DES.)
+    let mut s = t2_medium_db(150_000, "credits = \"unlimited\"\n");
+    s.simulation.mode = Mode::Fluid;
+    let f = fluid(&s);
+    let balance = |m: usize| f.timeline[m].db_cpu_credits.unwrap();
+    let last = f.timeline.len() - 1;
+    println!(
+        "surplus {:.2}, balance {:.2} at the warm-up's end, {:.2} at the end; p99 {:.1} ms",
+        f.db_surplus_credits,
+        balance(9),
+        balance(last),
+        f.latency.p99_ms
+    );
+    assert_eq!(f.counts.dropped, 0);
+    assert!(f.latency.p99_ms < 400.0);
+    assert!(balance(last) < 0.0);
+    let owed = |b: f64| (-b).max(0.0);
+    assert!(
+        (f.db_surplus_credits - (owed(balance(last)) - owed(balance(9))).max(0.0)).abs() < 1e-9
+    );
+    assert!(f.db_surplus_credits > 0.0);
+    // Without the burst, the same day is the same at full speed.
+    let mut plain = s.clone();
+    if let Some(Database {
+        placement: DbPlacement::Rds(i),
+        ..
+    }) = &mut plain.database
+    {
+        i.burst = None;
+    }
+    let g = fluid(&plain);
+    assert_eq!(g.latency, f.latency);
+    assert_eq!(g.db_surplus_credits, 0.0);
 }

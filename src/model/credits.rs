@@ -8,8 +8,12 @@
 //!
 //! The balance is updated lazily, whenever a service starts or ends on the
 //! instance: between those moments the spending rate is constant, so the
-//! balance moves in a straight line and clamping at the ends is exact. A
-//! service runs at the speed in force when it starts.
+//! balance moves in a straight line and clamping at the cap is exact. A
+//! service runs at the speed in force when it starts. In standard mode a
+//! full-speed service that outlasts the balance still pays for all it uses:
+//! the debt (at most one service per vCPU) is kept and services run at the
+//! baseline share until it is earned back, so a spent instance does exactly
+//! its baseline's work on average and no more.
 
 use crate::spec::{Burst, CreditMode};
 use crate::time::SimTime;
@@ -47,8 +51,7 @@ impl Credits {
         let dt = (now - self.last).as_secs_f64();
         self.last = now;
         if dt > 0.0 {
-            let b = (self.balance + (self.earn - self.spend) * dt).min(self.max);
-            self.balance = if self.unlimited { b } else { b.max(0.0) };
+            self.balance = (self.balance + (self.earn - self.spend) * dt).min(self.max);
         }
     }
 
@@ -72,9 +75,14 @@ impl Credits {
         self.spend = (self.spend - share).max(0.0);
     }
 
-    /// Balance in credits (negative: surplus credits owed, unlimited mode).
+    /// Balance in credits (negative: surplus credits owed, unlimited mode;
+    /// a standard-mode debt reads as a spent balance).
     pub(crate) fn balance_credits(&self) -> f64 {
-        self.balance / 60.0
+        if self.unlimited {
+            self.balance / 60.0
+        } else {
+            self.balance.max(0.0) / 60.0
+        }
     }
 
     /// Net change of the balance in credits per second, while nothing starts or ends.
@@ -132,6 +140,26 @@ mod tests {
         c.update(secs(3000 + 3600));
         assert!((c.balance_credits() - 6.0).abs() < 1e-9);
         assert_eq!(c.start_service(secs(3000 + 3600)), 1.0);
+    }
+
+    #[test]
+    fn a_full_speed_service_past_the_balance_is_paid_back_at_baseline() {
+        // 0.01 credits (0.6 vCPU-seconds), then 10 s at full speed: 9.4
+        // vCPU-seconds more than the balance and what those 10 s earn (1).
+        let mut c = Credits::new(&micro(), 0.01, SimTime::ZERO);
+        assert_eq!(c.start_service(SimTime::ZERO), 1.0);
+        c.end_service(secs(10), 1.0);
+        assert_eq!(c.balance_credits(), 0.0, "a debt reads as spent");
+        assert_eq!(c.start_service(secs(10)), 0.1, "throttled while in debt");
+        c.end_service(secs(20), 0.1);
+        // Earning 0.1 vCPU-seconds a second from 20 s: the 8.4 owed are
+        // paid at 104 s.
+        c.update(secs(100));
+        assert_eq!(c.start_service(secs(100)), 0.1);
+        c.end_service(secs(100), 0.1);
+        c.update(secs(110));
+        assert!((c.balance_credits() - 0.6 / 60.0).abs() < 1e-9);
+        assert_eq!(c.start_service(secs(110)), 1.0);
     }
 
     #[test]

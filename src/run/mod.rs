@@ -19,9 +19,7 @@ use crate::cost::{CostLine, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
-use crate::spec::{
-    Checkpoint, DbPlacement, Mode, Precision, RateProfile, Scenario, WindowAt, plan_checkpoints,
-};
+use crate::spec::{Checkpoint, Mode, Precision, RateProfile, Scenario, WindowAt, plan_checkpoints};
 use crate::time::SimDuration;
 use rayon::prelude::*;
 
@@ -240,7 +238,7 @@ pub fn simulate_with_progress(
 
 /// How checkpoint `cp` is evaluated, and why: as the scenario says, and
 /// for `auto`, DES when the window's expected requests fit `des_budget`,
-/// fluid beyond (unless the fluid mode lacks what the scenario needs).
+/// fluid beyond.
 pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
     match s.simulation.mode {
         Mode::Auto => {
@@ -251,8 +249,6 @@ pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
                     Mode::Des,
                     format!("des: {expected:.3e} expected requests fit des_budget {budget:.3e}"),
                 )
-            } else if let Some(why) = fluid_cannot(s) {
-                (Mode::Des, format!("des: {why}"))
             } else {
                 (
                     Mode::Fluid,
@@ -264,15 +260,6 @@ pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
         }
         mode => (mode, format!("{}: set by simulation.mode", mode.name())),
     }
-}
-
-/// What the scenario needs that the fluid mode does not model, if anything.
-fn fluid_cannot(s: &Scenario) -> Option<&'static str> {
-    let burstable_db = s
-        .database
-        .as_ref()
-        .is_some_and(|d| matches!(&d.placement, DbPlacement::Rds(i) if i.burst.is_some()));
-    burstable_db.then_some("the fluid mode does not model RDS CPU credits")
 }
 
 /// Replications after `r` when a verdict is still uncertain.
