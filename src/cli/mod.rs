@@ -155,7 +155,10 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         let result = simulate_with_progress(&s, &options, &bar);
         bar.finish();
         let result = result?;
-        write_run(&out, &result)?;
+        {
+            let _writing = report::writer::hold_interrupts();
+            write_run(&out, &result)?;
+        }
         if !args.quiet {
             let _ = write!(stdout, "{}", report::terminal_summary(&result));
             let _ = writeln!(
@@ -188,6 +191,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         .iter()
         .map(|(label, _)| folder_name(label))
         .collect();
+    let writing = report::writer::hold_interrupts();
     for ((_, result), folder) in results.iter().zip(&folders) {
         write_run(&out.join(folder), result)?;
     }
@@ -199,6 +203,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         ),
     ];
     report::writer::write_files(&out, &files)?;
+    drop(writing);
     if !args.quiet {
         for (label, result) in &results {
             let _ = writeln!(stdout, "== {key} = {label}");

@@ -108,6 +108,11 @@ impl Slots {
                 };
                 let finished = slot.served + slot.dropped + slot.timed_out + slot.errors;
                 let round = |x: f64| x.round() as u64;
+                let availability = if finished > 0.0 {
+                    slot.served / finished
+                } else {
+                    1.0
+                };
                 IntervalSummary {
                     start: from,
                     secs,
@@ -119,11 +124,8 @@ impl Slots {
                         errors: round(slot.errors),
                         throttled: 0,
                     },
-                    availability: if finished > 0.0 {
-                        slot.served / finished
-                    } else {
-                        1.0
-                    },
+                    availability,
+                    availability_bounds: (availability, availability),
                     latency,
                     p99_bounds: (latency.p99_ms, latency.p99_ms),
                     offered_rps: if secs > 0.0 {

@@ -312,19 +312,21 @@ impl Model<'_> {
             }
         };
         let finished = served + dropped + timed_out + errors;
+        let availability = if finished > 0.0 {
+            served / finished
+        } else {
+            1.0
+        };
         let intervals = match slots {
             Some(sl) => sl.finish(timeout),
             None => vec![IntervalSummary {
                 start: cp.start + cp.warmup,
                 secs: measured_secs,
                 counts,
-                availability: if finished > 0.0 {
-                    served / finished
-                } else {
-                    1.0
-                },
+                availability,
                 latency,
                 p99_bounds: (latency.p99_ms, latency.p99_ms),
+                availability_bounds: (availability, availability),
                 offered_rps: if measured_secs > 0.0 {
                     requests / measured_secs
                 } else {

@@ -1,7 +1,7 @@
 //! The DES side: a window's measurements collected as the model reports them.
 
 use super::area::Area;
-use super::confidence::quantile_ranks;
+use super::confidence::{quantile_ranks, t_of, wilson};
 use super::credits::{Balance, CreditTrack};
 use super::{
     Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts,
@@ -315,6 +315,14 @@ impl WindowCollector {
             })
             .collect();
         let single = self.slots.len() == 1;
+        // Each interval's measured minutes, the batches of its batch means.
+        let mut minutes_of: Vec<Vec<&Minute>> = vec![Vec::new(); self.slots.len()];
+        for (m, minute) in self.minutes.iter().enumerate() {
+            let from = self.start + SimDuration(m as u64 * MINUTE);
+            if from >= self.measure_from {
+                minutes_of[f.intervals.index(from)].push(minute);
+            }
+        }
         let intervals = self
             .slots
             .iter()
@@ -324,10 +332,19 @@ impl WindowCollector {
                 let secs = (to - from).as_secs_f64();
                 let hist = if single { None } else { slot.hist.as_ref() };
                 let served = slot.counts.served;
+                let minutes = &minutes_of[i];
                 let p99_bounds = match (single, hist) {
-                    (true, _) => p99_bounds(&self.hist, served, f.confidence),
-                    (false, Some(h)) => p99_bounds(h, served, f.confidence),
+                    (true, _) => p99_bounds(&self.hist, served, minutes, f.confidence),
+                    (false, Some(h)) => p99_bounds(h, served, minutes, f.confidence),
                     (false, None) => (0.0, f64::INFINITY),
+                };
+                let finished = slot.counts.finished();
+                let (wl, wh) = wilson(served, finished, f.confidence);
+                let batches: Vec<(f64, f64)> =
+                    batched(minutes, |m| (m.served as f64, (m.served + m.other) as f64));
+                let availability_bounds = match ratio_half_width(&batches, f.confidence) {
+                    Some((a, h)) => (wl.min(a - h).max(0.0), wh.max(a + h).min(1.0)),
+                    None => (wl, wh),
                 };
                 IntervalSummary {
                     start: from,
@@ -343,6 +360,7 @@ impl WindowCollector {
                         latency_of(slot.latency_sum_ns, served, hist)
                     },
                     p99_bounds,
+                    availability_bounds,
                     offered_rps: if secs > 0.0 {
                         slot.counts.requests as f64 / secs
                     } else {
@@ -405,20 +423,92 @@ fn share(area: f64, secs: f64, servers: u32) -> f64 {
     }
 }
 
-/// Bounds on the p99 of the `n` served latencies recorded in `h`, ms.
-fn p99_bounds<C: hdrhistogram::Counter>(h: &Histogram<C>, n: u64, confidence: f64) -> (f64, f64) {
+/// Bounds on the p99 of the `n` served latencies recorded in `h`, ms: the
+/// wider of the order-statistic interval (independent requests) and the
+/// batch-means interval over the interval's minutes, which sees the
+/// correlation between consecutive responses that a busy queue creates.
+fn p99_bounds<C: hdrhistogram::Counter>(
+    h: &Histogram<C>,
+    n: u64,
+    minutes: &[&Minute],
+    confidence: f64,
+) -> (f64, f64) {
     if n == 0 {
         return (0.0, f64::INFINITY);
     }
+    let at = |q: f64| h.median_equivalent(h.value_at_quantile(q.clamp(0.0, 1.0))) as f64 / 1000.0;
     let (lo, hi) = quantile_ranks(n, 0.99, confidence);
-    let at = |rank: u64| {
-        let q = rank as f64 / n as f64;
-        h.median_equivalent(h.value_at_quantile(q)) as f64 / 1000.0
+    let mut low = if lo == 0 {
+        0.0
+    } else {
+        at(lo as f64 / n as f64)
     };
-    (
-        if lo == 0 { 0.0 } else { at(lo) },
-        if hi > n { f64::INFINITY } else { at(hi) },
-    )
+    let mut high = if hi > n {
+        f64::INFINITY
+    } else {
+        at(hi as f64 / n as f64)
+    };
+    // The share of each batch's requests at or below the point estimate:
+    // its spread over batches bounds the level the estimate stands at.
+    let x = h.value_at_quantile(0.99);
+    let batches = batched(minutes, |m| {
+        let below = m.hist.as_ref().map_or(0, |mh| mh.count_between(0, x));
+        (below as f64, m.served as f64)
+    });
+    if let Some((_, half)) = ratio_half_width(&batches, confidence) {
+        low = low.min(at(0.99 - half));
+        if 0.99 + half >= 1.0 - 0.5 / n as f64 {
+            high = f64::INFINITY;
+        } else {
+            high = high.max(at(0.99 + half));
+        }
+    }
+    (low, high)
+}
+
+/// Batches of about a twentieth of `minutes` each (at least one minute),
+/// as `(y, n)` sums of `f` over their minutes; empty batches are left out.
+fn batched(minutes: &[&Minute], f: impl Fn(&Minute) -> (f64, f64)) -> Vec<(f64, f64)> {
+    let size = minutes.len().div_ceil(20).max(1);
+    minutes
+        .chunks(size)
+        .map(|chunk| {
+            chunk.iter().fold((0.0, 0.0), |(y, n), m| {
+                let (a, b) = f(m);
+                (y + a, n + b)
+            })
+        })
+        .filter(|(_, n)| *n > 0.0)
+        .collect()
+}
+
+/// The ratio `sum y / sum n` over batches and the half-width of its
+/// Student t interval, with at least two batches. The ratio estimator's
+/// variance comes from second differences of the batches' residuals
+/// `y - r n` (`E[(e[j+1] - 2 e[j] + e[j-1])^2] = 6 var(e)` for independent
+/// batches), so that a load that rises or falls across the interval (the
+/// daily cycle) is not mistaken for noise.
+fn ratio_half_width(batches: &[(f64, f64)], confidence: f64) -> Option<(f64, f64)> {
+    let b = batches.len();
+    if b < 2 {
+        return None;
+    }
+    let (sy, sn) = batches
+        .iter()
+        .fold((0.0, 0.0), |(sy, sn), (y, n)| (sy + y, sn + n));
+    let r = sy / sn;
+    let e: Vec<f64> = batches.iter().map(|(y, n)| y - r * n).collect();
+    let (var_e, df) = if b >= 3 {
+        let ss: f64 = e
+            .windows(3)
+            .map(|w| (w[2] - 2.0 * w[1] + w[0]).powi(2))
+            .sum();
+        (ss / (6.0 * (b - 2) as f64), b - 2)
+    } else {
+        (e.iter().map(|x| x * x).sum::<f64>(), 1)
+    };
+    let var = b as f64 * var_e / (sn * sn);
+    Some((r, t_of(df, confidence) * var.sqrt()))
 }
 
 #[cfg(test)]
@@ -535,5 +625,27 @@ mod tests {
         assert!((w.web_util - 0.55).abs() < 1e-12, "{}", w.web_util);
         assert!((w.web_throttled - 0.5).abs() < 1e-12);
         assert!((w.intervals[0].web_util - 0.55).abs() < 1e-12);
+    }
+
+    #[test]
+    fn batch_means_see_noise_but_not_a_trend() {
+        // Served shares drifting steadily from 0.98 to 0.999 over 20
+        // batches: second differences see no noise.
+        let trend: Vec<(f64, f64)> = (0..20)
+            .map(|j| (1000.0 * (0.98 + 0.001 * j as f64), 1000.0))
+            .collect();
+        let (r, h) = ratio_half_width(&trend, 0.95).unwrap();
+        assert!((r - 0.9895).abs() < 1e-12);
+        assert!(h < 1e-9, "{h}");
+        // Shares alternating 0.98 / 1.0: e = -+10 per batch, second
+        // differences of 40, var(e) = 1600 / 6, sd of r = sqrt(20 var) / 20000.
+        let noisy: Vec<(f64, f64)> = (0..20)
+            .map(|j| (if j % 2 == 0 { 980.0 } else { 1000.0 }, 1000.0))
+            .collect();
+        let (r, h) = ratio_half_width(&noisy, 0.95).unwrap();
+        assert!((r - 0.99).abs() < 1e-12);
+        let sd = (20.0 * 1600.0 / 6.0f64).sqrt() / 20_000.0;
+        assert!((h - 2.101 * sd).abs() < 1e-3 * sd, "{h} vs {}", 2.101 * sd);
+        assert_eq!(ratio_half_width(&noisy[..1], 0.95), None);
     }
 }

@@ -83,6 +83,9 @@ pub struct IntervalSummary {
     /// confidence (order statistics; the point for the fluid mode). The upper
     /// bound is infinite when too few requests were served to bound it.
     pub p99_bounds: (f64, f64),
+    /// Bounds on the true availability at the same confidence (Wilson's,
+    /// widened by batch means; the point for the fluid mode).
+    pub availability_bounds: (f64, f64),
     /// Offered requests per second (arrivals over its length).
     pub offered_rps: f64,
     /// Web vCPU utilisation as CloudWatch shows it.
@@ -115,6 +118,10 @@ impl IntervalSummary {
             counts,
             latency: Latency::mean_of(&latencies).unwrap_or_default(),
             p99_bounds: (mean(&|r| r.p99_bounds.0), mean(&|r| r.p99_bounds.1)),
+            availability_bounds: (
+                mean(&|r| r.availability_bounds.0),
+                mean(&|r| r.availability_bounds.1),
+            ),
             offered_rps: mean(&|r| r.offered_rps),
             web_util: mean(&|r| r.web_util),
             db_util: mean(&|r| r.db_util),

@@ -3,6 +3,30 @@
 use crate::error::Error;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Held while a run's files are written: an interrupt waits for it, so a
+/// run stopped by Ctrl-C leaves every earlier output as it was, or every
+/// new one complete.
+static WRITING: Mutex<()> = Mutex::new(());
+
+/// Holds off interrupts until the guard is dropped.
+pub fn hold_interrupts() -> MutexGuard<'static, ()> {
+    WRITING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Stops the process with status 130 on Ctrl-C, once no output is being
+/// written; nothing half-done is left behind (temporaries are only renamed
+/// into place under [`hold_interrupts`]).
+pub fn stop_cleanly_on_interrupt() {
+    // Without a handler Ctrl-C still stops the run before anything is
+    // written; the handler only adds the wait for a write in progress.
+    let _ = ctrlc::set_handler(|| {
+        let _writing = hold_interrupts();
+        eprintln!("interrupted");
+        std::process::exit(130);
+    });
+}
 
 /// Writes `files` (name, bytes) into `dir`, creating it if needed. Each file
 /// is written to a temporary name in the same folder and renamed into place,

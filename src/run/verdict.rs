@@ -207,7 +207,7 @@ fn judge_interval(slo: &Slo, confidence: f64, exact: bool, rows: &[&IntervalSumm
     let (p99_range, availability_range) = if exact {
         ((p99, p99), (availability, availability))
     } else if rows.len() == 1 {
-        (first.p99_bounds, wilson(served, finished, confidence))
+        (first.p99_bounds, first.availability_bounds)
     } else {
         let p = if p99_points.len() >= 2 {
             let (m, h) = t_interval(&p99_points, confidence);
@@ -290,6 +290,7 @@ mod tests {
                 ..Latency::default()
             },
             p99_bounds: bounds,
+            availability_bounds: wilson(served, served + failed, 0.95),
             offered_rps: (served + failed) as f64 / 3600.0,
             web_util: 0.5,
             db_util: 0.1,

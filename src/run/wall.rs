@@ -64,10 +64,11 @@ impl Wall {
     }
 }
 
-/// Finds the wall of a scenario whose users grow along a horizon. The first
-/// checkpoint whose verdict is a decided `missed` bounds it from above;
-/// the checkpoint before it (whatever its verdict: an uncertain checkpoint
-/// alone neither makes nor breaks the wall) from below. Windows at the
+/// Finds the wall of a scenario whose users grow along a horizon. There is
+/// one when some checkpoint's verdict is a decided `missed` (an uncertain
+/// checkpoint alone neither makes nor breaks it). Before that checkpoint,
+/// the last one whose point estimates meet the SLO bounds the wall from
+/// below and the next one from above. Windows at the
 /// geometric middle of the bracket narrow it to 2% (at most 10 of them),
 /// following decided verdicts and, for uncertain ones, the point estimates.
 /// Each probe window is placed where the growth curve reaches its user
@@ -95,16 +96,18 @@ pub(super) fn find(
         return Ok(None);
     };
     let users_of = |c: &CheckpointResult| c.checkpoint.users.unwrap_or(0.0);
-    let (mut lo, mut lo_result) = match k {
-        0 => (1.0, None),
-        _ => (
-            users_of(&checkpoints[k - 1]),
-            Some(checkpoints[k - 1].clone()),
-        ),
+    // Below it, the last checkpoint whose point estimates meet the SLO, and
+    // the one after it: an uncertain miss just before the decided one
+    // moves the bracket down, an early one made by noise does not.
+    let below = checkpoints[..k].iter().rposition(|c| c.slo_met);
+    let (mut lo, mut lo_result) = match below {
+        None => (1.0, None),
+        Some(i) => (users_of(&checkpoints[i]), Some(checkpoints[i].clone())),
     };
-    let mut hi = users_of(&checkpoints[k]);
-    let mut hi_result = checkpoints[k].clone();
-    let template = &checkpoints[k].checkpoint;
+    let above = below.map_or(0, |i| i + 1);
+    let mut hi = users_of(&checkpoints[above]);
+    let mut hi_result = checkpoints[above].clone();
+    let template = &checkpoints[above].checkpoint;
     let mut probes = 0;
     let mut tried: Vec<(f64, Verdict)> = checkpoints
         .iter()

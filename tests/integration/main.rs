@@ -8,3 +8,4 @@ mod credits;
 mod growth;
 mod layering;
 mod theory;
+mod verdicts;
