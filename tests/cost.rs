@@ -209,3 +209,67 @@ fn a_missing_regional_price_names_the_service_and_region() {
     // m5.large in eu-west-1: 0.107 x 730.56 = 78.17.
     assert!(stdout(&o).contains("78.17"), "{}", stdout(&o));
 }
+
+/// A design with a daily cycle, a load balancer and a CDN, at a constant
+/// 200,000 users, evaluated by the fluid mode (no sampling noise).
+fn cycle_design(window: &str, window_at: &str) -> simscale::spec::Scenario {
+    let text = format!(
+        "name = \"month\"\n[simulation]\nmode = \"fluid\"\nwindow = \"{window}\"\nwindow_at = \"{window_at}\"\n\
+         [traffic]\nusers = 200000\nrequests_per_user_per_day = 100\n\
+         diurnal = {{ peak_to_mean = 2.0, peak_hour = 20 }}\n\
+         [[traffic.mix]]\nname = \"page\"\nshare = 0.7\nbytes = 60000\nweb_cpu = \"20ms\"\n\
+         [[traffic.mix]]\nname = \"asset\"\nshare = 0.3\nbytes = 200000\ncacheable = true\n\
+         [cdn]\n[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 4\nazs = [\"a\", \"b\"]\n"
+    );
+    simscale::scenario::parse(&text, "month.toml").unwrap()
+}
+
+fn bill_of(
+    s: &simscale::spec::Scenario,
+    short: bool,
+) -> (f64, Vec<simscale::cost::CostLine>, String) {
+    let options = simscale::run::RunOptions {
+        short,
+        ..Default::default()
+    };
+    let report = simscale::run::simulate(s, &options).unwrap();
+    let cp = &report.checkpoints[0];
+    let basis = simscale::cost::MonthScale::for_checkpoint(&report.scenario, &cp.checkpoint).basis;
+    (cp.cost_usd_month, cp.bill.clone(), basis)
+}
+
+#[test]
+fn the_bill_integrates_the_daily_profile_whatever_the_window() {
+    let (day, day_lines, day_basis) = bill_of(&cycle_design("24h", "start"), false);
+    let (hour, hour_lines, hour_basis) = bill_of(&cycle_design("1h", "peak"), false);
+    let (short, short_lines, short_basis) = bill_of(&cycle_design("24h", "start"), true);
+    for (what, x) in [("1-hour peak", hour), ("5-minute --short", short)] {
+        assert!(
+            (x / day - 1.0).abs() < 0.02,
+            "{what} window bills {x:.2}, the whole day {day:.2}"
+        );
+    }
+    // Line by line too: data out and requests are volumes, scaled by the
+    // profile, not by the window's own rate.
+    for lines in [&hour_lines, &short_lines] {
+        for (a, b) in lines.iter().zip(&day_lines) {
+            assert_eq!(a.item.split('(').next(), b.item.split('(').next());
+            assert!(
+                (a.usd_month - b.usd_month).abs() <= 0.02 * b.usd_month.max(1.0),
+                "{}: {} vs {}",
+                a.item,
+                a.usd_month,
+                b.usd_month
+            );
+        }
+    }
+    assert!(day_basis.contains("23h 55m window"), "{day_basis}");
+    assert!(
+        hour_basis.contains("scaled from a 55-minute peak window by the daily profile"),
+        "{hour_basis}"
+    );
+    assert!(
+        short_basis.contains("scaled from a 4-minute peak window by the daily profile"),
+        "{short_basis}"
+    );
+}

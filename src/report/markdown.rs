@@ -64,6 +64,7 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
             out.push_str(&format!("| {service} | {usd:.2} |\n"));
         }
         out.push_str(&format!("| **total** | **{:.2}** |\n", r.cost_usd_month));
+        out.push_str(&format!("\n{}.\n", r.bill_basis(&report.scenario)));
     }
     if !charts.is_empty() {
         out.push_str("\n## Charts\n\n");

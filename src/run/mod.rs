@@ -12,7 +12,7 @@ mod wall;
 
 pub use wall::Wall;
 
-use crate::cost::{CostLine, Usage, monthly_bill};
+use crate::cost::{CostLine, MonthScale, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
@@ -109,6 +109,12 @@ impl CheckpointResult {
             .filter(|l| l.unit == "instance-hours")
             .map(|l| l.usd_month)
             .sum()
+    }
+
+    /// How this checkpoint's monthly bill was obtained from its window
+    /// (see [`MonthScale::for_checkpoint`]), for reports.
+    pub fn bill_basis(&self, s: &Scenario) -> String {
+        MonthScale::for_checkpoint(s, &self.checkpoint).basis
     }
 
     /// The SLO bound that this checkpoint broke: `availability` first, then
@@ -247,9 +253,10 @@ pub fn run_checkpoint(
         .collect::<Result<Vec<_>, Error>>()?;
     let events = runs.iter().map(|(_, e)| e).sum();
     let windows: Vec<WindowSummary> = runs.into_iter().map(|(w, _)| w).collect();
+    let scale = MonthScale::for_checkpoint(s, cp);
     let bills = windows
         .iter()
-        .map(|w| monthly_bill(s, &Usage::from_window(s, w)))
+        .map(|w| monthly_bill(s, &Usage::from_window_scaled(s, w, &scale)))
         .collect::<Result<Vec<_>, Error>>()?;
     let costs: Vec<f64> = bills
         .iter()

@@ -137,6 +137,15 @@ impl<'a> RateProfile<'a> {
         }
     }
 
+    /// The same profile without its traffic events: the base rate and the
+    /// daily cycle alone.
+    pub fn cycle_only(&self) -> RateProfile<'a> {
+        RateProfile {
+            events: &[],
+            ..self.clone()
+        }
+    }
+
     /// Requests per second at horizon time `t`.
     pub fn rate(&self, t: SimTime) -> f64 {
         let d = self.diurnal.map_or(1.0, |d| d.factor(t));
