@@ -186,6 +186,10 @@ fn a_missing_regional_price_names_the_service_and_region() {
         stderr(&o)
     );
     assert!(!dir.path().join("costs.csv").exists());
+    // validate gives the same error, before anything is simulated.
+    let v = simscale(&["validate", &path]);
+    assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+    assert_eq!(stderr(&v), stderr(&o));
 
     // The same region without a load balancer runs: 20 req/s x 10 kB is
     // about 490 GB a month to the internet, so make the responses small
@@ -272,4 +276,81 @@ fn the_bill_integrates_the_daily_profile_whatever_the_window() {
         short_basis.contains("scaled from a 4-minute peak window by the daily profile"),
         "{short_basis}"
     );
+}
+
+#[test]
+fn validate_checks_surplus_credit_prices_of_unlimited_burstable_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    // db.t3 runs unlimited by default; no RDS surplus price was found.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t3.medium\"\n",
+        ),
+    );
+    let v = simscale(&["validate", &path]);
+    assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+    assert!(
+        stderr(&v).contains("no price for rds: unlimited surplus CPU credits in us-east-1"),
+        "{}",
+        stderr(&v)
+    );
+    // In standard mode it needs no surplus price.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t3.medium\"\ncredits = \"standard\"\n",
+        ),
+    );
+    let v = simscale(&["validate", &path]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    // A t3 web instance (unlimited) has its T3 price: valid.
+    let path = write(
+        dir.path(),
+        &scenario("us-east-1", "[web]\ninstance = \"t3.micro\"\n"),
+    );
+    assert!(simscale(&["validate", &path]).status.success());
+}
+
+#[test]
+fn warnings_print_and_go_to_warnings_csv_and_report_md() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // rate 38 on an m5.large at 50 ms: a 20 s warm-up is short of the
+    // web tier's relaxation time (about 39 s).
+    let path = write(
+        dir.path(),
+        &scenario("us-east-1", "[web]\ninstance = \"m5.large\"\n")
+            .replace("rate = 20.0", "rate = 38.0"),
+    );
+    let o = simscale(&["run", &path, "--out", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = "warning: checkpoint 0: simulation.warmup: the warm-up (20s) is shorter";
+    assert!(stdout(&o).contains(line), "{}", stdout(&o));
+    let csv = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert!(
+        csv.starts_with("checkpoint,key,message\n0,simulation.warmup,\"the warm-up (20s)"),
+        "{csv}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Warnings\n\n- checkpoint 0: `simulation.warmup`: the warm-up"),
+        "{md}"
+    );
+    let v = simscale(&["validate", &path]);
+    assert!(stdout(&v).contains(line), "{}", stdout(&v));
+    // Silenced: the file keeps its header, the report has no section.
+    let quiet = std::fs::read_to_string(&path).unwrap().replace(
+        "warmup = \"20s\"",
+        "warmup = \"20s\"\nquiet_warnings = [\"simulation\"]",
+    );
+    std::fs::write(&path, quiet).unwrap();
+    let o = simscale(&["run", &path, "--out", &out.display().to_string()]);
+    assert!(!stdout(&o).contains("warning:"), "{}", stdout(&o));
+    let csv = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert_eq!(csv, "checkpoint,key,message\n");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("## Warnings"), "{md}");
 }

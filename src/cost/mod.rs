@@ -9,9 +9,11 @@
 //! a guess; a price is looked up only when the scenario uses what it prices.
 //! See `docs/cost-model.md` for every line, its formula and its sources.
 
+mod check;
 mod month;
 pub mod tiers;
 
+pub use check::{check_prices, check_prices_with, usage_bound};
 pub use month::MonthScale;
 
 use crate::catalog::Catalog;

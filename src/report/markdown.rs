@@ -6,6 +6,16 @@ use crate::spec::{Load, Users};
 
 /// The report of one run. `charts` names the PNG files written beside it.
 pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
+    report_md_with_warnings(report, charts, &[])
+}
+
+/// [`report_md`] with a `## Warnings` section after the verdict (none
+/// when `warnings` is empty).
+pub fn report_md_with_warnings(
+    report: &RunReport,
+    charts: &[&str],
+    warnings: &[crate::warnings::Warning],
+) -> String {
     let s = &report.scenario;
     let sim = &s.simulation;
     let mut out = format!("# {}\n\n", s.name);
@@ -37,6 +47,7 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
     ));
     out.push_str("## Verdict\n\n");
     out.push_str(&verdict(report));
+    out.push_str(&super::warnings::warnings_md(warnings));
     out.push_str("\n## Checkpoints\n\n");
     out.push_str("| # | users | req/s | p50 [ms] | p99 [ms] | availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n");
     out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
@@ -74,7 +85,8 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
     }
     out.push_str(
         "\nFiles: `checkpoints.csv` (every column), `timeline.csv` (minute by minute), \
-         `costs.csv` (the bill per service), `summary.csv` (the wall). \
+         `costs.csv` (the bill per service), `summary.csv` (the wall), \
+         `warnings.csv` (the warnings above). \
          Column meanings: docs/scenario-reference.md.\n",
     );
     out

@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod cost;
 pub mod markdown;
+pub mod warnings;
 pub mod writer;
 
 use crate::metrics::Latency;

@@ -184,6 +184,7 @@ pub fn simulate_with_progress(
     progress: &dyn Progress,
 ) -> Result<RunReport, Error> {
     let s = effective_scenario(s, options);
+    crate::cost::check_prices(&s)?;
     let run = || -> Result<RunReport, Error> {
         let plan = plan_checkpoints(&s);
         let streams = RngStreams::new(s.simulation.seed);

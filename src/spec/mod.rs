@@ -143,4 +143,6 @@ pub struct Simulation {
     pub des_budget: u64,
     /// The objective each checkpoint is judged against.
     pub slo: Slo,
+    /// Warning keys (or key prefixes) not to report (see the `warnings` module).
+    pub quiet_warnings: Vec<String>,
 }

@@ -37,6 +37,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
                 p99: ms(500.0),
                 availability: 0.999,
             },
+            quiet_warnings: Vec::new(),
         },
         traffic: Traffic {
             load: Load::Rate(rate),
