@@ -354,3 +354,34 @@ fn warnings_print_and_go_to_warnings_csv_and_report_md() {
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(!md.contains("## Warnings"), "{md}");
 }
+
+#[test]
+fn the_terminal_shows_timeouts_apart_from_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every request takes 200 ms of CPU against a 100 ms timeout: all
+    // time out, none is dropped.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[[traffic.mix]]\nname = \"slow\"\nshare = 1.0\nweb_cpu = { mean = \"200ms\", dist = \"deterministic\" }\n\
+             [web]\ninstance = \"m5.large\"\ntimeout = \"100ms\"\n",
+        )
+        .replace("rate = 20.0", "rate = 1.0"),
+    );
+    let out_dir = dir.path().join("o").display().to_string();
+    let o = simscale(&["run", &path, "--out", &out_dir]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("avail %  dropped  timeout   errors"), "{out}");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // cp, users, req/s, p50, p99, avail, dropped, timeout, errors, ...
+    assert_eq!(row[6], "0", "{out}");
+    assert!(row[7].parse::<u64>().unwrap() > 50, "{out}");
+    assert_eq!(row[8], "0", "{out}");
+}

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
     name = "simscale",
     version,
     about,
-    after_help = "Exit status: 0 success, 1 runtime failure (I/O, internal error), 2 invalid scenario or usage."
+    after_help = "Exit status: 0 success, 1 runtime failure (writing outputs, internal error), 2 invalid scenario or usage (an unreadable scenario file included)."
 )]
 pub struct Cli {
     /// What to do.

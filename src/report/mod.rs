@@ -307,7 +307,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
         s.simulation.slo.availability,
     );
     out.push_str(&format!(
-        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>6} {:>6} {:>11} {:>4}\n",
+        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>11} {:>4}\n",
         "cp",
         "users",
         "req/s",
@@ -315,6 +315,8 @@ pub fn terminal_summary(report: &RunReport) -> String {
         "p99 ms",
         "avail %",
         "dropped",
+        "timeout",
+        "errors",
         "web %",
         "db %",
         "$/month",
@@ -331,14 +333,16 @@ pub fn terminal_summary(report: &RunReport) -> String {
             )
         };
         out.push_str(&format!(
-            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9.3} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>4}\n",
+            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9.3} {:>8} {:>8} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>4}\n",
             r.checkpoint.index,
             r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
             r.offered_rps,
             p50,
             p99,
             100.0 * availability(c.served, c.finished()),
-            c.dropped + c.timed_out + c.errors + c.throttled,
+            c.dropped,
+            c.timed_out,
+            c.errors + c.throttled,
             100.0 * r.window.web_util,
             100.0 * r.window.db_util,
             r.cost_usd_month,
@@ -464,7 +468,7 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
         "$/month",
         "$/1k users/mo",
         "instances $/mo",
-        "$/1k users/mo"
+        "inst $/1k u/mo"
     );
     for (value, r) in rungs {
         let g = rung(r);
