@@ -31,3 +31,4 @@ pub mod scenario;
 pub mod spec;
 pub mod suggest;
 pub mod time;
+pub mod warnings;

@@ -186,6 +186,10 @@ fn a_missing_regional_price_names_the_service_and_region() {
         stderr(&o)
     );
     assert!(!dir.path().join("costs.csv").exists());
+    // validate gives the same error, before anything is simulated.
+    let v = simscale(&["validate", &path]);
+    assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+    assert_eq!(stderr(&v), stderr(&o));
 
     // The same region without a load balancer runs: 20 req/s x 10 kB is
     // about 490 GB a month to the internet, so make the responses small
@@ -208,4 +212,176 @@ fn a_missing_regional_price_names_the_service_and_region() {
     assert!(o.status.success(), "{}", stderr(&o));
     // m5.large in eu-west-1: 0.107 x 730.56 = 78.17.
     assert!(stdout(&o).contains("78.17"), "{}", stdout(&o));
+}
+
+/// A design with a daily cycle, a load balancer and a CDN, at a constant
+/// 200,000 users, evaluated by the fluid mode (no sampling noise).
+fn cycle_design(window: &str, window_at: &str) -> simscale::spec::Scenario {
+    let text = format!(
+        "name = \"month\"\n[simulation]\nmode = \"fluid\"\nwindow = \"{window}\"\nwindow_at = \"{window_at}\"\n\
+         [traffic]\nusers = 200000\nrequests_per_user_per_day = 100\n\
+         diurnal = {{ peak_to_mean = 2.0, peak_hour = 20 }}\n\
+         [[traffic.mix]]\nname = \"page\"\nshare = 0.7\nbytes = 60000\nweb_cpu = \"20ms\"\n\
+         [[traffic.mix]]\nname = \"asset\"\nshare = 0.3\nbytes = 200000\ncacheable = true\n\
+         [cdn]\n[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 4\nazs = [\"a\", \"b\"]\n"
+    );
+    simscale::scenario::parse(&text, "month.toml").unwrap()
+}
+
+fn bill_of(
+    s: &simscale::spec::Scenario,
+    short: bool,
+) -> (f64, Vec<simscale::cost::CostLine>, String) {
+    let options = simscale::run::RunOptions {
+        short,
+        ..Default::default()
+    };
+    let report = simscale::run::simulate(s, &options).unwrap();
+    let cp = &report.checkpoints[0];
+    let basis = simscale::cost::MonthScale::for_checkpoint(&report.scenario, &cp.checkpoint).basis;
+    (cp.cost_usd_month, cp.bill.clone(), basis)
+}
+
+#[test]
+fn the_bill_integrates_the_daily_profile_whatever_the_window() {
+    let (day, day_lines, day_basis) = bill_of(&cycle_design("24h", "start"), false);
+    let (hour, hour_lines, hour_basis) = bill_of(&cycle_design("1h", "peak"), false);
+    let (short, short_lines, short_basis) = bill_of(&cycle_design("24h", "start"), true);
+    for (what, x) in [("1-hour peak", hour), ("5-minute --short", short)] {
+        assert!(
+            (x / day - 1.0).abs() < 0.02,
+            "{what} window bills {x:.2}, the whole day {day:.2}"
+        );
+    }
+    // Line by line too: data out and requests are volumes, scaled by the
+    // profile, not by the window's own rate.
+    for lines in [&hour_lines, &short_lines] {
+        for (a, b) in lines.iter().zip(&day_lines) {
+            assert_eq!(a.item.split('(').next(), b.item.split('(').next());
+            assert!(
+                (a.usd_month - b.usd_month).abs() <= 0.02 * b.usd_month.max(1.0),
+                "{}: {} vs {}",
+                a.item,
+                a.usd_month,
+                b.usd_month
+            );
+        }
+    }
+    assert!(day_basis.contains("23h 55m window"), "{day_basis}");
+    assert!(
+        hour_basis.contains("scaled from a 55-minute peak window by the daily profile"),
+        "{hour_basis}"
+    );
+    assert!(
+        short_basis.contains("scaled from a 4-minute peak window by the daily profile"),
+        "{short_basis}"
+    );
+}
+
+#[test]
+fn validate_checks_surplus_credit_prices_of_unlimited_burstable_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    // db.t3 runs unlimited by default; no RDS surplus price was found.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t3.medium\"\n",
+        ),
+    );
+    let v = simscale(&["validate", &path]);
+    assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+    assert!(
+        stderr(&v).contains("no price for rds: unlimited surplus CPU credits in us-east-1"),
+        "{}",
+        stderr(&v)
+    );
+    // In standard mode it needs no surplus price.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t3.medium\"\ncredits = \"standard\"\n",
+        ),
+    );
+    let v = simscale(&["validate", &path]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    // A t3 web instance (unlimited) has its T3 price: valid.
+    let path = write(
+        dir.path(),
+        &scenario("us-east-1", "[web]\ninstance = \"t3.micro\"\n"),
+    );
+    assert!(simscale(&["validate", &path]).status.success());
+}
+
+#[test]
+fn warnings_print_and_go_to_warnings_csv_and_report_md() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // rate 38 on an m5.large at 50 ms: a 20 s warm-up is short of the
+    // web tier's relaxation time (about 39 s).
+    let path = write(
+        dir.path(),
+        &scenario("us-east-1", "[web]\ninstance = \"m5.large\"\n")
+            .replace("rate = 20.0", "rate = 38.0"),
+    );
+    let o = simscale(&["run", &path, "--out", &out.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = "warning: checkpoint 0: simulation.warmup: the warm-up (20s) is shorter";
+    assert!(stdout(&o).contains(line), "{}", stdout(&o));
+    let csv = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert!(
+        csv.starts_with("checkpoint,key,message\n0,simulation.warmup,\"the warm-up (20s)"),
+        "{csv}"
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Warnings\n\n- checkpoint 0: `simulation.warmup`: the warm-up"),
+        "{md}"
+    );
+    let v = simscale(&["validate", &path]);
+    assert!(stdout(&v).contains(line), "{}", stdout(&v));
+    // Silenced: the file keeps its header, the report has no section.
+    let quiet = std::fs::read_to_string(&path).unwrap().replace(
+        "warmup = \"20s\"",
+        "warmup = \"20s\"\nquiet_warnings = [\"simulation\"]",
+    );
+    std::fs::write(&path, quiet).unwrap();
+    let o = simscale(&["run", &path, "--out", &out.display().to_string()]);
+    assert!(!stdout(&o).contains("warning:"), "{}", stdout(&o));
+    let csv = std::fs::read_to_string(out.join("warnings.csv")).unwrap();
+    assert_eq!(csv, "checkpoint,key,message\n");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(!md.contains("## Warnings"), "{md}");
+}
+
+#[test]
+fn the_terminal_shows_timeouts_apart_from_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every request takes 200 ms of CPU against a 100 ms timeout: all
+    // time out, none is dropped.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[[traffic.mix]]\nname = \"slow\"\nshare = 1.0\nweb_cpu = { mean = \"200ms\", dist = \"deterministic\" }\n\
+             [web]\ninstance = \"m5.large\"\ntimeout = \"100ms\"\n",
+        )
+        .replace("rate = 20.0", "rate = 1.0"),
+    );
+    let out_dir = dir.path().join("o").display().to_string();
+    let o = simscale(&["run", &path, "--out", &out_dir]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("avail %  dropped  timeout   errors"), "{out}");
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("0 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // cp, users, req/s, p50, p99, hour p99, avail, dropped, timeout, errors, ...
+    assert_eq!(row[7], "0", "{out}");
+    assert!(row[8].parse::<u64>().unwrap() > 50, "{out}");
+    assert_eq!(row[9], "0", "{out}");
 }

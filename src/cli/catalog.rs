@@ -29,10 +29,18 @@ struct Row<'a> {
     usd_per_hour: Option<f64>,
 }
 
+/// `family` -> `families`, `region` -> `regions`.
+fn plural(word: &str) -> String {
+    match word.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{word}s"),
+    }
+}
+
 fn unknown(what: &str, given: &str, known: &[&str]) -> Error {
     let help = match did_you_mean(given, known.iter().copied()) {
         Some(s) => format!("did you mean '{s}'?"),
-        None => format!("known {what}s: {}", known.join(", ")),
+        None => format!("known {}: {}", plural(what), known.join(", ")),
     };
     Error::Usage {
         message: format!("unknown {what} '{given}'"),
@@ -79,6 +87,14 @@ pub fn run(q: &CatalogQuery, out: &mut dyn Write) -> Result<(), Error> {
     let rows = match &q.family {
         None => rows,
         Some(f) => {
+            if !q.rds && f.starts_with("db.") {
+                return Err(Error::Usage {
+                    message: format!(
+                        "--family {f} names RDS instance classes, but the list is of EC2 types"
+                    ),
+                    help: format!("add --rds: simscale catalog --rds --family {f}"),
+                });
+            }
             let f = f.strip_prefix("db.").unwrap_or(f);
             let mut families: Vec<&str> = Vec::new();
             for r in &rows {
@@ -141,6 +157,28 @@ mod tests {
         let mut out = Vec::new();
         run(&q, &mut out)?;
         Ok(String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn an_rds_family_without_rds_is_an_error_with_help() {
+        let q = CatalogQuery {
+            family: Some("db.r5".into()),
+            ..CatalogQuery::default()
+        };
+        let e = run(&q, &mut Vec::new()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "--family db.r5 names RDS instance classes, but the list is of EC2 types\n  = help: add --rds: simscale catalog --rds --family db.r5"
+        );
+        let q = CatalogQuery {
+            family: Some("m55".into()),
+            ..CatalogQuery::default()
+        };
+        let e = run(&q, &mut Vec::new()).unwrap_err().to_string();
+        assert!(!e.contains("familys"), "{e}");
+        assert_eq!(plural("family"), "families");
+        assert_eq!(plural("region"), "regions");
     }
 
     #[test]

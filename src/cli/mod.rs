@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
     name = "simscale",
     version,
     about,
-    after_help = "Exit status: 0 success, 1 runtime failure (I/O, internal error), 2 invalid scenario or usage."
+    after_help = "Exit status: 0 success, 1 runtime failure (writing outputs, internal error), 2 invalid scenario or usage (an unreadable scenario file included)."
 )]
 pub struct Cli {
     /// What to do.
@@ -106,7 +106,13 @@ pub fn default_out_dir(scenario: &Path) -> PathBuf {
 pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
     match cli.command {
         Command::Validate { scenario } => {
-            let s = scenario::load(&scenario)?;
+            let origin = scenario.display().to_string();
+            let text = scenario::read(&scenario)?;
+            let (s, mut warnings) = scenario::parse_with_warnings(&text, &origin)
+                .map_err(scenario::ScenarioError::Invalid)?;
+            crate::cost::check_prices(&s)?;
+            warnings.extend(crate::warnings::plausibility(&s));
+            let _ = write!(stdout, "{}", report::warnings::warnings_text(&warnings));
             let _ = writeln!(stdout, "{}: valid ({})", scenario.display(), s.name);
             Ok(())
         }
@@ -133,7 +139,8 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
 fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     let origin = args.scenario.display().to_string();
     let text = scenario::read(&args.scenario)?;
-    let s = scenario::parse(&text, &origin).map_err(scenario::ScenarioError::Invalid)?;
+    let (s, loader_warnings) =
+        scenario::parse_with_warnings(&text, &origin).map_err(scenario::ScenarioError::Invalid)?;
     let ladder = match &args.ladder {
         Some(spec) => Some(parse_ladder(spec)?),
         None => s.ladder.as_ref().map(|l| (l.key.clone(), l.values.clone())),
@@ -151,19 +158,31 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         .clone()
         .unwrap_or_else(|| default_out_dir(&args.scenario));
     let bar = Bar::new(!args.quiet);
+    // The warnings of a scenario as run: the loader's, then plausibility.
+    let warnings_of = |run: &crate::spec::Scenario| {
+        let mut w = loader_warnings.clone();
+        w.extend(crate::warnings::plausibility(
+            &crate::run::effective_scenario(run, &options),
+        ));
+        w
+    };
     let Some((key, values)) = ladder else {
+        let warnings = warnings_of(&s);
+        if !args.quiet {
+            let _ = write!(stdout, "{}", report::warnings::warnings_text(&warnings));
+        }
         let result = simulate_with_progress(&s, &options, &bar);
         bar.finish();
         let result = result?;
         {
             let _writing = report::writer::hold_interrupts();
-            write_run(&out, &result)?;
+            write_run(&out, &result, &warnings)?;
         }
         if !args.quiet {
             let _ = write!(stdout, "{}", report::terminal_summary(&result));
             let _ = writeln!(
                 stdout,
-                "wrote {}/: checkpoints, timeline, costs and summary CSV, charts, report.md",
+                "wrote {}/: checkpoints, timeline, costs, summary and warnings CSV, charts, report.md",
                 out.display()
             );
         }
@@ -174,6 +193,18 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     };
     // Every rung is validated before any is simulated.
     let rungs = scenario::overrides::rungs(&text, &origin, &key, &values)?;
+    let rung_warnings: Vec<_> = rungs.iter().map(|(_, rung)| warnings_of(rung)).collect();
+    if !args.quiet {
+        for ((label, _), warnings) in rungs.iter().zip(&rung_warnings) {
+            if !warnings.is_empty() {
+                let _ = writeln!(stdout, "== {key} = {label}");
+                let _ = write!(stdout, "{}", report::warnings::warnings_text(warnings));
+            }
+        }
+    }
+    for (_, rung) in &rungs {
+        crate::cost::check_prices(&crate::run::effective_scenario(rung, &options))?;
+    }
     let mut results = Vec::with_capacity(rungs.len());
     for (label, rung) in &rungs {
         let result = simulate_with_progress(rung, &options, &bar);
@@ -192,8 +223,8 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         .map(|(label, _)| folder_name(label))
         .collect();
     let writing = report::writer::hold_interrupts();
-    for ((_, result), folder) in results.iter().zip(&folders) {
-        write_run(&out.join(folder), result)?;
+    for (((_, result), folder), warnings) in results.iter().zip(&folders).zip(&rung_warnings) {
+        write_run(&out.join(folder), result, warnings)?;
     }
     let files = [
         ("ladder.csv", report::ladder_csv(&key, &results)),
@@ -224,15 +255,19 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     Ok(())
 }
 
-/// The four files of one run.
-/// The files of one run: four CSV files, the charts and `report.md`.
-fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
+/// The files of one run: five CSV files, the charts and `report.md`.
+fn write_run(
+    out: &Path,
+    result: &crate::run::RunReport,
+    warnings: &[crate::warnings::Warning],
+) -> Result<(), Error> {
     let chart_error = |message: String| Error::Internal(message);
     let mut files = vec![
         ("checkpoints.csv", report::checkpoints_csv(result)),
         ("timeline.csv", report::timeline_csv(result)),
         ("costs.csv", report::costs_csv(result)),
         ("summary.csv", report::summary_csv(result)),
+        ("warnings.csv", report::warnings::warnings_csv(warnings)),
         (
             "latency.png",
             report::charts::latency_png(result).map_err(chart_error)?,
@@ -246,7 +281,7 @@ fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
         .map(|(n, _)| *n)
         .filter(|n| n.ends_with(".png"))
         .collect();
-    let md = report::markdown::report_md(result, &charts).into_bytes();
+    let md = report::markdown::report_md_with_warnings(result, &charts, warnings).into_bytes();
     files.push(("report.md", md));
     report::writer::write_files(out, &files).map(|_| ())
 }

@@ -9,7 +9,12 @@
 //! a guess; a price is looked up only when the scenario uses what it prices.
 //! See `docs/cost-model.md` for every line, its formula and its sources.
 
+mod check;
+mod month;
 pub mod tiers;
+
+pub use check::{check_prices, check_prices_with, usage_bound};
+pub use month::MonthScale;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -71,11 +76,24 @@ impl Usage {
     /// Monthly quantities from one window. Requests count when they arrive
     /// (every request is billed whatever its fate); bytes count when a
     /// response is served (`bytes` of its class).
+    ///
+    /// Counts are extrapolated by time ([`MonthScale::by_time`]), which is
+    /// right for a window of whole flat days; a checkpoint's bill uses
+    /// [`Usage::from_window_scaled`] with [`MonthScale::for_checkpoint`].
     pub fn from_window(s: &Scenario, w: &WindowSummary) -> Usage {
-        let (to_month, per_sec) = if w.measured_secs > 0.0 {
-            (SECONDS_PER_MONTH / w.measured_secs, 1.0 / w.measured_secs)
+        Usage::from_window_scaled(s, w, &MonthScale::by_time(w.measured_secs))
+    }
+
+    /// Monthly quantities from one window, scaled to the month by `scale`:
+    /// counts by `scale.per_month`, per-second rates and time-averages
+    /// (the load balancer's capacity dimensions) to the day's mean by
+    /// `scale.to_daily_mean`. Instance counts are time-based and kept.
+    pub fn from_window_scaled(s: &Scenario, w: &WindowSummary, scale: &MonthScale) -> Usage {
+        let to_month = scale.per_month;
+        let per_sec = if w.measured_secs > 0.0 {
+            scale.to_daily_mean / w.measured_secs
         } else {
-            (0.0, 0.0)
+            0.0
         };
         let arrived =
             |routes: &[usize]| routes.iter().map(|&r| w.routes.arrived_on(r)).sum::<u64>() as f64;
@@ -107,7 +125,7 @@ impl Usage {
             internet_gb: served_bytes(&[ORIGIN]) / BYTES_PER_GB * to_month,
             lb_requests_per_sec: arrived(&via_lb) * per_sec,
             lb_gb_per_hour: served_bytes(&via_lb) / BYTES_PER_GB * per_sec * 3600.0,
-            lb_active_connections: w.mean_in_origin,
+            lb_active_connections: w.mean_in_origin * scale.to_daily_mean,
             session_reads: session_reads as f64 * to_month,
             cross_az_gb: cross_az_bytes(s, w) / BYTES_PER_GB * to_month,
             // A credit is one vCPU-minute.

@@ -6,6 +6,16 @@ use crate::spec::{Load, Users};
 
 /// The report of one run. `charts` names the PNG files written beside it.
 pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
+    report_md_with_warnings(report, charts, &[])
+}
+
+/// [`report_md`] with a `## Warnings` section after the verdict (none
+/// when `warnings` is empty).
+pub fn report_md_with_warnings(
+    report: &RunReport,
+    charts: &[&str],
+    warnings: &[crate::warnings::Warning],
+) -> String {
     let s = &report.scenario;
     let sim = &s.simulation;
     let mut out = format!("# {}\n\n", s.name);
@@ -23,7 +33,7 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
                 ", database {}{}{}",
                 i.name,
                 if d.multi_az { " Multi-AZ" } else { "" },
-                if d.read_replicas > 0 { format!(" + {} read replicas", d.read_replicas) } else { String::new() }
+                if d.read_replicas > 0 { format!(" + {} read replica{}", d.read_replicas, if d.read_replicas == 1 { "" } else { "s" }) } else { String::new() }
             ),
         }),
         sim.slo.p99,
@@ -37,6 +47,7 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
     ));
     out.push_str("## Verdict\n\n");
     out.push_str(&verdict(report));
+    out.push_str(&super::warnings::warnings_md(warnings));
     out.push_str("\n## Checkpoints\n\n");
     out.push_str("| # | users | req/s | p50 [ms] | p99 [ms] | availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n");
     out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
@@ -64,6 +75,7 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
             out.push_str(&format!("| {service} | {usd:.2} |\n"));
         }
         out.push_str(&format!("| **total** | **{:.2}** |\n", r.cost_usd_month));
+        out.push_str(&format!("\n{}.\n", r.bill_basis(&report.scenario)));
     }
     if !charts.is_empty() {
         out.push_str("\n## Charts\n\n");
@@ -73,7 +85,8 @@ pub fn report_md(report: &RunReport, charts: &[&str]) -> String {
     }
     out.push_str(
         "\nFiles: `checkpoints.csv` (every column), `timeline.csv` (minute by minute), \
-         `costs.csv` (the bill per service), `summary.csv` (the wall). \
+         `costs.csv` (the bill per service), `summary.csv` (the wall), \
+         `warnings.csv` (the warnings above). \
          Column meanings: docs/scenario-reference.md.\n",
     );
     out

@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod cost;
 pub mod markdown;
+pub mod warnings;
 pub mod writer;
 
 use crate::metrics::Latency;
@@ -354,7 +355,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
         s.simulation.slo.availability,
     );
     out.push_str(&format!(
-        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>6} {:>6} {:>11} {:>9}\n",
+        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>11} {:>9}\n",
         "cp",
         "users",
         "req/s",
@@ -363,6 +364,8 @@ pub fn terminal_summary(report: &RunReport) -> String {
         worst_heading(s),
         "avail %",
         "dropped",
+        "timeout",
+        "errors",
         "web %",
         "db %",
         "$/month",
@@ -384,7 +387,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
             fixed(r.judgement.worst.p99_ms, 1)
         };
         out.push_str(&format!(
-            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9} {:>9.3} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>9}\n",
+            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9} {:>9.3} {:>8} {:>8} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>9}\n",
             r.checkpoint.index,
             r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
             r.offered_rps,
@@ -392,7 +395,9 @@ pub fn terminal_summary(report: &RunReport) -> String {
             p99,
             worst,
             100.0 * availability(c.served, c.finished()),
-            c.dropped + c.timed_out + c.errors + c.throttled,
+            c.dropped,
+            c.timed_out,
+            c.errors + c.throttled,
             100.0 * r.window.web_util,
             100.0 * r.window.db_util,
             r.cost_usd_month,
@@ -547,7 +552,7 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
         "$/month",
         "$/1k users/mo",
         "instances $/mo",
-        "$/1k users/mo"
+        "inst $/1k u/mo"
     );
     for (value, r) in rungs {
         let g = rung(r);

@@ -15,7 +15,7 @@ mod wall;
 pub use verdict::{Judged, Judgement, Verdict, judge};
 pub use wall::Wall;
 
-use crate::cost::{CostLine, Usage, monthly_bill};
+use crate::cost::{CostLine, MonthScale, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
@@ -126,6 +126,12 @@ impl CheckpointResult {
             .sum()
     }
 
+    /// How this checkpoint's monthly bill was obtained from its window
+    /// (see [`MonthScale::for_checkpoint`]), for reports.
+    pub fn bill_basis(&self, s: &Scenario) -> String {
+        MonthScale::for_checkpoint(s, &self.checkpoint).basis
+    }
+
     /// The SLO bound that this checkpoint broke in its deciding interval:
     /// `availability` first, then `p99`; `None` when it met the SLO.
     pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {
@@ -206,6 +212,7 @@ pub fn simulate_with_progress(
     progress: &dyn Progress,
 ) -> Result<RunReport, Error> {
     let s = effective_scenario(s, options);
+    crate::cost::check_prices(&s)?;
     let run = || -> Result<RunReport, Error> {
         guard::check(&s, options)?;
         let plan = plan_checkpoints(&s);
@@ -305,9 +312,10 @@ pub fn run_checkpoint(
         }
     };
     let replications = windows.len() as u32;
+    let scale = MonthScale::for_checkpoint(s, cp);
     let bills = windows
         .iter()
-        .map(|w| monthly_bill(s, &Usage::from_window(s, w)))
+        .map(|w| monthly_bill(s, &Usage::from_window_scaled(s, w, &scale)))
         .collect::<Result<Vec<_>, Error>>()?;
     let costs: Vec<f64> = bills
         .iter()

@@ -20,8 +20,15 @@ use crate::time::SimDuration;
 const LATER: &str = "it comes in a later release";
 const PRICE_HELP: &str = "pick another type or region; see data/SOURCES.md";
 
-/// The scenario, when every rule holds, and every problem found.
-pub(super) fn build(source: &str) -> (Option<spec::Scenario>, Vec<Diagnostic>) {
+/// The scenario, when every rule holds, every problem found, and the
+/// warnings about what the loader adjusted.
+pub(super) fn build_with_warnings(
+    source: &str,
+) -> (
+    Option<spec::Scenario>,
+    Vec<Diagnostic>,
+    Vec<crate::warnings::Warning>,
+) {
     let (tree, errors) = DeTable::parse_recoverable(source);
     if !errors.is_empty() {
         // A recovered tree misses whatever the broken lines said, so checking
@@ -38,12 +45,12 @@ pub(super) fn build(source: &str) -> (Option<spec::Scenario>, Vec<Diagnostic>) {
                 out.push(d);
             }
         }
-        return (None, out);
+        return (None, out, Vec::new());
     }
     let sink = Sink::new(source);
     let scenario = read_scenario(&sink, tree.get_ref());
-    let diagnostics = sink.into_diagnostics();
-    (scenario, diagnostics)
+    let (diagnostics, warnings) = sink.into_parts();
+    (scenario, diagnostics, warnings)
 }
 
 fn syntax_help(message: &str) -> &'static str {
@@ -247,6 +254,7 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
             &[("start", WindowAt::Start), ("peak", WindowAt::Peak)],
         )
         .or(WindowAt::Start);
+    let quiet_warnings = read_quiet_warnings(&mut t);
     let mut slo_t = t.table("slo");
     let p99 = slo_t
         .duration("p99", true)
@@ -301,6 +309,7 @@ fn read_simulation(mut t: Table<'_>) -> SimRead {
                 over,
             },
             precision,
+            quiet_warnings,
         }),
         horizon_given,
     }
@@ -364,6 +373,42 @@ fn read_precision(t: &mut Table<'_>) -> Option<Precision> {
         confidence,
         max_replications,
     })
+}
+
+/// `simulation.quiet_warnings`: warning keys not to report.
+fn read_quiet_warnings(t: &mut Table<'_>) -> Vec<String> {
+    let Some(v) = t.take("quiet_warnings") else {
+        return Vec::new();
+    };
+    let help = "list warning keys as printed, e.g. quiet_warnings = [\"simulation.warmup\", \"traffic.mix\"]";
+    let DeValue::Array(items) = v.get_ref() else {
+        t.error(
+            "quiet_warnings",
+            format!(
+                "expected an array of warning keys, found {}",
+                t.sink().found(v)
+            ),
+            help,
+            v.span(),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.get_ref() {
+            DeValue::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+            _ => t.sink().error(
+                format!("{}[{i}]", t.key_path("quiet_warnings")),
+                format!(
+                    "expected a non-empty warning key, found {}",
+                    t.sink().found(item)
+                ),
+                Some(help.to_string()),
+                item.span(),
+            ),
+        }
+    }
+    out
 }
 
 fn read_traffic(mut t: Table<'_>, sim: &SimRead, has_db: bool) -> Option<Traffic> {
@@ -545,39 +590,88 @@ fn read_diurnal(t: &mut Table<'_>) -> Option<Option<Diurnal>> {
     if !d.is_present() {
         return Some(None);
     }
-    let peak_to_mean = d.num("peak_to_mean", Bounds::between(1.0, true, 2.0, true));
+    let trough_to_mean = d.num("trough_to_mean", Bounds::between(0.0, true, 1.0, true));
+    let peak_bounds = if trough_to_mean.is_absent() {
+        Bounds::between(1.0, true, 2.0, true)
+    } else {
+        Bounds::between(1.0, true, 24.0, true)
+    };
+    let peak_to_mean = d.num("peak_to_mean", peak_bounds);
     let peak_hour = d.num("peak_hour", Bounds::between(0.0, true, 24.0, false));
+    let normalize = d.bool("normalize");
     let hourly = read_hourly(&mut d);
-    let sinusoid_given = !peak_to_mean.is_absent() || !peak_hour.is_absent();
+    let sinusoid_given =
+        !peak_to_mean.is_absent() || !peak_hour.is_absent() || !trough_to_mean.is_absent();
+    if let (Some(span), true) = (normalize.span(), hourly.is_absent()) {
+        d.error(
+            "normalize",
+            "only applies to hourly multipliers, found it without hourly",
+            "remove normalize, or give hourly = [24 multipliers]",
+            span,
+        );
+    }
     let out = if !hourly.is_absent() {
         if sinusoid_given {
             let span = hourly.span().unwrap_or(d.span());
             d.error(
                 "hourly",
-                "expected either hourly or peak_to_mean/peak_hour, found both",
+                "expected either hourly or peak_to_mean/trough_to_mean/peak_hour, found both",
                 "keep hourly = [24 multipliers], or remove it and keep peak_to_mean and peak_hour",
                 span,
             );
             None
         } else {
-            hourly.value().cloned().map(|h| Some(Diurnal::Hourly(h)))
+            hourly.value().cloned().map(|mut h| {
+                let mean = h.iter().sum::<f64>() / h.len() as f64;
+                if normalize.or(true) && (mean - 1.0).abs() > 1e-9 {
+                    let factor = 1.0 / mean;
+                    for x in &mut h {
+                        *x *= factor;
+                    }
+                    d.sink().warn(
+                        d.key_path("hourly"),
+                        format!(
+                            "the hourly multipliers have mean {}, so they were scaled by {} to mean 1 (the day keeps its requests per user); set normalize = false to use them as given",
+                            show_number(mean),
+                            show_number(factor)
+                        ),
+                    );
+                }
+                Some(Diurnal::Hourly(h))
+            })
         }
     } else {
         if peak_to_mean.is_absent() {
             d.missing(
                 "peak_to_mean",
-                "add peak_to_mean = 1.5 (peak over mean, 1 to 2), or give hourly = [24 multipliers]",
+                "add peak_to_mean = 1.5 (peak over mean, 1 to 2; up to 24 with trough_to_mean), or give hourly = [24 multipliers]",
             );
         }
-        match (peak_to_mean, peak_hour) {
-            (Got::Ok(p, _), Got::Absent) => Some(Some(Diurnal::Sinusoid {
+        let hour = peak_hour.value().copied().unwrap_or(20.0);
+        let peak_span = peak_to_mean.span();
+        match (peak_to_mean, trough_to_mean) {
+            (Got::Ok(p, _), Got::Absent) if !peak_hour.is_bad() => Some(Some(Diurnal::Sinusoid {
                 peak_to_mean: p,
-                peak_hour: 20.0,
+                peak_hour: hour,
             })),
-            (Got::Ok(p, _), Got::Ok(h, _)) => Some(Some(Diurnal::Sinusoid {
-                peak_to_mean: p,
-                peak_hour: h,
-            })),
+            (Got::Ok(p, _), Got::Ok(tr, tspan)) if !peak_hour.is_bad() => {
+                let flat = p == 1.0 && tr == 1.0;
+                if !flat && (p <= 1.0 || tr >= 1.0) {
+                    d.error(
+                        "trough_to_mean",
+                        format!(
+                            "a day with mean 1 needs a peak above 1 and a trough below it, found peak_to_mean = {} and trough_to_mean = {}",
+                            show_number(p),
+                            show_number(tr)
+                        ),
+                        "give peak_to_mean > 1 and trough_to_mean < 1 (both 1 is a flat day)",
+                        peak_span.map_or(tspan.clone(), |s| s.start.min(tspan.start)..s.end.max(tspan.end)),
+                    );
+                    None
+                } else {
+                    Some(Some(Diurnal::peak_trough(p, tr, hour)))
+                }
+            }
             _ => None,
         }
     };

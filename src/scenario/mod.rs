@@ -33,11 +33,24 @@ pub fn read(path: &Path) -> Result<String, ScenarioError> {
 
 /// Validates scenario text; `origin` is the name shown in messages (usually the file path).
 pub fn parse(source: &str, origin: &str) -> Result<Scenario, Diagnostics> {
-    let (scenario, mut diagnostics) = build::build(source);
+    parse_with_warnings(source, origin).map(|(s, _)| s)
+}
+
+/// [`parse`], with the warnings about what the loader adjusted (an hourly
+/// profile scaled to mean 1), those the scenario's `quiet_warnings`
+/// silence left out. [`crate::warnings::plausibility`] gives the rest.
+pub fn parse_with_warnings(
+    source: &str,
+    origin: &str,
+) -> Result<(Scenario, Vec<crate::warnings::Warning>), Diagnostics> {
+    let (scenario, mut diagnostics, warnings) = build::build_with_warnings(source);
     // Stable: problems at the same place keep the order they were found in.
     diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.start));
     match scenario {
-        Some(s) if diagnostics.is_empty() => Ok(s),
+        Some(s) if diagnostics.is_empty() => {
+            let warnings = crate::warnings::unsilenced(&s, warnings);
+            Ok((s, warnings))
+        }
         _ => {
             if diagnostics.is_empty() {
                 // Cannot happen: a scenario is only withheld when something was reported.

@@ -20,6 +20,7 @@ pub(crate) type Value<'a> = Spanned<DeValue<'a>>;
 pub(crate) struct Sink<'a> {
     source: &'a str,
     diags: RefCell<Vec<Diagnostic>>,
+    warnings: RefCell<Vec<crate::warnings::Warning>>,
 }
 
 impl<'a> Sink<'a> {
@@ -27,7 +28,20 @@ impl<'a> Sink<'a> {
         Sink {
             source,
             diags: RefCell::new(Vec::new()),
+            warnings: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Records a warning about the scenario as a whole.
+    pub(crate) fn warn(&self, key: impl Into<String>, why: impl AsRef<str>) {
+        self.warnings
+            .borrow_mut()
+            .push(crate::warnings::Warning::scenario(key, why));
+    }
+
+    /// The problems and the warnings found.
+    pub(crate) fn into_parts(self) -> (Vec<Diagnostic>, Vec<crate::warnings::Warning>) {
+        (self.diags.into_inner(), self.warnings.into_inner())
     }
 
     pub(crate) fn error(
@@ -43,10 +57,6 @@ impl<'a> Sink<'a> {
             help,
             span: Some(span),
         });
-    }
-
-    pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
-        self.diags.into_inner()
     }
 
     /// The source text of a span, on one line and at most 40 characters.

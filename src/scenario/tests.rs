@@ -58,6 +58,7 @@ fn minimal_scenario_gets_every_default() {
                 over: crate::spec::SloOver::Every(SimDuration::from_secs(3600)),
             },
             precision: None,
+            quiet_warnings: Vec::new(),
         },
         traffic: Traffic {
             load: Load::Rate(10.0),
@@ -183,6 +184,7 @@ fn full_scenario_resolves_exactly() {
                 over: crate::spec::SloOver::Every(SimDuration::from_secs(3600)),
             },
             precision: None,
+            quiet_warnings: Vec::new(),
         }
     );
     assert_eq!(
@@ -622,4 +624,40 @@ fn never_panics_on_truncations_and_mutations() {
             let _ = parse(&text, "odd.toml");
         }
     }
+}
+
+#[test]
+fn diurnal_takes_a_trough_and_rejects_a_peak_below_the_mean() {
+    let s = ok(&MINIMAL.replace(
+        "rate = 10",
+        "rate = 10\ndiurnal = { peak_to_mean = 3.0, trough_to_mean = 0.3, peak_hour = 19 }",
+    ));
+    assert!(matches!(
+        s.traffic.diurnal,
+        Some(Diurnal::PeakTrough {
+            peak_to_mean: 3.0,
+            trough_to_mean: 0.3,
+            ..
+        })
+    ));
+    let d = errors(&MINIMAL.replace(
+        "rate = 10",
+        "rate = 10\ndiurnal = { peak_to_mean = 1.0, trough_to_mean = 0.5 }",
+    ));
+    assert!(
+        d.to_string()
+            .contains("traffic.diurnal.trough_to_mean: a day with mean 1 needs a peak above 1"),
+        "{d}"
+    );
+    // Without a trough the sinusoid's bound of 2 stays.
+    let d = errors(&MINIMAL.replace("rate = 10", "rate = 10\ndiurnal = { peak_to_mean = 3.0 }"));
+    assert!(d.to_string().contains("peak_to_mean"), "{d}");
+    let d = errors(&MINIMAL.replace(
+        "rate = 10",
+        "rate = 10\ndiurnal = { peak_to_mean = 1.5, normalize = false }",
+    ));
+    assert!(
+        d.to_string().contains("only applies to hourly multipliers"),
+        "{d}"
+    );
 }

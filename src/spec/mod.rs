@@ -194,6 +194,8 @@ pub struct Simulation {
     pub slo: Slo,
     /// More replications until verdicts are decided, if asked for.
     pub precision: Option<Precision>,
+    /// Warning keys (or key prefixes) not to report (see the `warnings` module).
+    pub quiet_warnings: Vec<String>,
 }
 
 impl Simulation {

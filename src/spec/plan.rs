@@ -102,7 +102,9 @@ pub fn place_window(s: &Scenario, t: SimTime) -> SimTime {
 /// hour for hourly multipliers).
 pub fn peak_of_day(d: &Diurnal) -> SimDuration {
     match d {
-        Diurnal::Sinusoid { peak_hour, .. } => SimDuration::from_secs_f64(peak_hour * 3600.0),
+        Diurnal::Sinusoid { peak_hour, .. } | Diurnal::PeakTrough { peak_hour, .. } => {
+            SimDuration::from_secs_f64(peak_hour * 3600.0)
+        }
         Diurnal::Hourly(h) => {
             let busiest = h
                 .iter()
@@ -137,6 +139,15 @@ impl<'a> RateProfile<'a> {
         }
     }
 
+    /// The same profile without its traffic events: the base rate and the
+    /// daily cycle alone.
+    pub fn cycle_only(&self) -> RateProfile<'a> {
+        RateProfile {
+            events: &[],
+            ..self.clone()
+        }
+    }
+
     /// Requests per second at horizon time `t`.
     pub fn rate(&self, t: SimTime) -> f64 {
         let d = self.diurnal.map_or(1.0, |d| d.factor(t));
@@ -166,8 +177,11 @@ impl<'a> RateProfile<'a> {
         let (diurnal, flat) = match self.diurnal {
             None => (1.0, true),
             Some(d @ Diurnal::Hourly(_)) => (d.factor(from), true),
-            Some(d @ Diurnal::Sinusoid { peak_hour, .. }) => {
-                // Within one hour the sinusoid peaks at an end of the
+            Some(
+                d @ (Diurnal::Sinusoid { peak_hour, .. } | Diurnal::PeakTrough { peak_hour, .. }),
+            ) => {
+                // Within one hour the sinusoid (and the peak-trough day,
+                // monotone between its peak and trough) peaks at an end of the
                 // interval unless its peak hour falls inside.
                 let hour_of = |t: SimTime| (t.0 % (24 * HOUR)) as f64 / HOUR as f64;
                 let (a, b) = (hour_of(from), hour_of(SimTime(until.0 - 1)));

@@ -117,9 +117,98 @@ pub enum Diurnal {
     },
     /// 24 hourly multipliers, hour 0 first, each held for its whole hour.
     Hourly(Vec<f64>),
+    /// A smooth day with a given peak, trough and mean 1 (see
+    /// [`Diurnal::peak_trough`]).
+    PeakTrough {
+        /// Peak over mean, >= 1.
+        peak_to_mean: f64,
+        /// Trough over mean, <= 1.
+        trough_to_mean: f64,
+        /// Hour of day of the peak, 0 to 24; the trough is 12 hours away.
+        peak_hour: f64,
+        /// The exponent `k` that makes the mean 1.
+        power: f64,
+        /// `true`: `trough + (peak - trough) c^k` (a peak narrower than the
+        /// trough); `false`: `peak - (peak - trough) (1 - c)^k`.
+        narrow_peak: bool,
+    },
+}
+
+/// ln Gamma(x) for x > 0 (Lanczos, g = 7, nine terms; about 15 digits).
+fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// The mean over a day of `c^k` with `c = (1 + cos phi) / 2`, phi uniform:
+/// Gamma(k + 1/2) / (sqrt(pi) Gamma(k + 1)); 1/2 at k = 1, falling to 0.
+fn mean_of_power(k: f64) -> f64 {
+    (ln_gamma(k + 0.5) - ln_gamma(k + 1.0)).exp() / std::f64::consts::PI.sqrt()
 }
 
 impl Diurnal {
+    /// A smooth day with peak `peak_to_mean` at `peak_hour`, trough
+    /// `trough_to_mean` twelve hours away, and mean 1, for
+    /// `trough_to_mean < 1 < peak_to_mean` (both 1: flat). With
+    /// `c = (1 + cos(2 pi (hour - peak_hour) / 24)) / 2` (1 at the peak, 0
+    /// at the trough), the day is `trough + (peak - trough) c^k` when the
+    /// `(1 - trough) / (peak - trough) <= 1/2` (a narrow peak over a broad
+    /// trough, the usual web day), else `peak - (peak - trough) (1 - c)^k`
+    /// (a broad plateau with a narrow trough). `k >= 1` is solved so the
+    /// mean is 1, which keeps the curve smooth; `k = 1` is the sinusoid
+    /// (`trough = 2 - peak`).
+    pub fn peak_trough(peak_to_mean: f64, trough_to_mean: f64, peak_hour: f64) -> Diurnal {
+        let span = peak_to_mean - trough_to_mean;
+        let (target, narrow_peak) = if span <= 0.0 {
+            (0.5, true)
+        } else {
+            let r = (1.0 - trough_to_mean) / span;
+            if r <= 0.5 {
+                (r, true)
+            } else {
+                (1.0 - r, false)
+            }
+        };
+        // mean_of_power falls from 1/2 at k = 1: bisect in log k.
+        let (mut lo, mut hi) = (0.0_f64, 40.0_f64);
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if mean_of_power(mid.exp()) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Diurnal::PeakTrough {
+            peak_to_mean,
+            trough_to_mean,
+            peak_hour,
+            power: (0.5 * (lo + hi)).exp(),
+            narrow_peak,
+        }
+    }
+
     /// The multiplier at a time of day, given as nanoseconds since midnight of day 0.
     pub fn factor(&self, t: SimTime) -> f64 {
         const DAY: u64 = 86_400 * NANOS_PER_SEC;
@@ -134,6 +223,23 @@ impl Diurnal {
                 1.0 + (peak_to_mean - 1.0) * phase.cos()
             }
             Diurnal::Hourly(h) => h[(of_day / (3600 * NANOS_PER_SEC)) as usize % h.len()],
+            Diurnal::PeakTrough {
+                peak_to_mean,
+                trough_to_mean,
+                peak_hour,
+                power,
+                narrow_peak,
+            } => {
+                let hour = of_day as f64 / (3600.0 * NANOS_PER_SEC as f64);
+                let phase = 2.0 * std::f64::consts::PI * (hour - peak_hour) / 24.0;
+                let c = (0.5 * (1.0 + phase.cos())).clamp(0.0, 1.0);
+                let span = peak_to_mean - trough_to_mean;
+                if *narrow_peak {
+                    trough_to_mean + span * c.powf(*power)
+                } else {
+                    peak_to_mean - span * (1.0 - c).powf(*power)
+                }
+            }
         }
     }
 
@@ -142,6 +248,7 @@ impl Diurnal {
         match self {
             Diurnal::Sinusoid { peak_to_mean, .. } => *peak_to_mean,
             Diurnal::Hourly(h) => h.iter().copied().fold(0.0, f64::max),
+            Diurnal::PeakTrough { peak_to_mean, .. } => *peak_to_mean,
         }
     }
 }
@@ -208,5 +315,43 @@ impl Traffic {
                 ..
             } => users * requests_per_user_per_day / 86_400.0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_hour(h: f64) -> SimTime {
+        SimTime((h * 3600.0 * NANOS_PER_SEC as f64) as u64)
+    }
+
+    #[test]
+    fn a_peak_trough_day_has_its_peak_its_trough_and_mean_one() {
+        for (p, t) in [(3.0, 0.3), (1.5, 0.2), (1.3, 0.9), (2.0, 0.0), (1.8, 0.6)] {
+            let d = Diurnal::peak_trough(p, t, 19.0);
+            let n = 86_400;
+            let mean: f64 = (0..n)
+                .map(|s| d.factor(SimTime((s * 2 + 1) * NANOS_PER_SEC / 2)))
+                .sum::<f64>()
+                / n as f64;
+            assert!((mean - 1.0).abs() < 1e-6, "{p} {t}: mean {mean}");
+            assert!((d.factor(at_hour(19.0)) - p).abs() < 1e-9);
+            assert!((d.factor(at_hour(7.0)) - t).abs() < 1e-9);
+            assert!((0..n).all(|s| d.factor(SimTime(s * NANOS_PER_SEC)) >= t - 1e-12));
+            assert_eq!(d.max_factor(), p);
+        }
+        // Trough 2 - peak is the sinusoid.
+        let Diurnal::PeakTrough { power, .. } = Diurnal::peak_trough(1.6, 0.4, 20.0) else {
+            unreachable!()
+        };
+        assert!((power - 1.0).abs() < 1e-9, "{power}");
+    }
+
+    #[test]
+    fn ln_gamma_matches_known_values() {
+        assert!(ln_gamma(1.0).abs() < 1e-12);
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
+        assert!((ln_gamma(10.0) - 362_880.0_f64.ln()).abs() < 1e-10);
     }
 }

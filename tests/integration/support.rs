@@ -39,6 +39,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
                 over: SloOver::Window,
             },
             precision: None,
+            quiet_warnings: Vec::new(),
         },
         traffic: Traffic {
             load: Load::Rate(rate),
