@@ -44,8 +44,8 @@ mod window;
 
 use crate::metrics::WindowSummary;
 use crate::spec::{
-    Burst, Checkpoint, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass, Scenario,
-    StaticOrigin,
+    Burst, Checkpoint, CreditBalance, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass,
+    Scenario, StaticOrigin,
 };
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
@@ -178,8 +178,9 @@ impl Throttle {
 /// primary, or one read replica: alike stations are one balance).
 #[derive(Clone, Copy, Debug)]
 struct Credits {
-    /// Credits (vCPU-minutes); negative: surplus owed (unlimited mode).
-    balance: f64,
+    /// Credits (vCPU-minutes), earned and launch; negative: surplus owed
+    /// (unlimited mode).
+    credits: CreditBalance,
     earn_per_sec: f64,
     max: f64,
     baseline: f64,
@@ -193,7 +194,7 @@ impl Credits {
     /// time of day are `demand`: it starts the window with the DES's balance.
     fn new(b: &Burst, vcpus: u32, cp: &Checkpoint, demand: impl Fn(SimTime) -> f64) -> Self {
         Credits {
-            balance: b.initial_balance(vcpus, cp.start, demand),
+            credits: b.initial_balance(vcpus, cp.start, demand),
             earn_per_sec: b.credits_per_hour / 3600.0,
             max: b.max_credits,
             baseline: b.baseline,
@@ -202,15 +203,20 @@ impl Credits {
         }
     }
 
+    /// Earned and launch credits together.
+    fn balance(&self) -> f64 {
+        self.credits.total()
+    }
+
     /// Whether the station runs at its baseline share (standard mode, spent).
     fn throttled(&self) -> bool {
-        !self.unlimited && self.balance <= 0.0
+        !self.unlimited && self.balance() <= 0.0
     }
 
     /// Notes the balance at the start of the measured part of the window.
     fn mark(&mut self) {
         if self.owed_at_measure.is_none() {
-            self.owed_at_measure = Some((-self.balance).max(0.0));
+            self.owed_at_measure = Some((-self.balance()).max(0.0));
         }
     }
 
@@ -218,13 +224,19 @@ impl Credits {
     /// its speed share (1, or the baseline while throttled).
     fn spend(&mut self, busy: f64, throttled: bool, len: f64) {
         let share = if throttled { self.baseline } else { 1.0 };
-        let b = (self.balance + (self.earn_per_sec - busy * share / 60.0) * len).min(self.max);
-        self.balance = if self.unlimited { b } else { b.max(0.0) };
+        let floor = if self.unlimited {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        };
+        self.credits =
+            self.credits
+                .advance(self.earn_per_sec, busy * share / 60.0, len, self.max, floor);
     }
 
     /// Surplus credits run up after the warm-up and still owed at the end.
     fn surplus(&self) -> f64 {
-        ((-self.balance).max(0.0) - self.owed_at_measure.unwrap_or(0.0)).max(0.0)
+        ((-self.balance()).max(0.0) - self.owed_at_measure.unwrap_or(0.0)).max(0.0)
     }
 }
 

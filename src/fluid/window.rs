@@ -249,11 +249,11 @@ impl Model<'_> {
                 web_instances: self.fleet,
                 web_util,
                 db_util,
-                web_cpu_credits: web_credits.map(|c| c.balance),
+                web_cpu_credits: web_credits.map(|c| c.balance()),
                 // The mean over the primary and its replicas, as the DES's.
                 db_cpu_credits: primary_credits.map(|p| {
-                    let r = replica_credits.map_or(0.0, |r| r.balance);
-                    (p.balance + replicas * r) / (1.0 + replicas)
+                    let r = replica_credits.map_or(0.0, |r| r.balance());
+                    (p.balance() + replicas * r) / (1.0 + replicas)
                 }),
             });
         }

@@ -15,13 +15,13 @@
 //! baseline share until it is earned back, so a spent instance does exactly
 //! its baseline's work on average and no more.
 
-use crate::spec::{Burst, CreditMode};
+use crate::spec::{Burst, CreditBalance, CreditMode};
 use crate::time::SimTime;
 
 /// The credit state of one instance. Balances are in vCPU-seconds.
 #[derive(Clone, Debug)]
 pub(crate) struct Credits {
-    balance: f64,
+    balance: CreditBalance,
     earn: f64,
     max: f64,
     baseline: f64,
@@ -33,9 +33,12 @@ pub(crate) struct Credits {
 
 impl Credits {
     /// The state of an instance of `burst` holding `initial` credits at `start`.
-    pub(crate) fn new(burst: &Burst, initial: f64, start: SimTime) -> Self {
+    pub(crate) fn new(burst: &Burst, initial: CreditBalance, start: SimTime) -> Self {
         Credits {
-            balance: initial * 60.0,
+            balance: CreditBalance {
+                earned: initial.earned * 60.0,
+                launch: initial.launch * 60.0,
+            },
             earn: burst.credits_per_hour / 60.0,
             max: burst.max_credits * 60.0,
             baseline: burst.baseline,
@@ -51,7 +54,9 @@ impl Credits {
         let dt = (now - self.last).as_secs_f64();
         self.last = now;
         if dt > 0.0 {
-            self.balance = (self.balance + (self.earn - self.spend) * dt).min(self.max);
+            self.balance =
+                self.balance
+                    .advance(self.earn, self.spend, dt, self.max, f64::NEG_INFINITY);
         }
     }
 
@@ -59,7 +64,7 @@ impl Credits {
     #[inline]
     pub(crate) fn start_service(&mut self, now: SimTime) -> f64 {
         self.update(now);
-        let share = if !self.unlimited && self.balance <= 0.0 {
+        let share = if !self.unlimited && self.balance.total() <= 0.0 {
             self.baseline
         } else {
             1.0
@@ -78,10 +83,11 @@ impl Credits {
     /// Balance in credits (negative: surplus credits owed, unlimited mode;
     /// a standard-mode debt reads as a spent balance).
     pub(crate) fn balance_credits(&self) -> f64 {
+        let b = self.balance.total();
         if self.unlimited {
-            self.balance / 60.0
+            b / 60.0
         } else {
-            self.balance.max(0.0) / 60.0
+            b.max(0.0) / 60.0
         }
     }
 
@@ -97,7 +103,7 @@ impl Credits {
         } else {
             0.0
         };
-        (lo, self.max / 60.0)
+        (lo, (self.max + self.balance.launch) / 60.0)
     }
 }
 
@@ -117,13 +123,40 @@ mod tests {
         }
     }
 
+    fn earned(credits: f64) -> CreditBalance {
+        CreditBalance {
+            earned: credits,
+            launch: 0.0,
+        }
+    }
+
+    #[test]
+    fn launch_credits_sit_outside_the_cap_and_are_spent_first() {
+        // A fresh t2.micro (30 launch credits) idle for a day earns up to
+        // the 144 cap on top of them: 174 in all.
+        let launch = CreditBalance {
+            earned: 0.0,
+            launch: 30.0,
+        };
+        let mut c = Credits::new(&micro(), launch, SimTime::ZERO);
+        c.update(secs(86_400));
+        assert!((c.balance_credits() - 174.0).abs() < 1e-9);
+        assert_eq!(c.bounds_credits().1, 174.0);
+        // One vCPU busy for 30 minutes spends the launch credits first
+        // (30) while earning 3, which the cap throws away: 144 left.
+        c.start_service(secs(86_400));
+        c.update(secs(86_400 + 1800));
+        assert!((c.balance_credits() - 144.0).abs() < 1e-9);
+        assert_eq!(c.bounds_credits().1, 144.0);
+    }
+
     fn secs(s: u64) -> SimTime {
         SimTime(s * 1_000_000_000)
     }
 
     #[test]
     fn spending_above_baseline_drains_at_the_net_rate() {
-        let mut c = Credits::new(&micro(), 30.0, SimTime::ZERO);
+        let mut c = Credits::new(&micro(), earned(30.0), SimTime::ZERO);
         assert_eq!(c.balance_credits(), 30.0);
         // One vCPU fully busy: spends 60 credits/h, earns 6: 30 credits last 2000 s.
         assert_eq!(c.start_service(SimTime::ZERO), 1.0);
@@ -146,7 +179,7 @@ mod tests {
     fn a_full_speed_service_past_the_balance_is_paid_back_at_baseline() {
         // 0.01 credits (0.6 vCPU-seconds), then 10 s at full speed: 9.4
         // vCPU-seconds more than the balance and what those 10 s earn (1).
-        let mut c = Credits::new(&micro(), 0.01, SimTime::ZERO);
+        let mut c = Credits::new(&micro(), earned(0.01), SimTime::ZERO);
         assert_eq!(c.start_service(SimTime::ZERO), 1.0);
         c.end_service(secs(10), 1.0);
         assert_eq!(c.balance_credits(), 0.0, "a debt reads as spent");
@@ -164,12 +197,12 @@ mod tests {
 
     #[test]
     fn the_balance_is_capped_and_unlimited_goes_negative() {
-        let mut c = Credits::new(&micro(), 144.0, SimTime::ZERO);
+        let mut c = Credits::new(&micro(), earned(144.0), SimTime::ZERO);
         c.update(secs(86_400));
         assert_eq!(c.balance_credits(), 144.0);
         let mut b = micro();
         b.mode = CreditMode::Unlimited;
-        let mut c = Credits::new(&b, 1.0, SimTime::ZERO);
+        let mut c = Credits::new(&b, earned(1.0), SimTime::ZERO);
         assert_eq!(c.start_service(SimTime::ZERO), 1.0);
         c.update(secs(3600));
         // 1 + 6 earned - 60 spent.

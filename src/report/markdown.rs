@@ -49,10 +49,38 @@ pub fn report_md_with_warnings(
     out.push_str(&verdict(report));
     out.push_str(&super::warnings::warnings_md(warnings));
     out.push_str("\n## Checkpoints\n\n");
-    out.push_str("| # | users | req/s | p50 [ms] | p99 [ms] | availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n");
-    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
-    for r in &report.checkpoints {
-        out.push_str(&row(r));
+    let over = super::worst_heading(s);
+    out.push_str(&format!(
+        "| # | users | req/s | p50 [ms] | p99 [ms] | worst {over} [ms] (95% interval) | availability | worst availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n"
+    ));
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
+    for (i, r) in report.checkpoints.iter().enumerate() {
+        out.push_str(&row(r, report.over_capacity(i)));
+    }
+    if report
+        .checkpoints
+        .iter()
+        .enumerate()
+        .any(|(i, _)| report.over_capacity(i))
+    {
+        out.push_str(
+            "\n*Over capacity*: rows past the wall carry more users than the design serves within its SLO; \
+             their cost per user is what failing requests cost, not the design's.\n",
+        );
+    }
+    let reasons: Vec<&str> = {
+        let mut v: Vec<&str> = report
+            .checkpoints
+            .iter()
+            .map(|c| c.mode_reason.as_str())
+            .collect();
+        v.dedup();
+        v
+    };
+    if !reasons.is_empty() {
+        out.push_str("\nModes: ");
+        out.push_str(&reasons.join("; "));
+        out.push_str(".\n");
     }
     if let Some(r) = bill_checkpoint(report) {
         out.push_str(&format!(
@@ -109,13 +137,21 @@ fn verdict(report: &RunReport) -> String {
     match (&report.wall, max_users) {
         (Some(w), _) if w.users > 0.0 => format!(
             "The design carries **{:.0} users** within its SLO; at {:.0} the {} bound breaks. \
-             There it costs **${:.2} a month**, ${:.2} per 1,000 users (instance-hours: ${:.2}).\n",
+             There it costs **${:.2} a month**, ${:.2} per 1,000 users (instance-hours: ${:.2}).\n\n\
+             In capacity terms: **{:.1} requests/s** at the daily peak, with the web tier at {:.1}% \
+             and the database at {:.1}% in the busiest {} ({} mode).\n\n{}\n",
             w.users,
             w.missed_at,
             w.reason,
             w.cost_usd_month,
             w.cost_usd_month / w.users * 1000.0,
-            w.instance_cost_usd_month
+            w.instance_cost_usd_month,
+            w.peak_rps(),
+            100.0 * w.peak_web_util(),
+            100.0 * w.peak_db_util(),
+            interval_word(s),
+            w.mode().name(),
+            how_sure(w, s)
         ),
         (Some(w), _) => format!(
             "The design misses its SLO ({}) even at {:.0} users, the fewest simulated.\n",
@@ -134,8 +170,34 @@ fn verdict(report: &RunReport) -> String {
     }
 }
 
-fn row(r: &CheckpointResult) -> String {
+fn row(r: &CheckpointResult, over_capacity: bool) -> String {
     let c = &r.window.counts;
+    let w = &r.judgement.worst;
+    let worst = if w.served > 0 {
+        let hi = if w.p99_range.1.is_finite() {
+            fixed(w.p99_range.1, 1)
+        } else {
+            "unbounded".to_string()
+        };
+        format!(
+            "{} ({}-{})",
+            fixed(w.p99_ms, 1),
+            fixed(w.p99_range.0, 1),
+            hi
+        )
+    } else {
+        "-".to_string()
+    };
+    let verdict = match r.verdict() {
+        crate::run::Verdict::Met => "met",
+        crate::run::Verdict::Missed => "**missed**",
+        crate::run::Verdict::Uncertain => "uncertain",
+    };
+    let verdict = if over_capacity {
+        format!("{verdict}, over capacity")
+    } else {
+        verdict.to_string()
+    };
     let (p50, p99) = if c.served > 0 {
         (
             fixed(r.window.latency.p50_ms, 1),
@@ -145,13 +207,15 @@ fn row(r: &CheckpointResult) -> String {
         ("-".to_string(), "-".to_string())
     };
     format!(
-        "| {} | {} | {:.1} | {} | {} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
+        "| {} | {} | {:.1} | {} | {} | {} | {:.4} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
         r.checkpoint.index,
         r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
         r.offered_rps,
         p50,
         p99,
+        worst,
         r.availability(),
+        w.availability,
         100.0 * r.window.web_util,
         100.0 * r.window.db_util,
         r.cost_usd_month,
@@ -159,8 +223,41 @@ fn row(r: &CheckpointResult) -> String {
             .users
             .filter(|u| *u > 0.0)
             .map_or("-".to_string(), |u| fixed(r.cost_usd_month / u * 1000.0, 2)),
-        if r.slo_met { "met" } else { "**missed**" },
+        verdict,
         r.mode.name(),
+    )
+}
+
+/// What an SLO interval is called: hour, window, or its length.
+fn interval_word(s: &crate::spec::Scenario) -> String {
+    match s.simulation.slo.over.every() {
+        None => "window".to_string(),
+        Some(d) if d.as_nanos() == 3_600_000_000_000 => "hour".to_string(),
+        Some(d) => format!("{d} interval"),
+    }
+}
+
+/// How sure the wall is: the decided verdicts around it.
+fn how_sure(w: &crate::run::Wall, s: &crate::spec::Scenario) -> String {
+    let confidence = 100.0 * s.simulation.confidence();
+    let low = if w.users_low > 0.0 {
+        format!(
+            "it is at least {:.0} users (the most users met with {confidence:.0}% confidence)",
+            w.users_low
+        )
+    } else {
+        "no user count simulated meets the SLO with confidence, so its lower end is open"
+            .to_string()
+    };
+    let verdict = match w.verdict() {
+        crate::run::Verdict::Uncertain => {
+            " At the wall itself the verdict is uncertain; `--precision` adds replications until it is decided."
+        }
+        _ => "",
+    };
+    format!(
+        "How sure: {low}, and below {:.0} users (the fewest missed with {confidence:.0}% confidence).{verdict}",
+        w.users_high
     )
 }
 

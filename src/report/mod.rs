@@ -188,11 +188,13 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
             "inf".to_string()
         }
     };
+    let served = w.served > 0;
+    let lat = |x: f64| if served { ms(x) } else { String::new() };
     row.extend([
         r.verdict().name().to_string(),
-        ms(w.p99_ms),
-        ms(w.p99_range.0),
-        ms(w.p99_range.1),
+        lat(w.p99_ms),
+        lat(w.p99_range.0),
+        lat(w.p99_range.1),
         fixed(w.availability, 6),
         fixed(w.availability_range.0, 6),
         fixed(w.availability_range.1, 6),
@@ -381,7 +383,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
                 fixed(r.window.latency.p99_ms, 1),
             )
         };
-        let worst = if c.served == 0 {
+        let worst = if r.judgement.worst.served == 0 {
             "-".to_string()
         } else {
             fixed(r.judgement.worst.p99_ms, 1)
@@ -437,7 +439,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
 }
 
 /// The heading of the worst-interval p99 column: `hour p99`, `5m p99`, ...
-fn worst_heading(s: &crate::spec::Scenario) -> String {
+pub(crate) fn worst_heading(s: &crate::spec::Scenario) -> String {
     match s.simulation.slo.over.every() {
         None => "win p99".to_string(),
         Some(d) if d.as_nanos() == 3_600_000_000_000 => "hour p99".to_string(),

@@ -55,6 +55,8 @@ pub struct Judged {
     pub start_s: f64,
     /// Length, seconds.
     pub secs: f64,
+    /// Served requests (over replications): without any, there is no p99.
+    pub served: u64,
     /// Point estimate of the p99, ms.
     pub p99_ms: f64,
     /// Its interval, ms (the upper end infinite when unbounded).
@@ -141,6 +143,7 @@ fn vacuous(slo: &Slo) -> Judged {
     Judged {
         start_s: 0.0,
         secs: 0.0,
+        served: 0,
         p99_ms: 0.0,
         p99_range: (0.0, 0.0),
         availability: 1.0,
@@ -242,6 +245,7 @@ fn judge_interval(slo: &Slo, confidence: f64, exact: bool, rows: &[&IntervalSumm
     Judged {
         start_s: first.start.0 as f64 / NANOS_PER_SEC as f64,
         secs: first.secs,
+        served,
         p99_ms: p99,
         p99_range,
         availability,

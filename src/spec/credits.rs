@@ -78,8 +78,43 @@ impl StationWork {
     }
 }
 
+/// A burstable instance's balance as AWS keeps it: earned credits, capped
+/// at the maximum, and launch credits, which sit outside that cap and are
+/// spent first. Units are the caller's (credits or vCPU-seconds).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CreditBalance {
+    /// Earned credits (negative: surplus or debt).
+    pub earned: f64,
+    /// Launch credits left.
+    pub launch: f64,
+}
+
+impl CreditBalance {
+    /// Earned and launch credits together.
+    pub fn total(self) -> f64 {
+        self.earned + self.launch
+    }
+
+    /// The balance after `dt` of earning `earn` and spending `spend` per
+    /// unit of time: launch credits pay the spending first, earned credits
+    /// grow up to `max` and sink no lower than `floor`.
+    #[inline]
+    pub fn advance(self, earn: f64, spend: f64, dt: f64, max: f64, floor: f64) -> CreditBalance {
+        let used = self.launch.min(spend * dt);
+        let paid_for = if spend > 0.0 { used / spend } else { dt };
+        let earned = (self.earned + earn * paid_for).min(max.max(self.earned));
+        let earned = (earned + (earn - spend) * (dt - paid_for))
+            .min(max.max(earned))
+            .max(floor);
+        CreditBalance {
+            earned,
+            launch: self.launch - used,
+        }
+    }
+}
+
 impl Burst {
-    /// The balance, in credits, that a window starting at `start` begins
+    /// The balance, that a window starting at `start` begins
     /// with on an instance of `vcpus` whose expected busy vCPUs at a time
     /// of day are `demand`: as the spec asks, or for `steady`, what a week
     /// of that load leaves, replayed minute by minute from the launch
@@ -90,11 +125,20 @@ impl Burst {
         vcpus: u32,
         start: SimTime,
         demand: impl Fn(SimTime) -> f64,
-    ) -> f64 {
+    ) -> CreditBalance {
+        let earned = |earned| CreditBalance {
+            earned,
+            launch: 0.0,
+        };
         match self.initial {
-            InitialCredits::Launch => return self.launch_credits,
-            InitialCredits::Full => return self.max_credits,
-            InitialCredits::Credits(n) => return n,
+            InitialCredits::Launch => {
+                return CreditBalance {
+                    earned: 0.0,
+                    launch: self.launch_credits,
+                };
+            }
+            InitialCredits::Full => return earned(self.max_credits),
+            InitialCredits::Credits(n) => return earned(n),
             InitialCredits::Steady => {}
         }
         const MINUTE: u64 = 60_000_000_000;
@@ -104,24 +148,23 @@ impl Burst {
         // Credits are vCPU-minutes: per minute, earn credits_per_hour / 60
         // and spend the busy vCPUs.
         let earn = self.credits_per_hour / 60.0;
-        let mut b = self.launch_credits;
+        let mut b = CreditBalance {
+            earned: 0.0,
+            launch: self.launch_credits,
+        };
+        let floor = if unlimited { -self.max_credits } else { 0.0 };
         let minutes = STEADY_DAYS * DAY / MINUTE;
         let start_of_day = start.0 % DAY;
         for m in 0..minutes {
             let back = (minutes - m) * MINUTE;
             let t = SimTime((start_of_day + STEADY_DAYS * DAY - back) % DAY);
             let d = demand(t).clamp(0.0, cap);
-            let spend = if unlimited || b > 0.0 {
+            let spend = if unlimited || b.total() > 0.0 {
                 d
             } else {
                 d.min(cap * self.baseline)
             };
-            b = (b + earn - spend).min(self.max_credits);
-            b = if unlimited {
-                b.max(-self.max_credits)
-            } else {
-                b.max(0.0)
-            };
+            b = b.advance(earn, spend, 1.0, self.max_credits, floor);
         }
         b
     }
@@ -146,9 +189,9 @@ mod tests {
     fn steady_balance_reflects_the_daily_load() {
         let b = micro(InitialCredits::Steady);
         // Below baseline all day: the balance sits at the cap.
-        assert!((b.initial_balance(1, SimTime::ZERO, |_| 0.05) - 144.0).abs() < 1e-9);
+        assert!((b.initial_balance(1, SimTime::ZERO, |_| 0.05).total() - 144.0).abs() < 1e-9);
         // Above baseline all day: spent.
-        assert_eq!(b.initial_balance(1, SimTime::ZERO, |_| 0.2), 0.0);
+        assert_eq!(b.initial_balance(1, SimTime::ZERO, |_| 0.2).total(), 0.0);
         // Idle until 18:00 (earning 6/h: +108), then 30% busy until midnight
         // (spending 18/h: net -12/h, -72). From 30 launch credits: 138 at
         // 18:00, 66 at midnight; then the cap: 144 at 18:00, 72 at midnight
@@ -160,13 +203,17 @@ mod tests {
                 0.0
             }
         };
-        assert!((b.initial_balance(1, SimTime::ZERO, evening) - 72.0).abs() < 1e-6);
+        assert!((b.initial_balance(1, SimTime::ZERO, evening).total() - 72.0).abs() < 1e-6);
         assert_eq!(
-            micro(InitialCredits::Launch).initial_balance(1, SimTime::ZERO, |_| 0.0),
+            micro(InitialCredits::Launch)
+                .initial_balance(1, SimTime::ZERO, |_| 0.0)
+                .total(),
             30.0
         );
         assert_eq!(
-            micro(InitialCredits::Full).initial_balance(1, SimTime::ZERO, |_| 0.0),
+            micro(InitialCredits::Full)
+                .initial_balance(1, SimTime::ZERO, |_| 0.0)
+                .total(),
             144.0
         );
     }

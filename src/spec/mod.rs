@@ -11,7 +11,7 @@ mod plan;
 mod tiers;
 mod traffic;
 
-pub use credits::StationWork;
+pub use credits::{CreditBalance, StationWork};
 pub use dist::Dist;
 pub use plan::{Checkpoint, RateProfile, Segment, peak_of_day, place_window, plan_checkpoints};
 pub use tiers::{
