@@ -38,8 +38,11 @@
 
 mod dist;
 mod queue;
+mod range;
 mod step;
 mod window;
+
+pub use range::outside_validated_range;
 
 use crate::metrics::WindowSummary;
 use crate::spec::{
