@@ -64,8 +64,8 @@ pub(crate) struct Finite {
 /// M/G/c/K (`places` = K >= c jobs at most, waiting included) by Tijms's
 /// two-moment heuristic for finite buffers (H. C. Tijms, "Heuristics for
 /// finite-buffer queues", Probability in the Engineering and Informational
-/// Sciences 6, 1992; also "A First Course in Stochastic Models", 2003,
-/// section 9.5): with `p_j` the state probabilities of the same station
+/// Sciences 6, 1992, and his book "A First Course in Stochastic Models",
+/// 2003): with `p_j` the state probabilities of the same station
 /// with an infinite queue and `P = P(N >= K)` its tail, the finite one has
 /// `p_j / (1 - rho P)` for `j < K` and blocking `(1 - rho) P / (1 - rho P)`.
 /// Exact for M/M/c/K and M/G/1/K (given the exact infinite-queue law). The
