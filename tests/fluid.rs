@@ -5,7 +5,7 @@
 mod support;
 
 use simscale::engine::RngStreams;
-use simscale::fluid::evaluate;
+use simscale::fluid::{evaluate, outside_validated_range};
 use simscale::metrics::WindowSummary;
 use simscale::run::run_checkpoint;
 use simscale::spec::*;
@@ -265,6 +265,8 @@ fn agrees_with_the_des_on_the_shipped_scenarios() {
         let base = simscale::scenario::load(file).expect("scenario loads");
         for util in [0.3, 0.6, 0.9] {
             let s = steady(&base, util);
+            let cp = plan_checkpoints(&s).remove(0);
+            assert_eq!(outside_validated_range(&s, &cp), None, "{file:?} at {util}");
             let a = compare(&s, &[1, 2, 3, 4]);
             let stem = file.file_stem().unwrap().to_string_lossy().to_string();
             println!(
@@ -351,6 +353,12 @@ fn past_saturation_throughput_holds_and_latency_is_reported() {
         for util in [0.97, 1.1, 1.3] {
             let mut s = steady(&base, util);
             s.simulation.window = secs(1500);
+            let cp = plan_checkpoints(&s).remove(0);
+            assert_eq!(
+                outside_validated_range(&s, &cp).is_some(),
+                util < 1.0,
+                "{name} at {util}"
+            );
             let a = compare(&s, &[1, 2, 3]);
             println!(
                 "{name:<18} {util:.2}  mean {:>6.2}%  p99 {:>6.2}%  served/s {:>6.3}%  drops {:.4}  {}",
@@ -595,4 +603,161 @@ fn unlimited_rds_credits_run_up_surplus() {
     let g = fluid(&plain);
     assert_eq!(g.latency, f.latency);
     assert_eq!(g.db_surplus_credits, 0.0);
+}
+
+/// The fluid result, the DES's mean over `seeds` (run in parallel) and the
+/// relative standard error of that mean, for the mean and the p99.
+struct NearWall {
+    a: Agreement,
+    /// Dropped fractions: fluid, DES.
+    drops: (f64, f64),
+    se_mean: f64,
+    se_p99: f64,
+}
+
+fn compare_seeds(s: &Scenario, seeds: &[u64]) -> NearWall {
+    use rayon::prelude::*;
+    let cp = plan_checkpoints(s).remove(0);
+    let f = evaluate(s, &cp);
+    assert_consistent(&f);
+    let mut as_des = s.clone();
+    as_des.simulation.mode = Mode::Des;
+    let des: Vec<WindowSummary> = seeds
+        .par_iter()
+        .map(|&seed| {
+            run_checkpoint(&as_des, &cp, &RngStreams::new(seed))
+                .expect("DES runs")
+                .window
+        })
+        .collect();
+    let n = des.len() as f64;
+    let avg = |g: &dyn Fn(&WindowSummary) -> f64| des.iter().map(g).sum::<f64>() / n;
+    let se = |g: &dyn Fn(&WindowSummary) -> f64| {
+        let m = avg(g);
+        let var = des.iter().map(|w| (g(w) - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (var / n).sqrt() / m
+    };
+    let mean = |w: &WindowSummary| w.latency.mean_ms;
+    let p99 = |w: &WindowSummary| w.latency.p99_ms;
+    NearWall {
+        a: Agreement {
+            detail: format!(
+                "fluid {:.1}/{:.1} ms, DES {:.1}/{:.1} ms",
+                f.latency.mean_ms,
+                f.latency.p99_ms,
+                avg(&mean),
+                avg(&p99)
+            ),
+            mean: rel(f.latency.mean_ms, avg(&mean)),
+            p99: rel(f.latency.p99_ms, avg(&p99)),
+            throughput: rel(throughput(&f), avg(&throughput)),
+            drops: (drop_fraction(&f) - avg(&drop_fraction)).abs(),
+        },
+        drops: (drop_fraction(&f), avg(&drop_fraction)),
+        se_mean: se(&mean),
+        se_p99: se(&p99),
+    }
+}
+
+/// Between 0.9 and 1.1 of the busiest station the fluid mode is outside
+/// the targets on some scenarios and `outside_validated_range` says so;
+/// this prints how far (the table in docs/modeling-notes.md). One hour
+/// measured after a 5-minute warm-up, the DES over six seeds; its
+/// standard error is printed beside each row: under 1.5% for the mean and
+/// 3.2% for the p99 on the many-vCPU designs (02, 05, 06), but 2-15% on
+/// the one- to two-instance designs (01, 03, 04), whose queues at 0.98
+/// relax over tens of minutes: there the DES itself is no sharper than the
+/// targets, one more reason not to trust either number near the wall.
+/// Throughput and drops stay within 1%.
+#[test]
+fn agrees_with_the_des_near_the_wall() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    let started = std::time::Instant::now();
+    let seeds: Vec<u64> = (1..=6).collect();
+    println!(
+        "scenario               util   mean    p99     served/s  drops   (DES s.e. mean, p99)"
+    );
+    for file in &files {
+        let base = simscale::scenario::load(file).expect("scenario loads");
+        for util in [0.95, 0.98] {
+            let mut s = steady(&base, util);
+            s.simulation.window = secs(300 + 3600);
+            let cp = plan_checkpoints(&s).remove(0);
+            assert_eq!(
+                outside_validated_range(&s, &cp),
+                Some("fluid: outside its validated range (utilisation between 0.9 and 1.1)")
+            );
+            let r = compare_seeds(&s, &seeds);
+            let a = &r.a;
+            assert!(a.throughput < 0.01 && a.drops < 0.01, "{file:?} at {util}");
+            let stem = file.file_stem().unwrap().to_string_lossy().to_string();
+            println!(
+                "{stem:<22} {util:.2}  {:>5.2}%  {:>5.2}%  {:>6.3}%   {:.4}  ({:.2}%, {:.2}%)  {}",
+                100.0 * a.mean,
+                100.0 * a.p99,
+                100.0 * a.throughput,
+                a.drops,
+                100.0 * r.se_mean,
+                100.0 * r.se_p99,
+                a.detail
+            );
+        }
+    }
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[test]
+fn low_variance_service_with_a_finite_queue() {
+    // M/D/8/16: eight workers on eight vCPUs, eight places in the queue,
+    // 10 ms of work every time; an hour of 2-3 million requests, four
+    // seeds. The worker pool's birth-death process is exact only for
+    // exponential service: it refused 2.3-7 times as many as the DES (at
+    // 0.9: 0.0415 against 0.0182) with the mean up to 8.5% low. Tijms's
+    // finite-buffer heuristic (fluid/queue.rs, `mgck`) sees the service's
+    // variability: below capacity the mean is within 1% and the dropped
+    // fraction within 0.002 of the DES's (11-17% below it). The p99 is not (exponential waits given a wait,
+    // where the DES's are bounded by the short queue: 9% high at 0.8, 31%
+    // at 0.9), nor is anything at capacity and past it, where the
+    // birth-death process is back: those are outside the validated range.
+    println!("rho    mean fluid/DES         drops fluid/DES");
+    for rho in [0.7, 0.8, 0.9, 1.0, 1.2] {
+        let cpu = Dist::Deterministic {
+            value: support::ms(10.0),
+        };
+        let s = station(800.0 * rho, 8, 8, 8, cpu);
+        let cp = plan_checkpoints(&s).remove(0);
+        let flag = outside_validated_range(&s, &cp);
+        let r = compare_seeds(&s, &[1, 2, 3, 4]);
+        if rho < 1.0 {
+            assert!(r.a.mean < 0.02, "mean at {rho}: {}", r.a.detail);
+            assert!(r.a.drops < 0.004, "drops at {rho}: {:?}", r.drops);
+        }
+        if rho <= 0.7 {
+            assert_eq!(flag, None);
+            assert!(r.a.p99 < 0.10);
+        } else if rho < 1.0 {
+            assert_eq!(
+                flag,
+                Some(
+                    "fluid: outside its validated range (low-variance service with a finite queue)"
+                )
+            );
+        } else {
+            assert!(flag.is_some());
+        }
+        println!(
+            "{rho:.2}  {:>6.2}%  {:>6.2}%  drops {:.5} vs {:.5} {}",
+            100.0 * r.a.mean,
+            100.0 * r.a.p99,
+            r.drops.0,
+            r.drops.1,
+            r.a.detail
+        );
+    }
 }

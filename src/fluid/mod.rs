@@ -38,9 +38,12 @@
 
 mod dist;
 mod queue;
+mod range;
 mod slo;
 mod step;
 mod window;
+
+pub use range::outside_validated_range;
 
 use crate::metrics::WindowSummary;
 use crate::spec::{

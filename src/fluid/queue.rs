@@ -50,6 +50,75 @@ pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, ca2: f64, cs2: f64) -> Optio
     })
 }
 
+/// A finite-capacity M/G/c/K station in steady state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Finite {
+    /// Probability that an arrival is refused (all `K` places taken).
+    pub(crate) p_block: f64,
+    /// Probability that an admitted job waits.
+    pub(crate) p_wait: f64,
+    /// Mean wait of an admitted job that waits, seconds.
+    pub(crate) cond_wait: f64,
+}
+
+/// M/G/c/K (`places` = K >= c jobs at most, waiting included) by Tijms's
+/// two-moment heuristic for finite buffers (H. C. Tijms, "Heuristics for
+/// finite-buffer queues", Probability in the Engineering and Informational
+/// Sciences 6, 1992, and his book "A First Course in Stochastic Models",
+/// 2003): with `p_j` the state probabilities of the same station
+/// with an infinite queue and `P = P(N >= K)` its tail, the finite one has
+/// `p_j / (1 - rho P)` for `j < K` and blocking `(1 - rho) P / (1 - rho P)`.
+/// Exact for M/M/c/K and M/G/1/K (given the exact infinite-queue law). The
+/// infinite queue is Allen-Cunneen's: Erlang C for `N >= c`, then a
+/// geometric number waiting, as the Poisson arrivals during an exponential
+/// wait of Allen-Cunneen's mean `m` (ratio `lambda m / (1 + lambda m)`,
+/// `rho` for exponential service). `None` when `rho >= 1`.
+pub(crate) fn mgck(
+    c: u32,
+    lambda: f64,
+    mean_s: f64,
+    ca2: f64,
+    cs2: f64,
+    places: u32,
+) -> Option<Finite> {
+    let st = mgc(c, lambda, mean_s, ca2, cs2)?;
+    if lambda <= 0.0 || places < c || c == 0 {
+        return None;
+    }
+    let r = f64::from(places - c);
+    let lm = lambda * st.cond_wait;
+    let sigma = lm / (1.0 + lm);
+    // sigma^r, 0 for an unbounded queue.
+    let sr = sigma.powf(r);
+    let tail = st.p_wait * sr;
+    let norm = 1.0 - st.rho * tail;
+    let p_block = (1.0 - st.rho) * tail / norm;
+    // Jobs waiting: over j = c..K-1 the infinite law (`p_wait (1 - sigma)
+    // sigma^n` with n waiting), rescaled; the full state K holds `r`.
+    let p_queue = st.p_wait * (1.0 - sr) / norm;
+    let n_sr = if sr > 0.0 && sigma > 0.0 {
+        r * sr / sigma
+    } else {
+        0.0
+    };
+    let waiting =
+        st.p_wait * sigma * (1.0 - n_sr + (r - 1.0) * sr) / (1.0 - sigma) / norm + r * p_block;
+    let admitted = lambda * (1.0 - p_block);
+    // An admitted arrival waits when it finds c..K-1 jobs (PASTA, given
+    // that it is admitted).
+    let p_wait = (p_queue / (1.0 - p_block)).clamp(0.0, 1.0);
+    let mean_wait = waiting / admitted;
+    Some(Finite {
+        p_block,
+        p_wait,
+        cond_wait: if p_wait > 0.0 {
+            mean_wait / p_wait
+        } else {
+            0.0
+        },
+    })
+}
+
 /// Probability that an M/M/c station with `a` Erlangs holds at least `k`
 /// jobs (for `max_connections`).
 pub(crate) fn mmc_at_least(c: u32, a: f64, k: u32) -> f64 {
@@ -275,5 +344,29 @@ mod tests {
         let inner = Inner::new(2, 0.01, 0.005, 50);
         assert!((inner.x[50] - 200.0).abs() < 1.0);
         assert!((inner.x[1] - 1.0 / 0.015).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tijms_finite_buffer_is_mmck_for_exponential_service() {
+        // M/M/4/10 at 360/s, 100/s per server: the state law directly.
+        let (c, k, lambda, mu) = (4u32, 10u32, 360.0, 100.0);
+        let a: f64 = lambda / mu;
+        let mut p = vec![1.0f64];
+        for j in 1..=k {
+            let rate = mu * f64::from(j.min(c));
+            p.push(p[j as usize - 1] * lambda / rate);
+        }
+        let z: f64 = p.iter().sum();
+        let p: Vec<f64> = p.iter().map(|x| x / z).collect();
+        let block = p[k as usize];
+        let waiting: f64 = (c..=k).map(|j| f64::from(j - c) * p[j as usize]).sum();
+        let f = mgck(c, lambda, 1.0 / mu, 1.0, 1.0, k).unwrap();
+        assert!((f.p_block - block).abs() < 1e-12, "{f:?} {block}");
+        let mean_wait = waiting / (lambda * (1.0 - block));
+        assert!((f.p_wait * f.cond_wait - mean_wait).abs() < 1e-12);
+        assert!(a < 4.0);
+        // Deterministic service blocks far less: the queue is shorter.
+        let d = mgck(c, lambda, 1.0 / mu, 1.0, 0.0, k).unwrap();
+        assert!(d.p_block < 0.5 * f.p_block && d.cond_wait < f.cond_wait);
     }
 }

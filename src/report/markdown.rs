@@ -82,6 +82,9 @@ pub fn report_md_with_warnings(
         out.push_str(&reasons.join("; "));
         out.push_str(".\n");
     }
+    if let Some(w) = super::unvalidated_fluid(report) {
+        out.push_str(&format!("\n> **Warning**: {w}\n"));
+    }
     if let Some(r) = bill_checkpoint(report) {
         out.push_str(&format!(
             "\n## The bill at checkpoint {} ({})\n\n| service | USD/month |\n|---|---:|\n",

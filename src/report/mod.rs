@@ -411,6 +411,9 @@ pub fn terminal_summary(report: &RunReport) -> String {
         .iter()
         .filter_map(|c| c.checkpoint.users)
         .reduce(f64::max);
+    if let Some(w) = unvalidated_fluid(report) {
+        out.push_str(&format!("warning: {w}\n"));
+    }
     match (&report.wall, max_users) {
         (Some(w), _) if w.users > 0.0 => out.push_str(&format!(
             "wall: {:.0} users ({} breaks at {:.0}; decided between {:.0} and {:.0}), {:.1} req/s at the peak, web {:.1}% db {:.1}% in the busiest interval ({}), ${:.2}/month there, ${:.4} per 1k users\n",
@@ -436,6 +439,24 @@ pub fn terminal_summary(report: &RunReport) -> String {
         _ => {}
     }
     out
+}
+
+/// A warning when fluid checkpoints fall outside the fluid mode's
+/// validated range (their figures are approximations not checked there).
+pub fn unvalidated_fluid(report: &RunReport) -> Option<String> {
+    let outside: Vec<String> = report
+        .checkpoints
+        .iter()
+        .filter(|c| c.mode_reason.contains("outside its validated range"))
+        .map(|c| c.checkpoint.index.to_string())
+        .collect();
+    (!outside.is_empty()).then(|| {
+        format!(
+            "checkpoint{} {} ran in the fluid mode outside its validated range (see mode_reason in checkpoints.csv and docs/modeling-notes.md); near saturation its latency can be off by more than 10%: set simulation.mode = \"des\" or raise des_budget to check them",
+            if outside.len() == 1 { "" } else { "s" },
+            outside.join(", ")
+        )
+    })
 }
 
 /// The heading of the worst-interval p99 column: `hour p99`, `5m p99`, ...

@@ -245,7 +245,9 @@ pub fn simulate_with_progress(
 
 /// How checkpoint `cp` is evaluated, and why: as the scenario says, and
 /// for `auto`, DES when the window's expected requests fit `des_budget`,
-/// fluid beyond.
+/// fluid beyond. A fluid checkpoint outside the range where the fluid mode
+/// is validated against the DES says so (`fluid: outside its validated
+/// range`), and the reports warn.
 pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
     match s.simulation.mode {
         Mode::Auto => {
@@ -257,15 +259,19 @@ pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
                     format!("des: {expected:.3e} expected requests fit des_budget {budget:.3e}"),
                 )
             } else {
-                (
-                    Mode::Fluid,
-                    format!(
-                        "fluid: {expected:.3e} expected requests exceed des_budget {budget:.3e}"
-                    ),
-                )
+                let why =
+                    format!("{expected:.3e} expected requests exceed des_budget {budget:.3e}");
+                match crate::fluid::outside_validated_range(s, cp) {
+                    Some(range) => (Mode::Fluid, format!("{range}; {why}")),
+                    None => (Mode::Fluid, format!("fluid: {why}")),
+                }
             }
         }
-        mode => (mode, format!("{}: set by simulation.mode", mode.name())),
+        Mode::Fluid => match crate::fluid::outside_validated_range(s, cp) {
+            Some(range) => (Mode::Fluid, format!("{range}; set by simulation.mode")),
+            None => (Mode::Fluid, "fluid: set by simulation.mode".to_string()),
+        },
+        Mode::Des => (Mode::Des, "des: set by simulation.mode".to_string()),
     }
 }
 

@@ -347,3 +347,30 @@ fn ctrl_c_stops_a_run_and_leaves_earlier_outputs_as_they_were() {
     let names: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert_eq!(names.len(), 1, "no temporaries left behind");
 }
+
+#[test]
+fn fluid_checkpoints_outside_the_validated_range_say_so() {
+    // An M/M/4 at utilisation 0.95: where the fluid mode is not validated.
+    let mut s = station(95.0, 4, 100_000, u32::MAX, exp(40.0));
+    s.simulation.mode = Mode::Fluid;
+    let r = simulate(&s, &RunOptions::default()).unwrap();
+    let reason = &r.checkpoints[0].mode_reason;
+    assert!(
+        reason.contains("fluid: outside its validated range"),
+        "{reason}"
+    );
+    assert!(
+        simscale::report::terminal_summary(&r)
+            .contains("warning: checkpoint 0 ran in the fluid mode outside")
+    );
+    let md = simscale::report::markdown::report_md(&r, &[]);
+    assert!(md.contains("**Warning**"), "{md}");
+    // At 0.6 it is inside.
+    let mut s = station(60.0, 4, 100_000, u32::MAX, exp(40.0));
+    s.simulation.mode = Mode::Fluid;
+    let r = simulate(&s, &RunOptions::default()).unwrap();
+    assert_eq!(
+        r.checkpoints[0].mode_reason,
+        "fluid: set by simulation.mode"
+    );
+}
