@@ -18,6 +18,8 @@ pub(crate) struct Area {
     per_minute: Vec<f64>,
     intervals: Option<Intervals>,
     per_interval: Vec<f64>,
+    /// The interval that holds `last` (time only moves forward).
+    current: usize,
 }
 
 impl Area {
@@ -32,13 +34,17 @@ impl Area {
             per_minute: vec![0.0; minutes],
             intervals: None,
             per_interval: Vec::new(),
+            current: 0,
         }
     }
 
-    /// The same, also kept per interval of `intervals`.
+    /// The same, also kept per interval of `intervals` (a single interval
+    /// is the measured total).
     pub(crate) fn with_intervals(mut self, intervals: &Intervals) -> Self {
-        self.per_interval = vec![0.0; intervals.len()];
-        self.intervals = Some(intervals.clone());
+        if intervals.len() > 1 {
+            self.per_interval = vec![0.0; intervals.len()];
+            self.intervals = Some(intervals.clone());
+        }
         self
     }
 
@@ -87,21 +93,27 @@ impl Area {
         let Some(iv) = &self.intervals else {
             return;
         };
+        let last = iv.len() - 1;
         let mut t = self.last.max(self.measure_from);
         while t < now {
-            let i = iv.index(t);
-            let edge = iv.end_of(i).min(now);
+            while self.current < last && iv.end_of(self.current) <= t {
+                self.current += 1;
+            }
+            let edge = iv.end_of(self.current).min(now);
             if edge <= t {
                 break;
             }
-            self.per_interval[i] += level * (edge - t).as_secs_f64();
+            self.per_interval[self.current] += level * (edge - t).as_secs_f64();
             t = edge;
         }
     }
 
     /// Level-seconds in SLO interval `i`.
     pub(crate) fn interval(&self, i: usize) -> f64 {
-        self.per_interval.get(i).copied().unwrap_or(0.0)
+        match self.intervals {
+            None => self.total,
+            Some(_) => self.per_interval.get(i).copied().unwrap_or(0.0),
+        }
     }
 
     /// Level-seconds after the warm-up.

@@ -51,8 +51,8 @@ pub struct Frame {
 struct Slot {
     counts: Counts,
     latency_sum_ns: u128,
-    /// Only with more than one interval (else the window's histogram serves).
-    hist: Option<Histogram<u32>>,
+    /// Latencies of its served requests (the window's is their sum).
+    hist: Option<Histogram<u64>>,
 }
 
 /// Collects one window's measurements as the model reports them.
@@ -64,7 +64,6 @@ pub struct WindowCollector {
     counts: Counts,
     routes: RouteCounts,
     latency_sum_ns: u128,
-    hist: Histogram<u64>,
     minutes: Vec<Minute>,
     web_busy: Area,
     db_busy: Area,
@@ -124,7 +123,6 @@ impl WindowCollector {
             counts: Counts::default(),
             routes: RouteCounts::new(frame.classes),
             latency_sum_ns: 0,
-            hist: latency_histogram(3),
             minutes: (0..n_minutes).map(|_| Minute::default()).collect(),
             web_busy: area(n_minutes),
             db_busy: area(n_minutes),
@@ -198,18 +196,14 @@ impl WindowCollector {
         }
         if arrived >= self.measure_from {
             self.counts.add(fate);
-            let many = self.slots.len() > 1;
             let slot = &mut self.slots[self.frame.intervals.index(arrived)];
             slot.counts.add(fate);
             if served {
                 slot.latency_sum_ns += u128::from(latency.as_nanos());
-                if many {
-                    slot.hist
-                        .get_or_insert_with(|| latency_histogram(2))
-                        .saturating_record(to_micros(latency));
-                }
+                slot.hist
+                    .get_or_insert_with(|| latency_histogram(3))
+                    .saturating_record(to_micros(latency));
                 self.latency_sum_ns += u128::from(latency.as_nanos());
-                self.hist.saturating_record(to_micros(latency));
                 if let Some(c) = self.routes.served.get_mut(class) {
                     c[route % ROUTES] += 1;
                 }
@@ -314,7 +308,20 @@ impl WindowCollector {
                 }
             })
             .collect();
-        let single = self.slots.len() == 1;
+        // The window's latencies: its intervals' together.
+        let merged;
+        let window_hist = match &self.slots[..] {
+            [only] => only.hist.as_ref(),
+            slots => {
+                let mut all = latency_histogram::<u64>(3);
+                for h in slots.iter().filter_map(|s| s.hist.as_ref()) {
+                    // Histograms of one configuration always add.
+                    let _ = all.add(h);
+                }
+                merged = all;
+                Some(&merged)
+            }
+        };
         // Each interval's measured minutes, the batches of its batch means.
         let mut minutes_of: Vec<Vec<&Minute>> = vec![Vec::new(); self.slots.len()];
         for (m, minute) in self.minutes.iter().enumerate() {
@@ -330,13 +337,12 @@ impl WindowCollector {
             .map(|(i, slot)| {
                 let (from, to) = f.intervals.span(i);
                 let secs = (to - from).as_secs_f64();
-                let hist = if single { None } else { slot.hist.as_ref() };
+                let hist = slot.hist.as_ref();
                 let served = slot.counts.served;
                 let minutes = &minutes_of[i];
-                let p99_bounds = match (single, hist) {
-                    (true, _) => p99_bounds(&self.hist, served, minutes, f.confidence),
-                    (false, Some(h)) => p99_bounds(h, served, minutes, f.confidence),
-                    (false, None) => (0.0, f64::INFINITY),
+                let p99_bounds = match hist {
+                    Some(h) => p99_bounds(h, served, minutes, f.confidence),
+                    None => (0.0, f64::INFINITY),
                 };
                 let finished = slot.counts.finished();
                 let (wl, wh) = wilson(served, finished, f.confidence);
@@ -354,11 +360,7 @@ impl WindowCollector {
                         0 => 1.0,
                         n => served as f64 / n as f64,
                     },
-                    latency: if single {
-                        latency_of(slot.latency_sum_ns, served, Some(&self.hist))
-                    } else {
-                        latency_of(slot.latency_sum_ns, served, hist)
-                    },
+                    latency: latency_of(slot.latency_sum_ns, served, hist),
                     p99_bounds,
                     availability_bounds,
                     offered_rps: if secs > 0.0 {
@@ -383,7 +385,7 @@ impl WindowCollector {
         WindowSummary {
             counts: self.counts,
             routes: self.routes,
-            latency: latency_of(self.latency_sum_ns, self.counts.served, Some(&self.hist)),
+            latency: latency_of(self.latency_sum_ns, self.counts.served, window_hist),
             measured_secs: measured,
             web_instances_mean: f64::from(f.web_instances),
             web_instances_max: f.web_instances,

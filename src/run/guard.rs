@@ -18,6 +18,9 @@ const ROW_BYTES: f64 = 400.0;
 /// Per simulated minute while a DES window runs: the minute's counters and
 /// its latency histogram (2 significant digits up to 28 hours).
 const DES_MINUTE_BYTES: f64 = 16.5 * 1024.0;
+/// Per SLO interval while a DES window runs: its latency histogram (3
+/// significant digits up to 28 hours).
+const DES_INTERVAL_BYTES: f64 = 230.0 * 1024.0;
 
 /// Refuses `s` when its per-minute series would not fit in memory, or when
 /// its DES windows would take more than ten minutes at the measured speed
@@ -35,7 +38,12 @@ pub fn check(s: &Scenario, options: &RunOptions) -> Result<(), Error> {
         Mode::Fluid => 0.0,
         _ => threads.min(windows),
     };
-    let bytes = minutes * (ROW_BYTES * plan.len() as f64 + DES_MINUTE_BYTES * des_live);
+    let intervals = match sim.slo.over.every() {
+        Some(d) => (sim.window.as_nanos() as f64 / d.as_nanos() as f64).ceil(),
+        None => 1.0,
+    };
+    let bytes = minutes * (ROW_BYTES * plan.len() as f64 + DES_MINUTE_BYTES * des_live)
+        + intervals * DES_INTERVAL_BYTES * des_live;
     if bytes > MAX_SERIES_BYTES {
         return Err(Error::Usage {
             message: format!(
