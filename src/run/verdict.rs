@@ -9,14 +9,15 @@
 //! few requests that rests on). The fluid mode has no sampling noise: its
 //! intervals are points. A bound is met when its whole interval is on the
 //! right side, missed when its whole interval is on the wrong side, and
-//! uncertain otherwise. An interval is missed when any bound is, met when
+//! uncertain otherwise; it counts only where the interval holds enough
+//! requests to show it met, unless it misses for sure. An interval is missed when any bound is, met when
 //! all are; a checkpoint's verdict is its worst interval's.
 //!
 //! Order statistics and Wilson's interval treat requests as independent.
 //! Near saturation consecutive responses are correlated, so those intervals
 //! are too narrow there; replications (or `precision`) give honest ones.
 
-use crate::metrics::confidence::{t_of, wilson};
+use crate::metrics::confidence::{quantile_ranks, t_of, wilson};
 use crate::metrics::{IntervalSummary, WindowSummary};
 use crate::spec::Slo;
 use crate::time::NANOS_PER_SEC;
@@ -71,8 +72,13 @@ pub struct Judged {
     pub web_util: f64,
     /// DB utilisation.
     pub db_util: f64,
-    /// How it stands.
+    /// How it stands (a bound it holds too few requests to judge counts as
+    /// met unless it misses for sure).
     pub verdict: Verdict,
+    /// Its p99 bound counts: missed for sure, or enough requests to judge.
+    pub p99_judged: bool,
+    /// Its availability bound counts, the same way.
+    pub availability_judged: bool,
     /// Its point estimates meet both bounds.
     pub point_met: bool,
     /// How far the worse point estimate is from its bound (1 at the bound).
@@ -118,7 +124,13 @@ pub fn judge(slo: &Slo, confidence: f64, exact: bool, runs: &[WindowSummary]) ->
             judge_interval(slo, confidence, exact, &rows)
         })
         .collect();
-    let key = |j: &Judged| (j.verdict, j.badness);
+    let key = |j: &Judged| {
+        (
+            j.verdict,
+            u8::from(j.p99_judged) + u8::from(j.availability_judged),
+            j.badness,
+        )
+    };
     let worst = judged
         .iter()
         .copied()
@@ -129,8 +141,15 @@ pub fn judge(slo: &Slo, confidence: f64, exact: bool, runs: &[WindowSummary]) ->
         .copied()
         .reduce(|a, b| if b.offered_rps > a.offered_rps { b } else { a })
         .unwrap_or(worst);
+    // Met needs each bound judged somewhere: a window too quiet to show
+    // either stays uncertain.
+    let shown = judged.iter().any(|j| j.p99_judged) && judged.iter().any(|j| j.availability_judged);
+    let verdict = match worst.verdict {
+        Verdict::Met if !shown => Verdict::Uncertain,
+        v => v,
+    };
     Judgement {
-        verdict: worst.verdict,
+        verdict,
         met: judged.iter().all(|j| j.point_met),
         worst,
         busiest,
@@ -152,6 +171,8 @@ fn vacuous(slo: &Slo) -> Judged {
         web_util: 0.0,
         db_util: 0.0,
         verdict: Verdict::Met,
+        p99_judged: false,
+        availability_judged: false,
         point_met: true,
         badness: badness(slo, 0.0, 1.0),
     }
@@ -223,24 +244,22 @@ fn judge_interval(slo: &Slo, confidence: f64, exact: bool, rows: &[&IntervalSumm
         (p, ((m - h).min(wl).max(0.0), (m + h).max(wh).min(1.0)))
     };
     let bound = slo.p99.as_millis_f64();
-    // Without a served request there is no latency to judge: availability
-    // speaks for the interval.
-    let (p99_met, p99_missed) = if served == 0 && !exact {
-        (true, false)
-    } else {
-        (p99_range.1 <= bound, p99_range.0 > bound)
-    };
-    let a_met = availability_range.0 >= slo.availability;
-    let a_missed = availability_range.1 < slo.availability;
-    let verdict = if finished == 0 && !exact {
-        Verdict::Met
-    } else if p99_missed || a_missed {
-        Verdict::Missed
-    } else if p99_met && a_met {
-        Verdict::Met
-    } else {
-        Verdict::Uncertain
-    };
+    // A bound is judged only where the interval holds enough requests to
+    // show it met: a served count whose p99 has an upper bound at all, a
+    // finished count whose Wilson bound could reach the availability
+    // asked for (3,838 requests for 99.9% at 95%). A quieter interval
+    // counts only when it misses for sure.
+    let p99_judged = exact || quantile_ranks(served, 0.99, confidence).1 <= served;
+    let avail_judged = exact || wilson(finished, finished, confidence).0 >= slo.availability;
+    let p99 = if served == 0 && !exact { 0.0 } else { p99 };
+    let p99_status = status(p99_range.1 <= bound, p99_range.0 > bound, p99_judged);
+    let avail_status = status(
+        availability_range.0 >= slo.availability,
+        availability_range.1 < slo.availability,
+        avail_judged,
+    );
+    let verdict = p99_status.0.max(avail_status.0);
+    let counts = |(_, judged): (Verdict, bool)| judged;
     let n = rows.len() as f64;
     Judged {
         start_s: first.start.0 as f64 / NANOS_PER_SEC as f64,
@@ -254,12 +273,33 @@ fn judge_interval(slo: &Slo, confidence: f64, exact: bool, rows: &[&IntervalSumm
         web_util: rows.iter().map(|r| r.web_util).sum::<f64>() / n,
         db_util: rows.iter().map(|r| r.db_util).sum::<f64>() / n,
         verdict,
-        point_met: (served == 0 && !exact || p99 <= bound) && availability >= slo.availability,
+        p99_judged: counts(p99_status),
+        availability_judged: counts(avail_status),
+        point_met: (!counts(p99_status) || p99 <= bound)
+            && (!counts(avail_status) || availability >= slo.availability),
         badness: badness(
             slo,
-            if served == 0 && !exact { 0.0 } else { p99 },
-            availability,
+            if counts(p99_status) { p99 } else { 0.0 },
+            if counts(avail_status) {
+                availability
+            } else {
+                1.0
+            },
         ),
+    }
+}
+
+/// A bound's standing and whether it counts: missed always counts; met or
+/// uncertain only where the interval could show it met.
+fn status(met: bool, missed: bool, judged: bool) -> (Verdict, bool) {
+    if missed {
+        (Verdict::Missed, true)
+    } else if !judged {
+        (Verdict::Met, false)
+    } else if met {
+        (Verdict::Met, true)
+    } else {
+        (Verdict::Uncertain, true)
     }
 }
 

@@ -192,8 +192,8 @@ fn a_bound_inside_the_noise_is_uncertain_until_precision_decides_it() {
 
 #[test]
 fn shipped_scenarios_get_the_same_verdicts_in_both_modes() {
-    // Every checkpoint of every shipped scenario (and a burstable RDS
-    // variant), at its daily peak for 5 minutes, once in the DES and once
+    // Six checkpoints of every shipped scenario (and a burstable RDS
+    // variant), at the daily peak for 15 minutes, once in the DES and once
     // in the fluid mode: where the DES's verdict is decided, the fluid
     // mode's is the same. Checkpoints past 2 million requests are left to
     // the fluid mode (the DES would take minutes).
@@ -217,10 +217,6 @@ fn shipped_scenarios_get_the_same_verdicts_in_both_modes() {
     )
     .unwrap();
     files.push(("03 with db.t2.medium".into(), burstable));
-    let short = RunOptions {
-        short: true,
-        ..RunOptions::default()
-    };
     let mut compared = 0;
     for (name, text) in &files {
         let mut s = simscale::scenario::parse(text, name).unwrap();
@@ -229,6 +225,11 @@ fn shipped_scenarios_get_the_same_verdicts_in_both_modes() {
             s.ladder = None;
         }
         s.simulation.des_budget = 2_000_000;
+        s.simulation.window = secs(900);
+        s.simulation.warmup = secs(180);
+        s.simulation.window_at = WindowAt::Peak;
+        s.simulation.checkpoints = s.simulation.checkpoints.min(6);
+        let short = RunOptions::default();
         s.simulation.mode = Mode::Auto;
         let des = simulate(&s, &short).unwrap();
         s.simulation.mode = Mode::Fluid;
