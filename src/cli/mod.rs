@@ -1,6 +1,7 @@
 //! The command line: `simscale run`, `simscale validate` and `simscale catalog`.
 
 pub mod catalog;
+pub mod compare;
 mod progress;
 
 use crate::error::Error;
@@ -51,6 +52,8 @@ pub enum Command {
         #[arg(long)]
         sources: bool,
     },
+    /// Run several designs under the same traffic and seeds; write compare.csv and compare.md.
+    Compare(compare::CompareArgs),
 }
 
 /// Arguments of `simscale run`.
@@ -103,6 +106,7 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             Ok(())
         }
         Command::Run(args) => run_scenario(&args, stdout),
+        Command::Compare(args) => compare::run(&args, stdout),
         Command::Catalog {
             family,
             region,
@@ -223,6 +227,9 @@ fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
             report::charts::latency_png(result).map_err(chart_error)?,
         ),
     ];
+    if let Some(availability) = report::charts::availability_png(result) {
+        files.push(("availability.png", availability.map_err(chart_error)?));
+    }
     if let Some(cost) = report::charts::cost_png(result) {
         files.push(("cost.png", cost.map_err(chart_error)?));
     }

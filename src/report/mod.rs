@@ -4,6 +4,7 @@
 //! [`writer`] touches the file system.
 
 pub mod charts;
+pub mod compare;
 pub mod cost;
 pub mod markdown;
 pub mod writer;

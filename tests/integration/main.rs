@@ -2,7 +2,9 @@
 
 mod support;
 
+mod charts;
 mod cli;
+mod compare;
 mod conservation;
 mod credits;
 mod growth;
