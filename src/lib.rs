@@ -30,4 +30,5 @@ pub mod run;
 pub mod scenario;
 pub mod spec;
 pub mod suggest;
+pub mod sweep;
 pub mod time;

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod compare;
 mod progress;
+pub mod sweep;
 
 use crate::error::Error;
 use crate::report;
@@ -54,6 +55,10 @@ pub enum Command {
     },
     /// Run several designs under the same traffic and seeds; write compare.csv and compare.md.
     Compare(compare::CompareArgs),
+    /// Run a scenario at every point of a grid of key values; write sweep.csv and points/.
+    Sweep(sweep::SweepArgs),
+    /// Join the folders of a sharded sweep into sweep.csv and points/.
+    Merge(sweep::MergeArgs),
 }
 
 /// Arguments of `simscale run`.
@@ -107,6 +112,8 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
         }
         Command::Run(args) => run_scenario(&args, stdout),
         Command::Compare(args) => compare::run(&args, stdout),
+        Command::Sweep(args) => sweep::run(&args, stdout),
+        Command::Merge(args) => sweep::merge(&args, stdout),
         Command::Catalog {
             family,
             region,
@@ -185,11 +192,14 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     for ((_, result), folder) in results.iter().zip(&folders) {
         write_run(&out.join(folder), result)?;
     }
+    let mut md = report::markdown::ladder_md(&key, &results, &folders);
+    md.push_str("\n![ladder.png](ladder.png)\n");
     let files = [
         ("ladder.csv", report::ladder_csv(&key, &results)),
+        ("report.md", md.into_bytes()),
         (
-            "report.md",
-            report::markdown::ladder_md(&key, &results, &folders).into_bytes(),
+            "ladder.png",
+            report::charts::ladder_png(&key, &results).map_err(Error::Internal)?,
         ),
     ];
     report::writer::write_files(&out, &files)?;
@@ -201,7 +211,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         let _ = write!(stdout, "{}", report::ladder_summary(&key, &results));
         let _ = writeln!(
             stdout,
-            "wrote {}/: ladder.csv, report.md and one folder per rung",
+            "wrote {}/: ladder.csv, ladder.png, report.md and one folder per rung",
             out.display()
         );
     }
@@ -215,7 +225,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
 
 /// The four files of one run.
 /// The files of one run: four CSV files, the charts and `report.md`.
-fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
+pub(crate) fn write_run(out: &Path, result: &crate::run::RunReport) -> Result<(), Error> {
     let chart_error = |message: String| Error::Internal(message);
     let mut files = vec![
         ("checkpoints.csv", report::checkpoints_csv(result)),

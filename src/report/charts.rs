@@ -783,33 +783,15 @@ pub fn compare_charts(c: &Comparison) -> Result<Vec<(&'static str, Vec<u8>)>, St
     ])
 }
 
-/// One point of a sweep or rung of a ladder, for [`sweep_png`]: its values
-/// of the swept keys, in key order, and its run.
-pub type SweepPoint<'a> = (Vec<String>, &'a RunReport);
-
-/// The wall (or, without users, the monthly bill) against the first swept
-/// key's values, one line per value of the second key when there is one.
-/// The y figure is the most users within the SLO (the wall, or the most
-/// users simulated when the SLO held throughout) when any point counts
-/// users, else the monthly bill at the last checkpoint.
-pub fn sweep_png(keys: &[String], points: &[SweepPoint<'_>]) -> Result<Vec<u8>, String> {
-    let in_users = points
-        .iter()
-        .any(|(_, r)| r.checkpoints.iter().any(|c| c.checkpoint.users.is_some()));
-    let figure = |r: &RunReport| -> Option<f64> {
-        if in_users {
-            match &r.wall {
-                Some(w) => Some(w.users),
-                None => r
-                    .checkpoints
-                    .iter()
-                    .filter_map(|c| c.checkpoint.users)
-                    .reduce(f64::max),
-            }
-        } else {
-            r.checkpoints.last().map(|c| c.cost_usd_month)
-        }
-    };
+/// The figure of each point (the most users within the SLO when `in_users`,
+/// else the monthly bill) against the first key's values, one line per
+/// value of the second key when there is one. `points` hold their values
+/// of `keys`, in key order.
+pub fn sweep_png(
+    keys: &[String],
+    points: &[(Vec<String>, f64)],
+    in_users: bool,
+) -> Result<Vec<u8>, String> {
     let mut xs: Vec<String> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
     for (values, _) in points {
@@ -827,9 +809,9 @@ pub fn sweep_png(keys: &[String], points: &[SweepPoint<'_>]) -> Result<Vec<u8>, 
         let pts: Vec<(f64, f64)> = points
             .iter()
             .filter(|(v, _)| v.get(1).cloned().unwrap_or_default() == *g)
-            .filter_map(|(v, r)| {
+            .filter_map(|(v, y)| {
                 let xi = xs.iter().position(|x| Some(x) == v.first())?;
-                figure(r).filter(|y| *y > 0.0).map(|y| (xi as f64, y))
+                (*y > 0.0).then_some((xi as f64, *y))
             })
             .collect();
         let label = match keys.get(1) {
@@ -852,9 +834,9 @@ pub fn sweep_png(keys: &[String], points: &[SweepPoint<'_>]) -> Result<Vec<u8>, 
     });
     x.ticks = Some((0..xs.len()).map(|i| i as f64).collect());
     let (what, unit) = if in_users {
-        ("the wall", "most users within the SLO")
+        ("The wall", "most users within the SLO")
     } else {
-        ("the monthly bill", "USD per month")
+        ("The monthly bill", "USD per month")
     };
     let plot = Plot {
         title: match keys.get(1) {
@@ -866,6 +848,32 @@ pub fn sweep_png(keys: &[String], points: &[SweepPoint<'_>]) -> Result<Vec<u8>, 
         lines,
     };
     render(|root| plot.draw(&root)).map_err(|e| format!("cannot draw the sweep chart: {e}"))
+}
+
+/// The ladder chart: each rung's most users within the SLO (its wall, or
+/// the most users simulated when the SLO held throughout; the bill at the
+/// last checkpoint when traffic is a rate) against the ladder's values.
+pub fn ladder_png(key: &str, rungs: &[(String, RunReport)]) -> Result<Vec<u8>, String> {
+    let in_users = rungs
+        .iter()
+        .any(|(_, r)| r.checkpoints.iter().any(|c| c.checkpoint.users.is_some()));
+    let points: Vec<(Vec<String>, f64)> = rungs
+        .iter()
+        .filter_map(|(label, r)| {
+            let y = if in_users {
+                r.wall.as_ref().map(|w| w.users).or_else(|| {
+                    r.checkpoints
+                        .iter()
+                        .filter_map(|c| c.checkpoint.users)
+                        .reduce(f64::max)
+                })
+            } else {
+                r.checkpoints.last().map(|c| c.cost_usd_month)
+            };
+            y.map(|y| (vec![label.clone()], y))
+        })
+        .collect();
+    sweep_png(&[key.to_string()], &points, in_users)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod compare;
 pub mod cost;
 pub mod markdown;
+pub mod sweep;
 pub mod writer;
 
 use crate::metrics::Latency;

@@ -68,11 +68,15 @@ fn every_chart_decodes_and_is_not_blank() {
     }
     // A sweep over two keys.
     let keys = vec!["web.instance".to_string(), "web.count".to_string()];
-    let points: Vec<charts::SweepPoint<'_>> = vec![
-        (vec!["m5.large".into(), "1".into()], &r),
-        (vec!["m5.xlarge".into(), "1".into()], &c.designs[1].report),
-        (vec!["m5.large".into(), "2".into()], &c.designs[0].report),
-        (vec!["m5.xlarge".into(), "2".into()], &c.designs[1].report),
+    let points: Vec<(Vec<String>, f64)> = vec![
+        (vec!["m5.large".into(), "1".into()], 1000.0),
+        (vec!["m5.xlarge".into(), "1".into()], 2000.0),
+        (vec!["m5.large".into(), "2".into()], 2100.0),
+        (vec!["m5.xlarge".into(), "2".into()], 4300.0),
     ];
-    assert_drawn("sweep", &charts::sweep_png(&keys, &points).unwrap());
+    assert_drawn("sweep", &charts::sweep_png(&keys, &points, true).unwrap());
+    assert_drawn(
+        "sweep",
+        &charts::sweep_png(&keys[..1], &points[..2], false).unwrap(),
+    );
 }

@@ -4,9 +4,11 @@ mod support;
 
 mod charts;
 mod cli;
+mod cluster;
 mod compare;
 mod conservation;
 mod credits;
 mod growth;
 mod layering;
+mod sweep;
 mod theory;
