@@ -28,6 +28,7 @@ pub mod model;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod spec;
 pub mod suggest;
 pub mod sweep;

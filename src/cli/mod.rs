@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod compare;
+pub mod init;
 mod progress;
 pub mod sweep;
 
@@ -59,6 +60,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Join the folders of a sharded sweep into sweep.csv and points/.
     Merge(sweep::MergeArgs),
+    /// Write a commented starter scenario.
+    Init(init::InitArgs),
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
 }
 
 /// Arguments of `simscale run`.
@@ -114,6 +119,8 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
         Command::Compare(args) => compare::run(&args, stdout),
         Command::Sweep(args) => sweep::run(&args, stdout),
         Command::Merge(args) => sweep::merge(&args, stdout),
+        Command::Init(args) => init::init(&args, stdout),
+        Command::Schema => init::schema(stdout),
         Command::Catalog {
             family,
             region,

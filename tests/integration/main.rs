@@ -10,5 +10,6 @@ mod conservation;
 mod credits;
 mod growth;
 mod layering;
+mod schema;
 mod sweep;
 mod theory;
