@@ -244,3 +244,27 @@ fn compare_command_writes_its_files_and_reports_bad_input() {
     let o = simscale(&["compare", a.to_str().unwrap(), "--at", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
 }
+
+#[test]
+fn steady_user_counts_compare_at_their_counts() {
+    let steady = |name: &str, instance: &str| {
+        format!(
+            "name = \"{name}\"\n[simulation]\nwindow = \"3m\"\nwarmup = \"30s\"\n[traffic]\nusers = 3000\nrequests_per_user_per_day = 400\n[web]\ninstance = \"{instance}\"\n"
+        )
+    };
+    let designs = vec![
+        design("a", &steady("a", "m5.large")),
+        design("b", &steady("b", "m5.xlarge")),
+    ];
+    let c = compare(&designs, None, &options(2)).unwrap();
+    // One window each, no horizon: no wall, one common load at their users.
+    assert_eq!(c.loads, vec![CommonLoad::Users(3000.0)]);
+    for d in &c.designs {
+        assert_eq!(d.wall.users, None);
+        assert_eq!(d.wall.users_low, Some(3000.0));
+        assert!(d.at[0].as_ref().unwrap().p99_ms.is_some());
+    }
+    assert!(c.designs[1].at[0].as_ref().unwrap().p99_ms_diff.is_some());
+    let md = compare_md(&c, &[]);
+    assert!(md.contains("| a | > 3,000 |"), "{md}");
+}
