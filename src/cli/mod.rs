@@ -177,20 +177,42 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         }
         return Ok(());
     };
-    // Every rung is validated before any is simulated.
-    let rungs = scenario::overrides::rungs(&text, &origin, &key, &values)?;
-    let mut results = Vec::with_capacity(rungs.len());
-    for (label, rung) in &rungs {
-        let result = simulate_with_progress(rung, &options, &bar);
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
-                bar.finish();
-                return Err(e);
-            }
-        };
-        results.push((label.clone(), result));
-    }
+    // A ladder is a one-key sweep: every rung validated before any runs,
+    // a bad value reported at its place in the file, rungs in parallel.
+    let set = crate::sweep::Set {
+        key: key.clone(),
+        values: values.clone(),
+    };
+    let rungs = crate::sweep::plan(&text, &origin, &[set], false)?;
+    let inner = RunOptions {
+        threads: None,
+        ..options.clone()
+    };
+    let work = || -> Result<Vec<(String, crate::run::RunReport)>, Error> {
+        use rayon::prelude::*;
+        rungs
+            .par_iter()
+            .map(|p| {
+                let label = p.values.first().cloned().unwrap_or_default();
+                simulate_with_progress(&p.scenario, &inner, &bar).map(|r| (label, r))
+            })
+            .collect()
+    };
+    let results = match options.threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
+            .install(work),
+    };
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            bar.finish();
+            return Err(e);
+        }
+    };
     bar.finish();
     let folders: Vec<String> = results
         .iter()

@@ -317,3 +317,69 @@ fn bad_sweeps_are_refused_before_anything_runs() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn a_ladder_is_a_one_key_sweep_with_errors_in_the_users_file() {
+    let (dir, file) = setup();
+    let out = dir.path().join("ladder");
+    let f = file.to_str().unwrap();
+    let o = simscale_env(
+        &[
+            "run",
+            f,
+            "--ladder",
+            "web.instance=m5.large,m5.larg",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("steady.toml with web.instance = m5.larg:8:12"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists(), "nothing ran");
+    // Its rungs, run in parallel, give the bytes of the sweep's points.
+    let o = simscale_env(
+        &[
+            "run",
+            f,
+            "--ladder",
+            "web.instance=m5.large,c5.large",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--threads",
+            "2",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let sw = dir.path().join("sweep");
+    let o = simscale_env(
+        &[
+            "sweep",
+            f,
+            "--set",
+            "web.instance=m5.large,c5.large",
+            "--out",
+            sw.to_str().unwrap(),
+            "-q",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for (rung, point) in [("m5.large", "0"), ("c5.large", "1")] {
+        for file in ["checkpoints.csv", "summary.csv", "timeline.csv"] {
+            assert_eq!(
+                std::fs::read(out.join(rung).join(file)).unwrap(),
+                std::fs::read(sw.join("points").join(point).join(file)).unwrap(),
+                "{rung} {file}"
+            );
+        }
+    }
+    assert!(out.join("ladder.png").is_file());
+    assert!(out.join("ladder.csv").is_file());
+}
