@@ -147,6 +147,12 @@ pub fn label(value: &str) -> String {
 /// is the error (its messages name `origin` and the point's values).
 pub fn plan(source: &str, origin: &str, sets: &[Set], zip: bool) -> Result<Vec<Point>, Error> {
     let combos = combinations(sets, zip)?;
+    // A file that is not TOML is reported as it is, not once per point.
+    if DeTable::parse(source).is_err()
+        && let Err(d) = parse(source, origin)
+    {
+        return Err(ScenarioError::Invalid(d).into());
+    }
     let keys: Vec<&str> = sets.iter().map(|s| s.key.as_str()).collect();
     combos
         .into_iter()
@@ -405,6 +411,20 @@ instance = "t2.micro"  # a comment stays
         let points = plan(BASE, "s.toml", &[set("traffic.rate", &["1", "2.5"])], false).unwrap();
         assert_eq!(points[1].scenario.traffic.base_rate(0.0), 2.5);
         assert_eq!(points[1].values, ["2.5"]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_is_reported_once_as_it_is() {
+        let err = plan(
+            "name = \"x\"\n[web\n",
+            "s.toml",
+            &[set("web.count", &["1", "2"])],
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("invalid TOML"), "{err}");
+        assert!(err.contains("--> s.toml:2:"), "{err}");
     }
 
     #[test]
