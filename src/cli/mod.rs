@@ -1,4 +1,4 @@
-//! The command line: `simscale run`, `simscale validate` and `simscale catalog`.
+//! The command line: `simscale run`, `validate`, `catalog`, `compare`, `sweep`, `merge`, `init` and `schema`.
 
 pub mod catalog;
 pub mod compare;
