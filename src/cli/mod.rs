@@ -1,7 +1,10 @@
-//! The command line: `simscale run`, `simscale validate` and `simscale catalog`.
+//! The command line: `simscale run`, `validate`, `catalog`, `compare`, `sweep`, `merge`, `init` and `schema`.
 
 pub mod catalog;
+pub mod compare;
+pub mod init;
 mod progress;
+pub mod sweep;
 
 use crate::error::Error;
 use crate::report;
@@ -51,6 +54,16 @@ pub enum Command {
         #[arg(long)]
         sources: bool,
     },
+    /// Run several designs under the same traffic and seeds; write compare.csv and compare.md.
+    Compare(compare::CompareArgs),
+    /// Run a scenario at every point of a grid of key values; write sweep.csv and points/.
+    Sweep(sweep::SweepArgs),
+    /// Join the folders of a sharded sweep into sweep.csv and points/.
+    Merge(sweep::MergeArgs),
+    /// Write a commented starter scenario.
+    Init(init::InitArgs),
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
 }
 
 /// Arguments of `simscale run`.
@@ -117,6 +130,11 @@ pub fn run(cli: Cli, stdout: &mut dyn Write) -> Result<(), Error> {
             Ok(())
         }
         Command::Run(args) => run_scenario(&args, stdout),
+        Command::Compare(args) => compare::run(&args, stdout),
+        Command::Sweep(args) => sweep::run(&args, stdout),
+        Command::Merge(args) => sweep::merge(&args, stdout),
+        Command::Init(args) => init::init(&args, stdout),
+        Command::Schema => init::schema(stdout),
         Command::Catalog {
             family,
             region,
@@ -191,32 +209,55 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         }
         return Ok(());
     };
-    // Every rung is validated before any is simulated.
-    let rungs = scenario::overrides::rungs(&text, &origin, &key, &values)?;
-    let rung_warnings: Vec<_> = rungs.iter().map(|(_, rung)| warnings_of(rung)).collect();
+    // A ladder is a one-key sweep: every rung validated before any runs,
+    // a bad value reported at its place in the file, rungs in parallel.
+    let set = crate::sweep::Set {
+        key: key.clone(),
+        values: values.clone(),
+    };
+    let rungs = crate::sweep::plan(&text, &origin, &[set], false)?;
+    let rung_warnings: Vec<_> = rungs.iter().map(|p| warnings_of(&p.scenario)).collect();
     if !args.quiet {
-        for ((label, _), warnings) in rungs.iter().zip(&rung_warnings) {
+        for (p, warnings) in rungs.iter().zip(&rung_warnings) {
             if !warnings.is_empty() {
+                let label = p.values.first().cloned().unwrap_or_default();
                 let _ = writeln!(stdout, "== {key} = {label}");
                 let _ = write!(stdout, "{}", report::warnings::warnings_text(warnings));
             }
         }
     }
-    for (_, rung) in &rungs {
-        crate::cost::check_prices(&crate::run::effective_scenario(rung, &options))?;
+    for p in &rungs {
+        crate::cost::check_prices(&crate::run::effective_scenario(&p.scenario, &options))?;
     }
-    let mut results = Vec::with_capacity(rungs.len());
-    for (label, rung) in &rungs {
-        let result = simulate_with_progress(rung, &options, &bar);
-        let result = match result {
-            Ok(r) => r,
-            Err(e) => {
-                bar.finish();
-                return Err(e);
-            }
-        };
-        results.push((label.clone(), result));
-    }
+    let inner = RunOptions {
+        threads: None,
+        ..options.clone()
+    };
+    let work = || -> Result<Vec<(String, crate::run::RunReport)>, Error> {
+        use rayon::prelude::*;
+        rungs
+            .par_iter()
+            .map(|p| {
+                let label = p.values.first().cloned().unwrap_or_default();
+                simulate_with_progress(&p.scenario, &inner, &bar).map(|r| (label, r))
+            })
+            .collect()
+    };
+    let results = match options.threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
+            .install(work),
+    };
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            bar.finish();
+            return Err(e);
+        }
+    };
     bar.finish();
     let folders: Vec<String> = results
         .iter()
@@ -226,11 +267,14 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     for (((_, result), folder), warnings) in results.iter().zip(&folders).zip(&rung_warnings) {
         write_run(&out.join(folder), result, warnings)?;
     }
+    let mut md = report::markdown::ladder_md(&key, &results, &folders);
+    md.push_str("\n![ladder.png](ladder.png)\n");
     let files = [
         ("ladder.csv", report::ladder_csv(&key, &results)),
+        ("report.md", md.into_bytes()),
         (
-            "report.md",
-            report::markdown::ladder_md(&key, &results, &folders).into_bytes(),
+            "ladder.png",
+            report::charts::ladder_png(&key, &results).map_err(Error::Internal)?,
         ),
     ];
     report::writer::write_files(&out, &files)?;
@@ -243,7 +287,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         let _ = write!(stdout, "{}", report::ladder_summary(&key, &results));
         let _ = writeln!(
             stdout,
-            "wrote {}/: ladder.csv, report.md and one folder per rung",
+            "wrote {}/: ladder.csv, ladder.png, report.md and one folder per rung",
             out.display()
         );
     }
@@ -256,7 +300,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
 }
 
 /// The files of one run: five CSV files, the charts and `report.md`.
-fn write_run(
+pub(crate) fn write_run(
     out: &Path,
     result: &crate::run::RunReport,
     warnings: &[crate::warnings::Warning],
@@ -273,6 +317,9 @@ fn write_run(
             report::charts::latency_png(result).map_err(chart_error)?,
         ),
     ];
+    if let Some(availability) = report::charts::availability_png(result) {
+        files.push(("availability.png", availability.map_err(chart_error)?));
+    }
     if let Some(cost) = report::charts::cost_png(result) {
         files.push(("cost.png", cost.map_err(chart_error)?));
     }

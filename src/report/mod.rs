@@ -4,8 +4,10 @@
 //! [`writer`] touches the file system.
 
 pub mod charts;
+pub mod compare;
 pub mod cost;
 pub mod markdown;
+pub mod sweep;
 pub mod warnings;
 pub mod writer;
 

@@ -42,7 +42,7 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
     // writing leaves no file replaced.
     let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in files {
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let tmp = dir.join(format!(".{name}.tmp-{}", unique_suffix()));
         let result = std::fs::File::create(&tmp)
             .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
         if let Err(e) = result {
@@ -60,6 +60,22 @@ pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<Vec<PathBuf>
         written.push(path);
     }
     Ok(written)
+}
+
+/// A suffix no other writer uses at the same time, even one in another
+/// container with the same process id sharing the folder (the shards of a
+/// sweep on a shared volume): process id, clock and a counter.
+fn unique_suffix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[cfg(test)]
@@ -84,6 +100,11 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2);
+    }
+
+    #[test]
+    fn temporary_names_differ_between_calls() {
+        assert_ne!(unique_suffix(), unique_suffix());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! did not. It prints nothing and writes no file, so tests and other
 //! programs can drive it directly.
 
+pub mod compare;
 mod des;
 pub mod guard;
 mod verdict;

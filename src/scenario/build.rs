@@ -359,10 +359,10 @@ fn read_slo_over(t: &mut Table<'_>) -> SloOver {
 /// `simulation.precision`: `{ confidence, max_replications }` (an empty
 /// table for the defaults).
 fn read_precision(t: &mut Table<'_>) -> Option<Precision> {
-    if !t.has("precision") {
+    let mut p = t.table("precision");
+    if !p.is_present() {
         return None;
     }
-    let mut p = t.table("precision");
     let d = Precision::default();
     let confidence = p
         .num("confidence", Bounds::between(0.5, true, 1.0, false))

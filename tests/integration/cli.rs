@@ -18,7 +18,7 @@ pub fn repo(p: &str) -> String {
         .to_string()
 }
 
-fn text(b: &[u8]) -> String {
+pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 

@@ -2,10 +2,15 @@
 
 mod support;
 
+mod charts;
 mod cli;
+mod cluster;
+mod compare;
 mod conservation;
 mod credits;
 mod growth;
 mod layering;
+mod schema;
+mod sweep;
 mod theory;
 mod verdicts;
