@@ -519,12 +519,34 @@ fn latency_by_users(report: &RunReport, users: &[f64]) -> Plot {
             .collect()
     };
     let (p50, p99) = (points(|l| l.p50_ms), points(|l| l.p99_ms));
+    // The p99 of the SLO interval that decided each verdict (the worst hour).
+    let worst: Vec<(f64, f64)> = users
+        .iter()
+        .zip(&report.checkpoints)
+        .filter(|(_, c)| c.judgement.worst.served > 0)
+        .map(|(u, c)| (*u, c.judgement.worst.p99_ms))
+        .collect();
     let x = log_range(users.iter().copied());
     let slo = slo_p99_line(report, &x);
-    let y = log_range(p50.iter().chain(&p99).chain(&slo.points).map(|p| p.1));
+    let y = log_range(
+        p50.iter()
+            .chain(&p99)
+            .chain(&worst)
+            .chain(&slo.points)
+            .map(|p| p.1),
+    );
     let mut lines = vec![
         Line::new(p50, PALETTE[0], "p50").dotted(),
         Line::new(p99, PALETTE[1], "p99").dotted(),
+        Line::new(
+            worst,
+            PALETTE[4],
+            format!(
+                "p99 of the worst {}",
+                super::markdown::interval_word(&report.scenario)
+            ),
+        )
+        .dotted(),
         slo,
     ];
     if let Some(w) = wall_users(report) {
@@ -532,7 +554,7 @@ fn latency_by_users(report: &RunReport, users: &[f64]) -> Plot {
             w,
             &y,
             PALETTE[2],
-            format!("wall: {} users", thousands(w)),
+            format!("wall: {} users (over capacity beyond)", thousands(w)),
         ));
     }
     Plot {
@@ -660,7 +682,10 @@ pub fn cost_png(report: &RunReport) -> Option<Result<Vec<u8>, String>> {
             w,
             &y,
             PALETTE[2],
-            format!("wall: {} users", thousands(w)),
+            format!(
+                "wall: {} users (beyond: over capacity, not the design's cost)",
+                thousands(w)
+            ),
         ));
     }
     let plot = Plot {

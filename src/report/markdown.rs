@@ -232,7 +232,7 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
 }
 
 /// What an SLO interval is called: hour, window, or its length.
-fn interval_word(s: &crate::spec::Scenario) -> String {
+pub(crate) fn interval_word(s: &crate::spec::Scenario) -> String {
     match s.simulation.slo.over.every() {
         None => "window".to_string(),
         Some(d) if d.as_nanos() == 3_600_000_000_000 => "hour".to_string(),
