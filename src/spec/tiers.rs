@@ -175,6 +175,26 @@ pub enum DbEngine {
     Postgres,
     /// Aurora MySQL.
     AuroraMysql,
+    /// Aurora PostgreSQL.
+    AuroraPostgresql,
+}
+
+impl DbEngine {
+    /// The engine's name in the scenario and in `data/rds-instances.csv`.
+    pub fn code(self) -> &'static str {
+        match self {
+            DbEngine::Mysql => "mysql",
+            DbEngine::Postgres => "postgres",
+            DbEngine::AuroraMysql => "aurora-mysql",
+            DbEngine::AuroraPostgresql => "aurora-postgresql",
+        }
+    }
+
+    /// An Aurora cluster: instance-hours per instance, storage and I/O
+    /// billed apart, replicas instead of a Multi-AZ standby.
+    pub fn is_aurora(self) -> bool {
+        matches!(self, DbEngine::AuroraMysql | DbEngine::AuroraPostgresql)
+    }
 }
 
 /// Where the database runs.
