@@ -330,14 +330,34 @@ const CLOUDFRONT_US_TIERS: [Tier; 7] = [
     },
 ];
 
-const CLOUDFRONT_EUROPE_TIERS: [Tier; 2] = [
+const CLOUDFRONT_EUROPE_TIERS: [Tier; 7] = [
     Tier {
         width: 10.0 * GB_PER_TB,
         item: "data transfer out, Europe, first 10 TB",
     },
     Tier {
+        width: 40.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 40 TB",
+    },
+    Tier {
+        width: 100.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 100 TB",
+    },
+    Tier {
+        width: 350.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 350 TB",
+    },
+    Tier {
+        width: 524.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 524 TB",
+    },
+    Tier {
+        width: 4.0 * 1024.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 4 PB",
+    },
+    Tier {
         width: f64::INFINITY,
-        item: "data transfer out, Europe, beyond 10 TB",
+        item: "data transfer out, Europe, over 5 PB",
     },
 ];
 

@@ -213,14 +213,21 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     };
     let bill = monthly_bill(&s, &u).unwrap();
     assert!(close(total(&bill, "data_transfer"), 36.0));
-    // S3 has no eu-west-1 price: static content in S3 there stops the bill.
+    // eu-west-1 S3 storage is priced (10 GB x 0.023 = 0.23), its GET
+    // requests are not: CloudFront misses to S3 there stop the bill.
     let s = scenario(
         "eu-west-1",
         "[web]\ninstance = \"m5.large\"\n[cdn]\ns3_storage_gb = 10\n",
     );
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "s3"), 0.23));
+    let u = Usage {
+        s3_get_requests: 1000.0,
+        ..u
+    };
     let e = monthly_bill(&s, &u).unwrap_err().to_string();
     assert!(
-        e.contains("s3: Standard storage, first 50 TB in eu-west-1"),
+        e.contains("s3: GET/SELECT and other requests in eu-west-1"),
         "{e}"
     );
 }
@@ -488,4 +495,19 @@ fn the_free_tier_is_deducted_line_by_line() {
             .iter()
             .any(|l| l.item.starts_with("free tier") && (l.service == "rds" || l.service == "ec2"))
     );
+}
+
+#[test]
+fn cloudfront_europe_tiers_reach_past_10_tb() {
+    let s = scenario(
+        "eu-west-1",
+        "[web]\ninstance = \"m5.large\"\n[cdn]\nstatic_origin = \"web\"\n",
+    );
+    let u = Usage {
+        cdn_gb: 20.0 * 1024.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    // 10,240 GB x 0.085 + 10,240 GB x 0.080 = 1689.6.
+    assert!(close(total(&bill, "cloudfront"), 1689.6));
 }
