@@ -146,7 +146,7 @@ fn explain_cost_prints_every_line_and_costs_csv_sums_them_per_service() {
         .iter()
         .map(|r| r.split(',').nth(1).unwrap())
         .collect();
-    assert_eq!(services, ["ec2", "rds", "elb", "data_transfer"]);
+    assert_eq!(services, ["ec2", "ebs", "rds", "elb", "data_transfer"]);
     assert!(costs.contains("0,ec2,140.27"), "{costs}");
     // checkpoints.csv's cost is the sum of the rows.
     let sum: f64 = rows[1..]
@@ -164,12 +164,12 @@ fn explain_cost_prints_every_line_and_costs_csv_sums_them_per_service() {
 #[test]
 fn a_missing_regional_price_names_the_service_and_region() {
     let dir = tempfile::tempdir().unwrap();
-    // eu-west-1 has no ALB price in the catalog.
+    // eu-west-1 has no NLB price in the catalog.
     let path = write(
         dir.path(),
         &scenario(
             "eu-west-1",
-            "[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 2\n",
+            "[load_balancer]\nkind = \"nlb\"\n[web]\ninstance = \"m5.large\"\ncount = 2\n",
         ),
     );
     let o = simscale(&[
@@ -181,7 +181,7 @@ fn a_missing_regional_price_names_the_service_and_region() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no price for alb: load balancer hour in eu-west-1"),
+        stderr(&o).contains("no price for nlb: load balancer hour in eu-west-1"),
         "{}",
         stderr(&o)
     );
@@ -281,7 +281,7 @@ fn the_bill_integrates_the_daily_profile_whatever_the_window() {
 #[test]
 fn validate_checks_surplus_credit_prices_of_unlimited_burstable_classes() {
     let dir = tempfile::tempdir().unwrap();
-    // db.t3 runs unlimited by default; no RDS surplus price was found.
+    // db.t3 runs unlimited by default and has its RDS surplus price: valid.
     let path = write(
         dir.path(),
         &scenario(
@@ -290,9 +290,19 @@ fn validate_checks_surplus_credit_prices_of_unlimited_burstable_classes() {
         ),
     );
     let v = simscale(&["validate", &path]);
+    assert!(v.status.success(), "{}", stderr(&v));
+    // db.t2 in unlimited mode: no price was found for its surplus credits.
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t2.medium\"\ncredits = \"unlimited\"\n",
+        ),
+    );
+    let v = simscale(&["validate", &path]);
     assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
     assert!(
-        stderr(&v).contains("no price for rds: unlimited surplus CPU credits in us-east-1"),
+        stderr(&v).contains("no price for rds: T2 CPU credits in us-east-1"),
         "{}",
         stderr(&v)
     );
@@ -384,4 +394,165 @@ fn the_terminal_shows_timeouts_apart_from_drops() {
     assert_eq!(row[7], "0", "{out}");
     assert!(row[8].parse::<u64>().unwrap() > 50, "{out}");
     assert_eq!(row[9], "0", "{out}");
+}
+
+#[test]
+fn an_alb_in_eu_west_1_runs_and_is_billed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        &scenario(
+            "eu-west-1",
+            "[[traffic.mix]]\nname = \"api\"\nshare = 1.0\nbytes = 1000\n\
+             [load_balancer]\n[web]\ninstance = \"m6g.large\"\ncount = 2\n",
+        ),
+    );
+    let o = simscale(&[
+        "run",
+        &path,
+        "--quiet",
+        "--explain-cost",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    // ALB hours: 730.56 x 0.0252 = 18.41.
+    let hours = text.lines().find(|l| l.contains("ALB hours")).unwrap();
+    assert!(hours.ends_with("18.41"), "{hours}");
+    // Two m6g.large at 0.086: 1461.12 h x 0.086 = 125.66.
+    let ec2 = text
+        .lines()
+        .find(|l| l.contains("m6g.large instance-hours"))
+        .unwrap();
+    assert!(ec2.ends_with("125.66"), "{ec2}");
+    // Root volumes: 2 x 8 GB x 0.088 = 1.41.
+    let ebs = text
+        .lines()
+        .find(|l| l.contains("gp3 root volumes"))
+        .unwrap();
+    assert!(ebs.ends_with("1.41"), "{ebs}");
+}
+
+#[test]
+fn the_free_tier_shows_as_deductions_in_explain_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        &scenario(
+            "us-east-1",
+            "[[traffic.mix]]\nname = \"api\"\nshare = 1.0\nbytes = 1000\n\
+             [web]\ninstance = \"t2.micro\"\n[billing]\nfree_tier = true\n",
+        ),
+    );
+    let o = simscale(&[
+        "run",
+        &path,
+        "--quiet",
+        "--explain-cost",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    // 730.56 h of t2.micro at 0.0116 = 8.47, all inside the 750 free hours.
+    let free = text
+        .lines()
+        .find(|l| l.contains("free tier: 750 h of t2.micro"))
+        .unwrap();
+    assert!(
+        free.contains("-730.560") && free.ends_with("-8.47"),
+        "{free}"
+    );
+    // 8 GB of root volume inside the 30 free GB-months: -8 x 0.08 = -0.64.
+    let ebs = text
+        .lines()
+        .find(|l| l.contains("free tier: 30 GB-months"))
+        .unwrap();
+    assert!(ebs.ends_with("-0.64"), "{ebs}");
+    assert!(
+        text.contains("deducted (billing.free_tier = true)"),
+        "{text}"
+    );
+    let costs = std::fs::read_to_string(dir.path().join("costs.csv")).unwrap();
+    assert!(costs.contains("0,ec2,0.00"), "{costs}");
+    assert!(costs.contains("0,ebs,0.00"), "{costs}");
+}
+
+#[test]
+fn engines_and_billing_keys_are_checked_with_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |rest: &str| -> String {
+        let path = write(dir.path(), &scenario("us-east-1", rest));
+        let v = simscale(&["validate", &path]);
+        assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+        stderr(&v)
+    };
+    let web = "[web]\ninstance = \"m5.large\"\n";
+    let e = check(&format!(
+        "{web}[database]\nengine = \"oracle\"\ninstance = \"db.m5.large\"\n"
+    ));
+    assert!(e.contains("aurora-postgresql"), "{e}");
+    // Aurora does not run on db.m5: the error lists what it runs on.
+    let e = check(&format!(
+        "{web}[database]\nengine = \"aurora-mysql\"\ninstance = \"db.m5.large\"\n"
+    ));
+    assert!(
+        e.contains("no us-east-1 price for 'db.m5.large' with engine = \"aurora-mysql\""),
+        "{e}"
+    );
+    assert!(e.contains("db.r6g.large"), "{e}");
+    // Aurora has replicas, not a Multi-AZ standby.
+    let e = check(&format!(
+        "{web}[database]\nengine = \"aurora-postgresql\"\ninstance = \"db.r6g.large\"\nmulti_az = true\n"
+    ));
+    assert!(
+        e.contains("aurora-postgresql has no Multi-AZ standby"),
+        "{e}"
+    );
+    assert!(e.contains("read_replicas = 1"), "{e}");
+    let e = check(&format!(
+        "{web}[database]\nengine = \"aurora-mysql\"\ninstance = \"colocated\"\n"
+    ));
+    assert!(
+        e.contains("a colocated database cannot be aurora-mysql"),
+        "{e}"
+    );
+    // [billing] keys are checked like every section's.
+    let e = check(&format!("{web}[billing]\nfree_teir = true\n"));
+    assert!(e.contains("did you mean 'free_tier'?"), "{e}");
+    let e = check(&format!("{web}[billing]\nroot_volume_gb = -1\n"));
+    assert!(e.contains("root_volume_gb"), "{e}");
+    // Every engine validates with a class it is priced for.
+    for engine in ["mysql", "postgres", "aurora-mysql", "aurora-postgresql"] {
+        let path = write(
+            dir.path(),
+            &scenario(
+                "us-east-1",
+                &format!("{web}[database]\nengine = \"{engine}\"\ninstance = \"db.r6g.large\"\n"),
+            ),
+        );
+        let v = simscale(&["validate", &path]);
+        assert!(v.status.success(), "{engine}: {}", stderr(&v));
+    }
+}
+
+#[test]
+fn catalog_lists_graviton_types_and_rds_prices_per_engine() {
+    let o = simscale(&["catalog", "--family", "m6g", "--region", "eu-west-1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // m6g.large: 2 vCPU, 8 GiB, 0.086 USD/h in eu-west-1 = 62.83 a month.
+    let line = stdout(&o)
+        .lines()
+        .find(|l| l.starts_with("m6g.large "))
+        .unwrap()
+        .to_string();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[..3], ["m6g.large", "2", "8"]);
+    assert_eq!(cells[4..], ["0.086", "62.83"]);
+    let o = simscale(&["catalog", "--rds", "--family", "db.r5"]);
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with("db.r5.large ")).unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(cells[4..], ["0.24", "0.25", "0.29", "0.29"], "{line}");
 }

@@ -49,7 +49,12 @@ pub struct Ec2Type {
     prices: [Option<f64>; 2],
 }
 
-/// An RDS instance class (MySQL, Single-AZ prices).
+/// Database engines with prices in `data/rds-instances.csv`, as the
+/// scenario names them.
+pub const RDS_ENGINES: [&str; 4] = ["mysql", "postgres", "aurora-mysql", "aurora-postgresql"];
+
+/// An RDS instance class with its Single-AZ (or Aurora cluster-instance)
+/// price per engine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RdsType {
     /// `db.m5.large`.
@@ -62,7 +67,8 @@ pub struct RdsType {
     pub memory_gib: f64,
     /// Work per second of one vCPU relative to m5.
     pub cpu_speed: Option<f64>,
-    prices: [Option<f64>; 2],
+    /// `(engine, [us-east-1, eu-west-1])`, in [`RDS_ENGINES`] order.
+    prices: Vec<(String, [Option<f64>; 2])>,
 }
 
 impl Ec2Type {
@@ -73,9 +79,18 @@ impl Ec2Type {
 }
 
 impl RdsType {
-    /// On-demand Single-AZ USD per hour in `region`, if known.
-    pub fn usd_per_hour(&self, region: &str) -> Option<f64> {
-        price_in(&self.prices, region)
+    /// On-demand USD per instance-hour of `engine` in `region`, if known:
+    /// Single-AZ for MySQL and PostgreSQL, one cluster instance for Aurora.
+    pub fn usd_per_hour(&self, engine: &str, region: &str) -> Option<f64> {
+        self.prices
+            .iter()
+            .find(|(e, _)| e == engine)
+            .and_then(|(_, p)| price_in(p, region))
+    }
+
+    /// The engines this class has a row for (in some region).
+    pub fn engines(&self) -> impl Iterator<Item = &str> {
+        self.prices.iter().map(|(e, _)| e.as_str())
     }
 }
 
@@ -162,6 +177,7 @@ struct RdsRow {
     name: String,
     vcpu: u32,
     memory_gib: f64,
+    engine: String,
     deployment: String,
     usd_per_hour_us_east_1: Option<f64>,
     usd_per_hour_eu_west_1: Option<f64>,
@@ -246,21 +262,32 @@ impl Catalog {
                 prices: [r.usd_per_hour_us_east_1, r.usd_per_hour_eu_west_1],
             })
             .collect();
-        let rds = rows::<RdsRow>(RDS_CSV)
-            .into_iter()
-            .filter(|r| r.deployment == "single-az")
-            .map(|r| {
-                let family = family_of(&r.name);
-                RdsType {
-                    cpu_speed: speeds.get(&family).copied(),
-                    family,
-                    name: r.name,
-                    vcpu: r.vcpu,
-                    memory_gib: r.memory_gib,
-                    prices: [r.usd_per_hour_us_east_1, r.usd_per_hour_eu_west_1],
+        let mut rds: Vec<RdsType> = Vec::new();
+        for r in rows::<RdsRow>(RDS_CSV) {
+            // Multi-AZ rows carry no price (see data/SOURCES.md).
+            if r.deployment == "multi-az" {
+                continue;
+            }
+            let prices = [r.usd_per_hour_us_east_1, r.usd_per_hour_eu_west_1];
+            match rds.iter_mut().find(|t| t.name == r.name) {
+                Some(t) => t.prices.push((r.engine, prices)),
+                None => {
+                    let family = family_of(&r.name);
+                    rds.push(RdsType {
+                        cpu_speed: speeds.get(&family).copied(),
+                        family,
+                        name: r.name,
+                        vcpu: r.vcpu,
+                        memory_gib: r.memory_gib,
+                        prices: vec![(r.engine, prices)],
+                    });
                 }
-            })
-            .collect();
+            }
+        }
+        for t in &mut rds {
+            t.prices
+                .sort_by_key(|(e, _)| RDS_ENGINES.iter().position(|x| x == e));
+        }
         Catalog {
             ec2,
             rds,
@@ -366,8 +393,13 @@ mod tests {
     #[test]
     fn every_file_parses_and_m5_is_the_reference() {
         let c = Catalog::embedded();
-        assert_eq!(c.ec2_types().len(), 64);
-        assert_eq!(c.rds_types().len(), 24);
+        assert_eq!(c.ec2_types().len(), 76);
+        assert_eq!(c.rds_types().len(), 38);
+        for t in c.rds_types() {
+            for e in t.engines() {
+                assert!(RDS_ENGINES.contains(&e), "{}: {e}", t.name);
+            }
+        }
         assert_eq!(c.ec2("m5.large").unwrap().cpu_speed, Some(1.0));
         assert_eq!(c.rds("db.m5.large").unwrap().cpu_speed, Some(1.0));
         assert_eq!(c.rds_multi_az_factor(), Some(2.0));
@@ -380,9 +412,13 @@ mod tests {
             c.service_value_in("alb", "load balancer hour", "us-east-1"),
             Some(0.0225)
         );
-        // The eu-west-1 row exists but is empty: not found.
         assert_eq!(
             c.service_value_in("alb", "load balancer hour", "eu-west-1"),
+            Some(0.0252)
+        );
+        // The eu-west-1 row exists but is empty: not found.
+        assert_eq!(
+            c.service_value_in("aurora", "I/O requests", "eu-west-1"),
             None
         );
         // Rows marked "all" apply everywhere.
@@ -442,9 +478,28 @@ mod tests {
         assert_eq!(m5.usd_per_hour("eu-west-1"), Some(0.107));
         assert_eq!(m5.usd_per_hour("mars-north-1"), None);
         assert_eq!(c.ec2("c7g.large").unwrap().usd_per_hour("eu-west-1"), None);
+        let r5 = c.rds("db.r5.large").unwrap();
+        assert_eq!(r5.usd_per_hour("mysql", "us-east-1"), Some(0.24));
+        assert_eq!(r5.usd_per_hour("postgres", "us-east-1"), Some(0.25));
+        assert_eq!(r5.usd_per_hour("aurora-mysql", "eu-west-1"), Some(0.32));
         assert_eq!(
-            c.rds("db.r5.large").unwrap().usd_per_hour("us-east-1"),
-            Some(0.24)
+            r5.usd_per_hour("aurora-postgresql", "us-east-1"),
+            Some(0.29)
         );
+        // Aurora does not run on db.m5.
+        let m5 = c.rds("db.m5.large").unwrap();
+        assert_eq!(m5.usd_per_hour("aurora-mysql", "us-east-1"), None);
+        assert_eq!(m5.usd_per_hour("postgres", "eu-west-1"), Some(0.197));
+        // Graviton classes, with their own CoreMark speed.
+        let r6g = c.rds("db.r6g.large").unwrap();
+        assert_eq!(r6g.usd_per_hour("mysql", "us-east-1"), Some(0.215));
+        assert_eq!(
+            r6g.usd_per_hour("aurora-postgresql", "eu-west-1"),
+            Some(0.286)
+        );
+        assert!(r6g.cpu_speed.unwrap() > 1.2);
+        let m6g = c.ec2("m6g.large").unwrap();
+        assert_eq!(m6g.usd_per_hour("us-east-1"), Some(0.077));
+        assert_eq!(m6g.usd_per_hour("eu-west-1"), Some(0.086));
     }
 }

@@ -1,6 +1,6 @@
 //! `simscale catalog`: the embedded instance types and prices, and their sources.
 
-use crate::catalog::{Catalog, REGIONS, SOURCES};
+use crate::catalog::{Catalog, RDS_ENGINES, REGIONS, SOURCES};
 use crate::cost::HOURS_PER_MONTH;
 use crate::error::Error;
 use crate::suggest::did_you_mean;
@@ -26,7 +26,8 @@ struct Row<'a> {
     vcpu: u32,
     memory_gib: f64,
     cpu_speed: Option<f64>,
-    usd_per_hour: Option<f64>,
+    /// One price for an EC2 type; one per engine of [`RDS_ENGINES`] for an RDS class.
+    usd_per_hour: Vec<Option<f64>>,
 }
 
 /// `family` -> `families`, `region` -> `regions`.
@@ -68,7 +69,10 @@ pub fn run(q: &CatalogQuery, out: &mut dyn Write) -> Result<(), Error> {
                 vcpu: t.vcpu,
                 memory_gib: t.memory_gib,
                 cpu_speed: t.cpu_speed,
-                usd_per_hour: t.usd_per_hour(region),
+                usd_per_hour: RDS_ENGINES
+                    .iter()
+                    .map(|e| t.usd_per_hour(e, region))
+                    .collect(),
             })
             .collect()
     } else {
@@ -80,7 +84,7 @@ pub fn run(q: &CatalogQuery, out: &mut dyn Write) -> Result<(), Error> {
                 vcpu: t.vcpu,
                 memory_gib: t.memory_gib,
                 cpu_speed: t.cpu_speed,
-                usd_per_hour: t.usd_per_hour(region),
+                usd_per_hour: vec![t.usd_per_hour(region)],
             })
             .collect()
     };
@@ -117,34 +121,54 @@ fn or_dash(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 }
 
 fn table(rows: &[Row<'_>], region: &str, rds: bool) -> String {
-    let mut s = format!(
-        "{} in {region}: on-demand {}, a month of 30.44 days ({HOURS_PER_MONTH} h); - = price not in the catalog\n",
-        if rds {
-            "RDS instance classes"
-        } else {
-            "EC2 instance types"
-        },
-        if rds {
-            "MySQL Single-AZ prices"
-        } else {
-            "Linux prices"
-        },
-    );
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-    s.push_str(&format!(
-        "{:<width$} {:>5} {:>11} {:>9} {:>10} {:>10}\n",
-        "type", "vCPU", "memory GiB", "cpu_speed", "USD/hour", "USD/month"
-    ));
-    for r in rows {
+    let head = |s: &mut String| {
         s.push_str(&format!(
-            "{:<width$} {:>5} {:>11} {:>9} {:>10} {:>10}\n",
+            "{:<width$} {:>5} {:>11} {:>9}",
+            "type", "vCPU", "memory GiB", "cpu_speed"
+        ))
+    };
+    let cells = |s: &mut String, r: &Row<'_>| {
+        s.push_str(&format!(
+            "{:<width$} {:>5} {:>11} {:>9}",
             r.name,
             r.vcpu,
             format!("{}", r.memory_gib),
             or_dash(r.cpu_speed, |x| format!("{x:.3}")),
-            or_dash(r.usd_per_hour, |x| format!("{x}")),
-            or_dash(r.usd_per_hour, |x| format!("{:.2}", x * HOURS_PER_MONTH)),
-        ));
+        ))
+    };
+    let mut s;
+    if rds {
+        s = format!(
+            "RDS instance classes in {region}: on-demand USD per instance-hour by engine (Single-AZ; Aurora per cluster instance); - = price not in the catalog\n"
+        );
+        head(&mut s);
+        for e in RDS_ENGINES {
+            s.push_str(&format!(" {e:>17}"));
+        }
+        s.push('\n');
+        for r in rows {
+            cells(&mut s, r);
+            for p in &r.usd_per_hour {
+                s.push_str(&format!(" {:>17}", or_dash(*p, |x| format!("{x}"))));
+            }
+            s.push('\n');
+        }
+    } else {
+        s = format!(
+            "EC2 instance types in {region}: on-demand Linux prices, a month of 30.44 days ({HOURS_PER_MONTH} h); - = price not in the catalog\n"
+        );
+        head(&mut s);
+        s.push_str(&format!(" {:>10} {:>10}\n", "USD/hour", "USD/month"));
+        for r in rows {
+            cells(&mut s, r);
+            let p = r.usd_per_hour.first().copied().flatten();
+            s.push_str(&format!(
+                " {:>10} {:>10}\n",
+                or_dash(p, |x| format!("{x}")),
+                or_dash(p, |x| format!("{:.2}", x * HOURS_PER_MONTH)),
+            ));
+        }
     }
     s
 }
@@ -203,6 +227,33 @@ mod tests {
         .unwrap();
         let line = t.lines().find(|l| l.starts_with("c7g.large ")).unwrap();
         assert!(line.ends_with("-          -"), "{line}");
+    }
+
+    #[test]
+    fn rds_lists_a_price_per_engine() {
+        let t = listing(CatalogQuery {
+            rds: true,
+            family: Some("db.r6g".into()),
+            region: Some("eu-west-1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let header = t.lines().nth(1).unwrap();
+        for e in RDS_ENGINES {
+            assert!(header.contains(e), "{header}");
+        }
+        let line = t.lines().find(|l| l.starts_with("db.r6g.large ")).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[4..], ["0.237", "0.252", "0.286", "0.286"], "{line}");
+        let t = listing(CatalogQuery {
+            rds: true,
+            family: Some("db.m5".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let line = t.lines().find(|l| l.starts_with("db.m5.large ")).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[4..], ["0.171", "0.178", "-", "-"], "{line}");
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub fn check_prices_with(s: &Scenario, catalog: &Catalog) -> Result<(), Error> {
 /// The most a month of `s` could use: at the busiest checkpoint's users,
 /// every request served, cacheable classes through CloudFront (and S3 for
 /// every miss), the rest from the origin to the internet; surplus credits
-/// for every burstable instance in unlimited mode; a cross-AZ query
+/// for every burstable instance in unlimited mode; DB queries (Aurora
+/// I/O) whenever the mix has any; a cross-AZ query
 /// whenever web instances and an RDS database span more than one AZ. So
 /// every flat price the scenario could use is looked up, and every tier its
 /// volume could reach.
@@ -103,6 +104,16 @@ pub fn usage_bound(s: &Scenario) -> Usage {
         web_surplus_vcpu_hours: if unlimited(&s.web.instance) { 1.0 } else { 0.0 },
         db_surplus_vcpu_hours: if db_rds.is_some_and(unlimited) {
             1.0
+        } else {
+            0.0
+        },
+        db_read_queries: if db_rds.is_some() && queries {
+            requests
+        } else {
+            0.0
+        },
+        db_write_queries: if db_rds.is_some() && queries {
+            requests
         } else {
             0.0
         },

@@ -70,6 +70,10 @@ pub struct Usage {
     pub web_surplus_vcpu_hours: f64,
     /// The same for DB instances.
     pub db_surplus_vcpu_hours: f64,
+    /// Read queries to the database (served requests' reads), per month.
+    pub db_read_queries: f64,
+    /// Write queries to the database, per month.
+    pub db_write_queries: f64,
 }
 
 impl Usage {
@@ -117,6 +121,7 @@ impl Usage {
             .sum();
         let via_lb = [EDGE_ORIGIN, ORIGIN];
         let via_cdn = [EDGE_HIT, EDGE_S3, EDGE_ORIGIN];
+        let (db_reads, db_writes) = served_queries(s, w);
         Usage {
             web_instances: w.web_instances_mean,
             cdn_requests: arrived(&via_cdn) * to_month,
@@ -131,8 +136,27 @@ impl Usage {
             // A credit is one vCPU-minute.
             web_surplus_vcpu_hours: w.surplus_credits / 60.0 * to_month,
             db_surplus_vcpu_hours: w.db_surplus_credits / 60.0 * to_month,
+            db_read_queries: db_reads * to_month,
+            db_write_queries: db_writes * to_month,
         }
     }
+}
+
+/// Read and write queries of the requests served through the web tier over
+/// the window (they made all their queries).
+fn served_queries(s: &Scenario, w: &WindowSummary) -> (f64, f64) {
+    w.routes
+        .served
+        .iter()
+        .zip(&s.traffic.mix)
+        .map(|(c, class)| {
+            let n = (c[EDGE_ORIGIN] + c[ORIGIN]) as f64;
+            (
+                n * f64::from(class.db_reads),
+                n * f64::from(class.db_writes),
+            )
+        })
+        .fold((0.0, 0.0), |(r, w), (a, b)| (r + a, w + b))
 }
 
 /// Bytes of DB queries between web instances and DB servers in different
@@ -159,19 +183,7 @@ fn cross_az_bytes(s: &Scenario, w: &WindowSummary) -> f64 {
             .count();
         pairs as f64 / f64::from(count * db.read_replicas)
     };
-    let (reads, writes) = w
-        .routes
-        .served
-        .iter()
-        .zip(&s.traffic.mix)
-        .map(|(c, class)| {
-            let n = (c[EDGE_ORIGIN] + c[ORIGIN]) as f64;
-            (
-                n * f64::from(class.db_reads),
-                n * f64::from(class.db_writes),
-            )
-        })
-        .fold((0.0, 0.0), |(r, w), (a, b)| (r + a, w + b));
+    let (reads, writes) = served_queries(s, w);
     (reads * off_replica + writes * off_primary) * db.bytes_per_query as f64
 }
 
@@ -234,6 +246,11 @@ impl Prices<'_> {
         self.catalog
             .service_value_in("cloudfront", item, edge)
             .ok_or_else(|| self.missing("cloudfront", &format!("{item} ({edge})")))
+    }
+
+    /// A free-tier allowance (`free_tier` rows, all regions).
+    fn free(&self, item: &str) -> Result<f64, Error> {
+        self.get("free_tier", item)
     }
 
     fn missing(&self, service: &str, item: &str) -> Error {
@@ -313,14 +330,34 @@ const CLOUDFRONT_US_TIERS: [Tier; 7] = [
     },
 ];
 
-const CLOUDFRONT_EUROPE_TIERS: [Tier; 2] = [
+const CLOUDFRONT_EUROPE_TIERS: [Tier; 7] = [
     Tier {
         width: 10.0 * GB_PER_TB,
         item: "data transfer out, Europe, first 10 TB",
     },
     Tier {
+        width: 40.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 40 TB",
+    },
+    Tier {
+        width: 100.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 100 TB",
+    },
+    Tier {
+        width: 350.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 350 TB",
+    },
+    Tier {
+        width: 524.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 524 TB",
+    },
+    Tier {
+        width: 4.0 * 1024.0 * GB_PER_TB,
+        item: "data transfer out, Europe, next 4 PB",
+    },
+    Tier {
         width: f64::INFINITY,
-        item: "data transfer out, Europe, beyond 10 TB",
+        item: "data transfer out, Europe, over 5 PB",
     },
 ];
 
@@ -335,6 +372,156 @@ fn cloudfront_edge(region: Region) -> (&'static str, &'static [Tier], &'static s
             "HTTPS requests, Europe",
         ),
     }
+}
+
+/// EC2 types whose hours the free tier covers (`data/services.csv`,
+/// `free_tier, EC2 t2.micro/t3.micro Linux hours`).
+const FREE_TIER_EC2: [&str; 2] = ["t2.micro", "t3.micro"];
+/// RDS classes whose Single-AZ MySQL/PostgreSQL hours the free tier covers.
+const FREE_TIER_RDS: [&str; 3] = ["db.t2.micro", "db.t3.micro", "db.t4g.micro"];
+
+/// A free-tier deduction: `quantity` of a line's unit at its unit price, taken off.
+fn deduction(
+    service: &'static str,
+    item: String,
+    quantity: f64,
+    unit: &'static str,
+    unit_usd: f64,
+) -> CostLine {
+    CostLine {
+        service,
+        item,
+        quantity: -quantity,
+        unit,
+        unit_usd: Some(unit_usd),
+        price: format!("{unit_usd} USD per unit, deducted (billing.free_tier = true)"),
+        usd_month: -quantity * unit_usd,
+    }
+}
+
+/// The database's lines: instance-hours (RDS: Multi-AZ at its factor;
+/// Aurora: each cluster instance), surplus CPU credits, Aurora I/O, and the
+/// free tier.
+fn database_lines(
+    p: &Prices<'_>,
+    s: &Scenario,
+    db: &crate::spec::Database,
+    i: &crate::spec::InstanceSpec,
+    u: &Usage,
+) -> Result<Vec<CostLine>, Error> {
+    let engine = db.engine.code();
+    let mut lines = Vec::new();
+    let replica_hours = f64::from(db.read_replicas) * HOURS_PER_MONTH;
+    if db.engine.is_aurora() {
+        lines.push(CostLine::flat(
+            "rds",
+            format!("{} {engine} writer instance-hours", i.name),
+            HOURS_PER_MONTH,
+            "instance-hours",
+            i.usd_per_hour,
+            format!("{} USD per instance-hour ({engine})", i.usd_per_hour),
+        ));
+        if db.read_replicas > 0 {
+            lines.push(CostLine::flat(
+                "rds",
+                format!(
+                    "{} x {} {engine} replica instance-hours",
+                    db.read_replicas, i.name
+                ),
+                replica_hours,
+                "instance-hours",
+                i.usd_per_hour,
+                format!("{} USD per instance-hour ({engine})", i.usd_per_hour),
+            ));
+        }
+        let ios = u.db_read_queries * s.billing.aurora_ios_per_read
+            + u.db_write_queries * s.billing.aurora_ios_per_write;
+        lines.push(per_use(
+            "rds",
+            format!(
+                "{engine} I/O requests ({} per read, {} per write query)",
+                s.billing.aurora_ios_per_read, s.billing.aurora_ios_per_write
+            ),
+            ios,
+            "I/O requests",
+            || {
+                let per_million = p.get("aurora", "I/O requests")?;
+                Ok((
+                    per_million / 1e6,
+                    format!("{per_million} USD per million I/O requests (Aurora Standard)"),
+                ))
+            },
+        )?);
+    } else {
+        let (factor, deployment) = if db.multi_az {
+            let f = p.get("rds", "Multi-AZ (one standby) price relative to Single-AZ")?;
+            (f, format!(" x {f} (Multi-AZ)"))
+        } else {
+            (1.0, String::new())
+        };
+        lines.push(CostLine::flat(
+            "rds",
+            format!(
+                "{} {engine} primary{} instance-hours",
+                i.name,
+                if db.multi_az { " (Multi-AZ)" } else { "" }
+            ),
+            HOURS_PER_MONTH,
+            "instance-hours",
+            i.usd_per_hour * factor,
+            format!(
+                "{} USD per Single-AZ instance-hour{deployment}",
+                i.usd_per_hour
+            ),
+        ));
+        if db.read_replicas > 0 {
+            lines.push(CostLine::flat(
+                "rds",
+                format!(
+                    "{} x {} {engine} read replica instance-hours",
+                    db.read_replicas, i.name
+                ),
+                replica_hours,
+                "instance-hours",
+                i.usd_per_hour,
+                format!("{} USD per Single-AZ instance-hour", i.usd_per_hour),
+            ));
+        }
+        if s.billing.free_tier && !db.multi_az && FREE_TIER_RDS.contains(&i.name.as_str()) {
+            let hours = p.free("RDS db.t2/db.t3/db.t4g.micro Single-AZ hours")?;
+            lines.push(deduction(
+                "rds",
+                format!("free tier: {hours} h of {} Single-AZ a month", i.name),
+                (HOURS_PER_MONTH + replica_hours).min(hours),
+                "instance-hours",
+                i.usd_per_hour,
+            ));
+        }
+    }
+
+    // Surplus CPU credits of an unlimited-mode burstable class.
+    if u.db_surplus_vcpu_hours > 0.0 {
+        let (service, item) = if i.name.starts_with("db.t2.") {
+            ("rds", "T2 CPU credits")
+        } else if db.engine.is_aurora() {
+            ("aurora", "T3/T4g CPU credits (Aurora Standard)")
+        } else {
+            ("rds", "T3 CPU credits (MySQL/PostgreSQL/MariaDB)")
+        };
+        let price = p
+            .catalog
+            .service_value(service, item)
+            .ok_or_else(|| p.missing(service, item))?;
+        lines.push(CostLine::flat(
+            "rds",
+            format!("{} unlimited-mode surplus CPU credits", i.name),
+            u.db_surplus_vcpu_hours,
+            "vCPU-hours",
+            price,
+            format!("{price} USD per vCPU-hour of surplus credits"),
+        ));
+    }
+    Ok(lines)
 }
 
 /// A per-use line: the price is looked up only if something was used.
@@ -396,6 +583,46 @@ pub fn monthly_bill_with(
         ),
     ));
 
+    let free = s.billing.free_tier;
+    let web_hours = u.web_instances * HOURS_PER_MONTH;
+    if free && FREE_TIER_EC2.contains(&web.name.as_str()) {
+        let hours = p.free("EC2 t2.micro/t3.micro Linux hours")?;
+        lines.push(deduction(
+            "ec2",
+            format!("free tier: {hours} h of {} a month", web.name),
+            web_hours.min(hours),
+            "instance-hours",
+            web.usd_per_hour,
+        ));
+    }
+
+    // EBS gp3 root volumes of the web instances.
+    if s.billing.root_volume_gb > 0.0 {
+        let gb_months = u.web_instances * s.billing.root_volume_gb;
+        let gp3 = p.get("ebs", "gp3 storage")?;
+        lines.push(CostLine::flat(
+            "ebs",
+            format!(
+                "gp3 root volumes ({} GB x {:.3} instances on average)",
+                s.billing.root_volume_gb, u.web_instances
+            ),
+            gb_months,
+            "GB-months",
+            gp3,
+            format!("{gp3} USD per GB-month"),
+        ));
+        if free {
+            let gb = p.free("EBS General Purpose storage")?;
+            lines.push(deduction(
+                "ebs",
+                format!("free tier: {gb} GB-months of General Purpose storage"),
+                gb_months.min(gb),
+                "GB-months",
+                gp3,
+            ));
+        }
+    }
+
     // Surplus CPU credits of unlimited-mode burstable instances. The one
     // price found is T3's (and T3a's); it is not region-specific in its source.
     if u.web_surplus_vcpu_hours > 0.0 {
@@ -415,53 +642,31 @@ pub fn monthly_bill_with(
             format!("{price} USD per vCPU-hour of surplus credits"),
         ));
     }
-    if u.db_surplus_vcpu_hours > 0.0 {
-        return Err(p.missing("rds", "unlimited surplus CPU credits"));
-    }
 
-    // RDS: the primary (Multi-AZ at its factor) and the read replicas.
     if let Some(db) = &s.database
         && let DbPlacement::Rds(i) = &db.placement
     {
-        let (factor, deployment) = if db.multi_az {
-            let f = p.get("rds", "Multi-AZ (one standby) price relative to Single-AZ")?;
-            (f, format!(" x {f} (Multi-AZ)"))
-        } else {
-            (1.0, String::new())
-        };
-        lines.push(CostLine::flat(
-            "rds",
-            format!(
-                "{} primary{} instance-hours",
-                i.name,
-                if db.multi_az { " (Multi-AZ)" } else { "" }
-            ),
-            HOURS_PER_MONTH,
-            "instance-hours",
-            i.usd_per_hour * factor,
-            format!(
-                "{} USD per Single-AZ instance-hour{deployment}",
-                i.usd_per_hour
-            ),
-        ));
-        if db.read_replicas > 0 {
-            lines.push(CostLine::flat(
-                "rds",
-                format!(
-                    "{} x {} read replica instance-hours",
-                    db.read_replicas, i.name
-                ),
-                f64::from(db.read_replicas) * HOURS_PER_MONTH,
-                "instance-hours",
-                i.usd_per_hour,
-                format!("{} USD per Single-AZ instance-hour", i.usd_per_hour),
-            ));
-        }
+        lines.extend(database_lines(&p, s, db, i, u)?);
     }
 
     // Elastic Load Balancing.
     if let Some(lb) = &s.load_balancer {
         lines.extend(load_balancer_lines(&p, lb, u)?);
+        if free && lb.kind != LbKind::Nlb {
+            let hours = p.get("alb", "free tier")?;
+            let (service, name) = match lb.kind {
+                LbKind::Alb => ("alb", "ALB"),
+                _ => ("clb", "Classic LB"),
+            };
+            let hour = p.get(service, "load balancer hour")?;
+            lines.push(deduction(
+                "elb",
+                format!("free tier: {hours} {name} hours a month"),
+                HOURS_PER_MONTH.min(hours),
+                "LB-hours",
+                hour,
+            ));
+        }
     }
 
     // CloudFront and S3 behind it.
@@ -490,6 +695,31 @@ pub fn monthly_bill_with(
                 ))
             },
         )?);
+        if free && (u.cdn_gb > 0.0 || u.cdn_requests > 0.0) {
+            // 1 TB (1,024 GB) and 10 million requests a month, always free.
+            let gb = u.cdn_gb.min(GB_PER_TB);
+            if gb > 0.0 {
+                let first = p.at_edge(tier_list[0].item, edge)?;
+                lines.push(deduction(
+                    "cloudfront",
+                    "free tier: 1 TB of data transfer out a month".to_string(),
+                    gb,
+                    "GB",
+                    first,
+                ));
+            }
+            let requests = u.cdn_requests.min(10_000_000.0);
+            if requests > 0.0 {
+                let per_10k = p.at_edge(https_item, edge)?;
+                lines.push(deduction(
+                    "cloudfront",
+                    "free tier: 10 million requests a month".to_string(),
+                    requests,
+                    "requests",
+                    per_10k / 10_000.0,
+                ));
+            }
+        }
         if cdn.static_origin == StaticOrigin::S3 && cdn.s3_storage_gb > 0.0 {
             let t = price_tiers(cdn.s3_storage_gb, &S3_STORAGE_TIERS, |item| {
                 p.get("s3", item)
@@ -503,6 +733,17 @@ pub fn monthly_bill_with(
                 price: format!("tiered, USD per GB-month: {}", t.describe()),
                 usd_month: t.usd,
             });
+            if free {
+                let gb = p.free("S3 Standard storage")?;
+                let first = p.get("s3", S3_STORAGE_TIERS[0].item)?;
+                lines.push(deduction(
+                    "s3",
+                    format!("free tier: {gb} GB-months of Standard storage"),
+                    cdn.s3_storage_gb.min(gb),
+                    "GB-months",
+                    first,
+                ));
+            }
         }
         if cdn.static_origin == StaticOrigin::S3 {
             lines.push(per_use(

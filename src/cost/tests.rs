@@ -41,9 +41,11 @@ fn a_fixed_fleet_is_price_times_730_56_hours() {
     // Exactly the price times 730.56 hours: 0.096 x 730.56 = 70.13376.
     assert_eq!(ec2.usd_month, 0.096 * 730.56);
     assert!(close(ec2.usd_month, 70.13376));
+    // Its 8 GB gp3 root volume: 8 GB-months x 0.08 = 0.64.
+    assert!(close(total(&bill, "ebs"), 0.64));
     // Nothing else is used: no data out, so the data-transfer line is zero.
     assert_eq!(total(&bill, "data_transfer"), 0.0);
-    assert_eq!(bill.len(), 2);
+    assert_eq!(bill.len(), 3);
 }
 
 #[test]
@@ -175,12 +177,15 @@ fn dynamodb_sessions_cost_half_a_read_unit_each() {
 
 #[test]
 fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
-    // eu-west-1 has no ALB hour price.
-    let s = scenario("eu-west-1", TWO_BEHIND_AN_ALB);
+    // eu-west-1 has no NLB hour price.
+    let s = scenario(
+        "eu-west-1",
+        "[load_balancer]\nkind = \"nlb\"\n[web]\ninstance = \"m5.large\"\n",
+    );
     let e = monthly_bill(&s, &Usage::default()).unwrap_err();
     match &e {
         Error::MissingPrice { what, region } => {
-            assert_eq!(what, "alb: load balancer hour");
+            assert_eq!(what, "nlb: load balancer hour");
             assert_eq!(region, "eu-west-1");
         }
         other => panic!("{other}"),
@@ -188,7 +193,7 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     assert_eq!(e.exit_code(), 2);
     assert!(
         e.to_string()
-            .contains("alb: load balancer hour in eu-west-1")
+            .contains("nlb: load balancer hour in eu-west-1")
     );
 
     // Without a load balancer, and within the free 100 GB, it bills.
@@ -201,14 +206,28 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     let bill = monthly_bill(&s, &u).unwrap();
     // m5.large in eu-west-1: 0.107 USD/h.
     assert!(close(bill[0].usd_month, 0.107 * 730.56));
-    // Beyond it, the eu-west-1 transfer price is needed and missing.
+    // Beyond it, the eu-west-1 transfer tiers apply: 400 GB x 0.09 = 36.
     let u = Usage {
         internet_gb: 500.0,
         ..u
     };
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "data_transfer"), 36.0));
+    // eu-west-1 S3 storage is priced (10 GB x 0.023 = 0.23), its GET
+    // requests are not: CloudFront misses to S3 there stop the bill.
+    let s = scenario(
+        "eu-west-1",
+        "[web]\ninstance = \"m5.large\"\n[cdn]\ns3_storage_gb = 10\n",
+    );
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "s3"), 0.23));
+    let u = Usage {
+        s3_get_requests: 1000.0,
+        ..u
+    };
     let e = monthly_bill(&s, &u).unwrap_err().to_string();
     assert!(
-        e.contains("data_transfer: EC2/region to internet, up to 10 TB/month in eu-west-1"),
+        e.contains("s3: GET/SELECT and other requests in eu-west-1"),
         "{e}"
     );
 }
@@ -289,9 +308,206 @@ fn static_content_in_s3_is_billed_per_gb_month() {
         },
     )
     .unwrap();
-    let storage = bill.iter().find(|l| l.unit == "GB-months").unwrap();
+    let storage = bill.iter().find(|l| l.service == "s3").unwrap();
     assert!(close(
         storage.usd_month,
         51_200.0 * 0.023 + 30_720.0 * 0.022
     ));
+}
+
+#[test]
+fn an_alb_in_eu_west_1_bills_its_hours_and_lcus() {
+    let s = scenario("eu-west-1", TWO_BEHIND_AN_ALB);
+    let u = Usage {
+        web_instances: 2.0,
+        lb_requests_per_sec: 50.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    // 730.56 h x 0.0252 = 18.410112; LCUs: 50 new connections/s / 25 = 2
+    // (rules: 20 evaluated x 50/s = 1000/s = 1 LCU), 2 x 730.56 x 0.008 = 11.68896.
+    assert!(close(total(&bill, "elb"), 18.410112 + 11.68896));
+}
+
+#[test]
+fn postgres_is_billed_at_its_own_price() {
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"postgres\"\ninstance = \"db.m5.large\"\nmulti_az = true\n",
+    );
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    // db.m5.large PostgreSQL: 0.178 USD/h (MySQL is 0.171); Multi-AZ x 2:
+    // 730.56 x 0.356 = 260.07936.
+    assert!(close(total(&bill, "rds"), 260.07936), "{bill:?}");
+    assert!(
+        bill.iter()
+            .any(|l| l.item.contains("postgres primary (Multi-AZ)"))
+    );
+}
+
+#[test]
+fn aurora_bills_each_instance_and_its_io() {
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-mysql\"\ninstance = \"db.r6g.large\"\nread_replicas = 1\n",
+    );
+    let u = Usage {
+        db_read_queries: 30_000_000.0,
+        db_write_queries: 10_000_000.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    let rds: Vec<_> = bill.iter().filter(|l| l.service == "rds").collect();
+    // Writer and one replica, each 730.56 h x 0.26 = 189.9456: no doubling.
+    assert!(close(rds[0].usd_month, 189.9456));
+    assert!(close(rds[1].usd_month, 189.9456));
+    // 30M reads x 1 I/O + 10M writes x 1 I/O = 40M I/Os x 0.20 per million = 8.
+    assert_eq!(rds[2].quantity, 40_000_000.0);
+    assert!(close(rds[2].usd_month, 8.0));
+    assert_eq!(rds.len(), 3);
+    // I/Os per query are scenario keys.
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-postgresql\"\ninstance = \"db.r6g.large\"\n\
+         [billing]\naurora_ios_per_read = 0.5\naurora_ios_per_write = 3\n",
+    );
+    let bill = monthly_bill(&s, &u).unwrap();
+    // 15M + 30M = 45M I/Os x 0.20 per million = 9.
+    let io = bill.iter().find(|l| l.unit == "I/O requests").unwrap();
+    assert!(close(io.usd_month, 9.0));
+    // eu-west-1 has no Aurora I/O price: an Aurora cluster that is queried
+    // there cannot be billed.
+    let s = scenario(
+        "eu-west-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-mysql\"\ninstance = \"db.r6g.large\"\n",
+    );
+    let e = monthly_bill(&s, &u).unwrap_err().to_string();
+    assert!(e.contains("aurora: I/O requests in eu-west-1"), "{e}");
+    assert!(monthly_bill(&s, &Usage::default()).is_ok());
+}
+
+#[test]
+fn rds_surplus_credits_are_billed_per_engine() {
+    let u = Usage {
+        db_surplus_vcpu_hours: 10.0,
+        ..Usage::default()
+    };
+    let credits = |engine: &str, class: &str| -> Result<f64, Error> {
+        let s = scenario(
+            "us-east-1",
+            &format!(
+                "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"{engine}\"\ninstance = \"{class}\"\ncredits = \"unlimited\"\n"
+            ),
+        );
+        let bill = monthly_bill(&s, &u)?;
+        Ok(bill
+            .iter()
+            .filter(|l| l.unit == "vCPU-hours")
+            .map(|l| l.usd_month)
+            .sum())
+    };
+    // 10 vCPU-hours x 0.075 (RDS T3) = 0.75; x 0.09 (Aurora) = 0.9.
+    assert!(close(credits("mysql", "db.t3.micro").unwrap(), 0.75));
+    assert!(close(credits("postgres", "db.t3.large").unwrap(), 0.75));
+    assert!(close(credits("aurora-mysql", "db.t3.medium").unwrap(), 0.9));
+    // No price for db.t2 surplus credits.
+    let e = credits("mysql", "db.t2.micro").unwrap_err().to_string();
+    assert!(e.contains("rds: T2 CPU credits"), "{e}");
+}
+
+#[test]
+fn root_volumes_follow_the_fleet_and_the_billing_key() {
+    let u = Usage {
+        web_instances: 2.5,
+        ..Usage::default()
+    };
+    let s = scenario("eu-west-1", "[web]\ninstance = \"m5.large\"\n");
+    // 2.5 instances x 8 GB x 0.088 = 1.76.
+    assert!(close(total(&monthly_bill(&s, &u).unwrap(), "ebs"), 1.76));
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[billing]\nroot_volume_gb = 30\n",
+    );
+    // 2.5 x 30 GB x 0.08 = 6.
+    assert!(close(total(&monthly_bill(&s, &u).unwrap(), "ebs"), 6.0));
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[billing]\nroot_volume_gb = 0\n",
+    );
+    assert!(
+        !monthly_bill(&s, &u)
+            .unwrap()
+            .iter()
+            .any(|l| l.service == "ebs")
+    );
+}
+
+#[test]
+fn the_free_tier_is_deducted_line_by_line() {
+    let s = scenario(
+        "us-east-1",
+        "[load_balancer]\n[web]\ninstance = \"t3.micro\"\ncount = 2\n\
+         [database]\ninstance = \"db.t3.micro\"\n\
+         [cdn]\ns3_storage_gb = 3\n[billing]\nfree_tier = true\n",
+    );
+    let u = Usage {
+        web_instances: 2.0,
+        cdn_gb: 2048.0,
+        cdn_requests: 4_000_000.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    let free: Vec<_> = bill
+        .iter()
+        .filter(|l| l.item.starts_with("free tier"))
+        .collect();
+    let amount = |service: &str| -> f64 {
+        free.iter()
+            .filter(|l| l.service == service)
+            .map(|l| l.usd_month)
+            .sum()
+    };
+    // EC2: 750 of the 1461.12 t3.micro hours x 0.0104.
+    assert!(close(amount("ec2"), -750.0 * 0.0104));
+    // EBS: 16 GB-months of root volumes, all within the 30 free: -16 x 0.08.
+    assert!(close(amount("ebs"), -16.0 * 0.08));
+    // RDS: the 730.56 h of db.t3.micro Single-AZ, within the 750: all free.
+    assert!(close(amount("rds"), -730.56 * 0.017));
+    assert!(close(total(&bill, "rds"), 0.0));
+    // ALB: 730.56 h within 750: the hours are free (LCUs are not).
+    assert!(close(amount("elb"), -730.56 * 0.0225));
+    // S3: 3 GB within 5: storage free.
+    assert!(close(total(&bill, "s3"), 0.0));
+    // CloudFront: 1,024 of 2,048 GB x 0.085, all 4M requests x 0.01/10,000.
+    assert!(close(amount("cloudfront"), -1024.0 * 0.085 - 400.0 * 0.01));
+    // Off by default: no deductions.
+    let s = scenario("us-east-1", "[web]\ninstance = \"t3.micro\"\n");
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(!bill.iter().any(|l| l.item.starts_with("free tier")));
+    // Not eligible: Multi-AZ RDS and m5 instances pay in full.
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.t3.micro\"\nmulti_az = true\n[billing]\nfree_tier = true\n",
+    );
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(
+        !bill
+            .iter()
+            .any(|l| l.item.starts_with("free tier") && (l.service == "rds" || l.service == "ec2"))
+    );
+}
+
+#[test]
+fn cloudfront_europe_tiers_reach_past_10_tb() {
+    let s = scenario(
+        "eu-west-1",
+        "[web]\ninstance = \"m5.large\"\n[cdn]\nstatic_origin = \"web\"\n",
+    );
+    let u = Usage {
+        cdn_gb: 20.0 * 1024.0,
+        ..Usage::default()
+    };
+    let bill = monthly_bill(&s, &u).unwrap();
+    // 10,240 GB x 0.085 + 10,240 GB x 0.080 = 1689.6.
+    assert!(close(total(&bill, "cloudfront"), 1689.6));
 }

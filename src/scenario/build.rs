@@ -125,6 +125,7 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         );
     }
     let ladder = read_ladder(root.table("ladder"));
+    let billing = read_billing(root.table("billing"));
     root.finish();
 
     Some(spec::Scenario {
@@ -138,7 +139,33 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         web: web?,
         database: database?,
         ladder: ladder?,
+        billing,
     })
+}
+
+/// `[billing]`: free tier, root volumes, Aurora I/Os per query.
+fn read_billing(mut t: Table<'_>) -> spec::Billing {
+    let d = spec::Billing::default();
+    if !t.is_present() {
+        return d;
+    }
+    let free_tier = t.bool("free_tier").or(d.free_tier);
+    let root_volume_gb = t
+        .num("root_volume_gb", Bounds::at_least(0.0))
+        .or(d.root_volume_gb);
+    let aurora_ios_per_read = t
+        .num("aurora_ios_per_read", Bounds::at_least(0.0))
+        .or(d.aurora_ios_per_read);
+    let aurora_ios_per_write = t
+        .num("aurora_ios_per_write", Bounds::at_least(0.0))
+        .or(d.aurora_ios_per_write);
+    t.finish();
+    spec::Billing {
+        free_tier,
+        root_volume_gb,
+        aurora_ios_per_read,
+        aurora_ios_per_write,
+    }
 }
 
 /// `[ladder]`: `key` (a dotted key path) and `values` (one run each).
@@ -1421,6 +1448,7 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
                 ("mysql", DbEngine::Mysql),
                 ("postgres", DbEngine::Postgres),
                 ("aurora-mysql", DbEngine::AuroraMysql),
+                ("aurora-postgresql", DbEngine::AuroraPostgresql),
             ],
         )
         .or(DbEngine::Mysql);
@@ -1432,12 +1460,36 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
     let placement = match instance {
         Got::Ok(name, _) if name == "colocated" => Some(DbPlacement::Colocated),
         Got::Ok(name, span) => match catalog.rds(&name) {
+            Some(ty) if ty.usd_per_hour(engine.code(), region.code()).is_none() => {
+                let priced: Vec<&str> = catalog
+                    .rds_types()
+                    .iter()
+                    .filter(|r| r.usd_per_hour(engine.code(), region.code()).is_some())
+                    .map(|r| r.name.as_str())
+                    .collect();
+                t.error(
+                    "instance",
+                    format!(
+                        "no {} price for '{name}' with engine = \"{}\" in the catalog",
+                        region.code(),
+                        engine.code()
+                    ),
+                    format!(
+                        "classes priced for {} in {}: {}; see data/SOURCES.md",
+                        engine.code(),
+                        region.code(),
+                        priced.join(", ")
+                    ),
+                    span,
+                );
+                None
+            }
             Some(ty) => resolve_instance(
                 &t,
                 &name,
                 ty.vcpu,
                 ty.cpu_speed,
-                ty.usd_per_hour(region.code()),
+                ty.usd_per_hour(engine.code(), region.code()),
                 region,
                 span,
             )
@@ -1499,6 +1551,27 @@ fn read_database(mut t: Table<'_>, region: Region, web_count: Got<u32>) -> Optio
     let replica_lag = t
         .duration("replica_lag", false)
         .or(SimDuration::from_millis(100));
+    if engine.is_aurora()
+        && let Got::Ok(true, span) = &multi_az
+    {
+        t.error(
+            "multi_az",
+            format!(
+                "{} has no Multi-AZ standby, found multi_az = true",
+                engine.code()
+            ),
+            "Aurora keeps its storage in three AZs and fails over to a replica: remove multi_az and set read_replicas = 1 (or more)",
+            span.clone(),
+        );
+    }
+    if engine.is_aurora() && placement == Some(DbPlacement::Colocated) {
+        t.error(
+            "engine",
+            format!("a colocated database cannot be {}", engine.code()),
+            "set engine = \"mysql\" or \"postgres\", or set instance to an Aurora class such as 'db.r6g.large'",
+            instance_span.clone().unwrap_or(0..0),
+        );
+    }
     if placement == Some(DbPlacement::Colocated) {
         if let Got::Ok(true, span) = &multi_az {
             t.error(

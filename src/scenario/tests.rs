@@ -86,6 +86,7 @@ fn minimal_scenario_gets_every_default() {
         },
         database: None,
         ladder: None,
+        billing: crate::spec::Billing::default(),
     };
     assert_eq!(s, expected);
     assert_eq!(s.web.instance.cpu_speed, 1.0);
@@ -293,7 +294,7 @@ fn full_scenario_resolves_exactly() {
                 name: "db.m5.large".to_string(),
                 vcpus: rds.vcpu,
                 cpu_speed: rds.cpu_speed.unwrap(),
-                usd_per_hour: rds.usd_per_hour("eu-west-1").unwrap(),
+                usd_per_hour: rds.usd_per_hour("postgres", "eu-west-1").unwrap(),
                 burst: None,
             }),
             multi_az: true,

@@ -46,6 +46,35 @@ pub struct Scenario {
     /// The same scenario again with one key changed per rung (the
     /// scale-up ladder), if any.
     pub ladder: Option<Ladder>,
+    /// How the bill is drawn up.
+    pub billing: Billing,
+}
+
+/// `[billing]`: what the monthly bill includes beyond what was simulated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Billing {
+    /// Deduct the AWS free tier (12-month offers for new accounts).
+    pub free_tier: bool,
+    /// EBS gp3 root volume of every web instance, GB.
+    pub root_volume_gb: f64,
+    /// Aurora billed I/Os per read query (pages read from the cluster volume).
+    pub aurora_ios_per_read: f64,
+    /// Aurora billed I/Os per write query.
+    pub aurora_ios_per_write: f64,
+}
+
+impl Default for Billing {
+    /// Free tier off, 8 GB root volumes (the Amazon Linux 2023 AMI's
+    /// default, `data/services.csv`), one I/O per read and per write (an
+    /// assumption, `docs/cost-model.md`).
+    fn default() -> Billing {
+        Billing {
+            free_tier: false,
+            root_volume_gb: 8.0,
+            aurora_ios_per_read: 1.0,
+            aurora_ios_per_write: 1.0,
+        }
+    }
 }
 
 /// One key and the values it takes, one run each.

@@ -13,7 +13,8 @@ pub struct InstanceSpec {
     /// Work per second of one vCPU relative to an m5 vCPU (m5 = 1.0).
     pub cpu_speed: f64,
     /// On-demand Linux price per instance-hour in the scenario's region
-    /// (Single-AZ for RDS).
+    /// (RDS: the database engine's Single-AZ price, or one Aurora cluster
+    /// instance's).
     pub usd_per_hour: f64,
     /// CPU credits, for burstable types (t2, t3, t3a, db.t2, db.t3).
     pub burst: Option<Burst>,
@@ -166,7 +167,7 @@ pub struct Web {
     pub sessions: Sessions,
 }
 
-/// Database engine (prices).
+/// Database engine: its instance prices, and for Aurora how it is billed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DbEngine {
     /// MySQL.
@@ -175,6 +176,26 @@ pub enum DbEngine {
     Postgres,
     /// Aurora MySQL.
     AuroraMysql,
+    /// Aurora PostgreSQL.
+    AuroraPostgresql,
+}
+
+impl DbEngine {
+    /// The engine's name in the scenario and in `data/rds-instances.csv`.
+    pub fn code(self) -> &'static str {
+        match self {
+            DbEngine::Mysql => "mysql",
+            DbEngine::Postgres => "postgres",
+            DbEngine::AuroraMysql => "aurora-mysql",
+            DbEngine::AuroraPostgresql => "aurora-postgresql",
+        }
+    }
+
+    /// An Aurora cluster: instance-hours per instance, storage and I/O
+    /// billed apart, replicas instead of a Multi-AZ standby.
+    pub fn is_aurora(self) -> bool {
+        matches!(self, DbEngine::AuroraMysql | DbEngine::AuroraPostgresql)
+    }
 }
 
 /// Where the database runs.

@@ -209,15 +209,15 @@ fn missing_file_and_usage_errors() {
 
 #[test]
 fn a_failed_run_leaves_old_files_alone() {
-    // eu-west-1 has no load balancer price in the catalog: the run stops at
-    // the bill, after simulating, and writes nothing.
+    // eu-west-1 has no NLB price in the catalog: the run stops at the bill
+    // and writes nothing.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("checkpoints.csv"), "earlier run").unwrap();
     let file = small_scenario(
         dir.path(),
-        &format!("region = \"eu-west-1\"\n{SMALL}\n[load_balancer]\n"),
+        &format!("region = \"eu-west-1\"\n{SMALL}\n[load_balancer]\nkind = \"nlb\"\n"),
     );
     let o = simscale(&[
         "run",
