@@ -53,6 +53,25 @@ pub struct ScenarioFile {
     pub database: Option<Database>,
     /// Run the scenario once per value of one key.
     pub ladder: Option<Ladder>,
+    /// How the bill is made.
+    pub billing: Option<Billing>,
+}
+
+/// `[billing]`.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Billing {
+    /// Deduct the AWS free tier [default: false].
+    pub free_tier: Option<bool>,
+    /// Root EBS volume of each web instance, GB [default: 8].
+    #[schemars(range(min = 0.0))]
+    pub root_volume_gb: Option<f64>,
+    /// Billed Aurora I/Os per read query [default: 1].
+    #[schemars(range(min = 0.0))]
+    pub aurora_ios_per_read: Option<f64>,
+    /// Billed Aurora I/Os per write query [default: 1].
+    #[schemars(range(min = 0.0))]
+    pub aurora_ios_per_write: Option<f64>,
 }
 
 /// An AWS region with prices in the catalog.
@@ -525,6 +544,9 @@ pub enum Engine {
     /// Aurora MySQL.
     #[serde(rename = "aurora-mysql")]
     AuroraMysql,
+    /// Aurora PostgreSQL.
+    #[serde(rename = "aurora-postgresql")]
+    AuroraPostgresql,
 }
 
 /// `[ladder]`.

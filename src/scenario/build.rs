@@ -775,6 +775,7 @@ fn read_mix(t: &mut Table<'_>, has_db: bool) -> Option<Vec<RequestClass>> {
     let mut names: Vec<String> = Vec::new();
     let mut shares_ok = true;
     let mut sum = 0.0;
+    let any_class = !tables.is_empty();
     for mut c in tables {
         let name = c.required_str("name", "add name = \"api\" (a unique class name)");
         if let Got::Ok(n, span) = &name {
@@ -840,7 +841,9 @@ fn read_mix(t: &mut Table<'_>, has_db: bool) -> Option<Vec<RequestClass>> {
         }
         c.finish();
     }
-    if shares_ok && classes.as_ref().is_some_and(|c| !c.is_empty()) && (sum - 1.0).abs() > 1e-6 {
+    // Every share read: their sum is checked even when a class has another
+    // error, so that both are reported at once.
+    if shares_ok && any_class && (sum - 1.0).abs() > 1e-6 {
         t.error(
             "mix",
             format!("shares sum to {}, expected 1", show_number(sum)),

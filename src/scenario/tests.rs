@@ -662,3 +662,26 @@ fn diurnal_takes_a_trough_and_rejects_a_peak_below_the_mean() {
         "{d}"
     );
 }
+
+#[test]
+fn a_share_sum_error_is_reported_beside_other_class_errors() {
+    let d = errors(
+        r#"
+name = "x"
+[traffic]
+rate = 10.0
+[[traffic.mix]]
+name = "a"
+share = 0.5
+web_cpu = "fast"
+[[traffic.mix]]
+name = "b"
+share = 0.4
+[web]
+instance = "m5.large"
+"#,
+    );
+    let text = d.to_string();
+    assert!(text.contains("traffic.mix[0].web_cpu"), "{text}");
+    assert!(text.contains("shares sum to 0.9, expected 1"), "{text}");
+}

@@ -62,6 +62,8 @@ fn every_shipped_scenario_and_template_validates_against_the_schema() {
 /// A scenario with every table the format has, so each can be probed.
 const EVERY_TABLE: &str = r#"
 name = "every table"
+[billing]
+free_tier = false
 [simulation]
 horizon = "30d"
 slo = { p99 = "500ms", availability = 0.999 }
@@ -166,7 +168,7 @@ fn loader_keys(path: &[&str]) -> Vec<String> {
 #[test]
 fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
     let root = schema();
-    let tables: [&[&str]; 16] = [
+    let tables: [&[&str]; 17] = [
         &[],
         &["simulation"],
         &["simulation", "slo"],
@@ -183,6 +185,7 @@ fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
         &["web"],
         &["database"],
         &["ladder"],
+        &["billing"],
     ];
     for path in tables {
         let mut loader = loader_keys(path);
