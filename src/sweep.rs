@@ -183,6 +183,14 @@ pub fn plan(source: &str, origin: &str, sets: &[Set], zip: bool) -> Result<Vec<P
             }
             let mut scenario = parse(&text, &point_origin).map_err(ScenarioError::Invalid)?;
             scenario.ladder = None;
+            // The point's reports carry its values: the file's title alone
+            // would describe the design the file had.
+            let shown: Vec<String> = keys
+                .iter()
+                .zip(&values)
+                .map(|(k, v)| format!("{k} = {}", label(v)))
+                .collect();
+            scenario.name = format!("{}, with {}", scenario.name, shown.join(", "));
             Ok(Point {
                 index,
                 values: values.iter().map(|v| label(v)).collect(),

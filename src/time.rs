@@ -121,10 +121,32 @@ impl AddAssign for SimDuration {
 }
 
 impl fmt::Display for SimDuration {
-    /// Humantime form, the same as scenario files use (`1h 30m`, `250ms`).
+    /// The form scenario files use, with short units (`1d`, `1h 30m`,
+    /// `250ms`): what `humantime` reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = std::time::Duration::from_nanos(self.0);
-        write!(f, "{}", humantime::format_duration(d))
+        const UNITS: [(u64, &str); 7] = [
+            (86_400 * NANOS_PER_SEC, "d"),
+            (3_600 * NANOS_PER_SEC, "h"),
+            (60 * NANOS_PER_SEC, "m"),
+            (NANOS_PER_SEC, "s"),
+            (1_000_000, "ms"),
+            (1_000, "us"),
+            (1, "ns"),
+        ];
+        if self.0 == 0 {
+            return write!(f, "0s");
+        }
+        let mut left = self.0;
+        let mut first = true;
+        for (size, unit) in UNITS {
+            let n = left / size;
+            if n > 0 {
+                write!(f, "{}{n}{unit}", if first { "" } else { " " })?;
+                first = false;
+                left -= n * size;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -154,5 +176,19 @@ mod tests {
     fn durations_display_in_humantime_form() {
         assert_eq!(SimDuration::from_secs(5400).to_string(), "1h 30m");
         assert_eq!(SimDuration::from_millis(250).to_string(), "250ms");
+    }
+
+    #[test]
+    fn durations_print_with_short_units_and_read_back() {
+        for (d, text) in [
+            (SimDuration::from_secs(86_400), "1d"),
+            (SimDuration::from_secs(5_400), "1h 30m"),
+            (SimDuration::from_millis(250), "250ms"),
+            (SimDuration::ZERO, "0s"),
+        ] {
+            assert_eq!(d.to_string(), text);
+            let back = humantime::parse_duration(text).unwrap();
+            assert_eq!(back.as_nanos() as u64, d.as_nanos());
+        }
     }
 }

@@ -201,23 +201,42 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
     } else {
         verdict.to_string()
     };
+    // With replications, the 95% half-width over them.
+    let ci = r.replications > 1;
     let (p50, p99) = if c.served > 0 {
         (
             fixed(r.window.latency.p50_ms, 1),
-            fixed(r.window.latency.p99_ms, 1),
+            if ci {
+                format!(
+                    "{} ± {}",
+                    fixed(r.window.latency.p99_ms, 1),
+                    fixed(r.estimates.p99_ms.ci95, 1)
+                )
+            } else {
+                fixed(r.window.latency.p99_ms, 1)
+            },
         )
     } else {
         ("-".to_string(), "-".to_string())
     };
+    let availability = if ci {
+        format!(
+            "{:.4} ± {:.4}",
+            r.availability(),
+            r.estimates.availability.ci95
+        )
+    } else {
+        format!("{:.4}", r.availability())
+    };
     format!(
-        "| {} | {} | {:.1} | {} | {} | {} | {:.4} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
+        "| {} | {} | {:.1} | {} | {} | {} | {} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
         r.checkpoint.index,
         r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
         r.offered_rps,
         p50,
         p99,
         worst,
-        r.availability(),
+        availability,
         w.availability,
         100.0 * r.window.web_util,
         100.0 * r.window.db_util,

@@ -358,15 +358,18 @@ pub fn terminal_summary(report: &RunReport) -> String {
         s.simulation.slo.p99,
         s.simulation.slo.availability,
     );
+    // With replications, p99 and availability show their 95% half-width.
+    let ci = s.simulation.replications > 1;
+    let (wp, wa) = if ci { (16, 16) } else { (9, 9) };
     out.push_str(&format!(
-        "{:>3} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>6} {:>6} {:>11} {:>9}\n",
+        "{:>3} {:>10} {:>10} {:>9} {:>wp$} {:>9} {:>wa$} {:>8} {:>8} {:>8} {:>6} {:>6} {:>11} {:>9}\n",
         "cp",
         "users",
         "req/s",
         "p50 ms",
-        "p99 ms",
+        if ci { "p99 ms ±95%" } else { "p99 ms" },
         worst_heading(s),
-        "avail %",
+        if ci { "avail % ±95%" } else { "avail %" },
         "dropped",
         "timeout",
         "errors",
@@ -382,8 +385,21 @@ pub fn terminal_summary(report: &RunReport) -> String {
         } else {
             (
                 fixed(r.window.latency.p50_ms, 1),
-                fixed(r.window.latency.p99_ms, 1),
+                if ci {
+                    format!(
+                        "{:.1}±{:.1}",
+                        r.window.latency.p99_ms, r.estimates.p99_ms.ci95
+                    )
+                } else {
+                    fixed(r.window.latency.p99_ms, 1)
+                },
             )
+        };
+        let avail = 100.0 * availability(c.served, c.finished());
+        let avail = if ci {
+            format!("{avail:.3}±{:.3}", 100.0 * r.estimates.availability.ci95)
+        } else {
+            format!("{avail:.3}")
         };
         let worst = if r.judgement.worst.served == 0 {
             "-".to_string()
@@ -391,14 +407,14 @@ pub fn terminal_summary(report: &RunReport) -> String {
             fixed(r.judgement.worst.p99_ms, 1)
         };
         out.push_str(&format!(
-            "{:>3} {:>10} {:>10.1} {:>9} {:>9} {:>9} {:>9.3} {:>8} {:>8} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>9}\n",
+            "{:>3} {:>10} {:>10.1} {:>9} {:>wp$} {:>9} {:>wa$} {:>8} {:>8} {:>8} {:>6.1} {:>6.1} {:>11.2} {:>9}\n",
             r.checkpoint.index,
             r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
             r.offered_rps,
             p50,
             p99,
             worst,
-            100.0 * availability(c.served, c.finished()),
+            avail,
             c.dropped,
             c.timed_out,
             c.errors + c.throttled,

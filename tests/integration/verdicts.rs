@@ -375,3 +375,35 @@ fn fluid_checkpoints_outside_the_validated_range_say_so() {
         "fluid: set by simulation.mode"
     );
 }
+
+#[test]
+fn replications_show_their_intervals_and_rungs_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.toml");
+    std::fs::write(
+        &path,
+        "name = \"3 x m5.large\"\n[simulation]\nreplications = 3\nwindow = \"4m\"\nwarmup = \"1m\"\n\
+         [traffic]\nrate = 30.0\n[load_balancer]\n[web]\ninstance = \"m5.large\"\ncount = 3\n\
+         [ladder]\nkey = \"web.count\"\nvalues = [2, 3]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = simscale(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("p99 ms ±95%") && stdout.contains("avail % ±95%"),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(out.join("2/report.md")).unwrap();
+    assert!(
+        md.starts_with("# 3 x m5.large, with web.count = 2\n"),
+        "{md}"
+    );
+    assert!(md.contains(" ± "), "{md}");
+}
