@@ -243,14 +243,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             })
             .collect()
     };
-    let results = match options.threads {
-        None => work(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
-            .install(work),
-    };
+    let results = crate::run::in_pool(options.threads, work)?;
     let results = match results {
         Ok(r) => r,
         Err(e) => {

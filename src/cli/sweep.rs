@@ -220,14 +220,7 @@ pub fn run(args: &SweepArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             })
             .collect()
     };
-    let results = match args.threads {
-        None => work(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
-            .install(work),
-    };
+    let results = crate::run::in_pool(args.threads, work)?;
     // Points that finished keep their outputs; the first failure is reported.
     results.into_iter().collect::<Result<Vec<()>, Error>>()?;
     let files = mine

@@ -248,14 +248,7 @@ pub fn compare(
             replications,
         })
     };
-    match options.threads {
-        None => work(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
-            .install(work),
-    }
+    crate::run::in_pool(options.threads, work)?
 }
 
 /// One replication at a common load: p99 (when something was served),

@@ -179,6 +179,22 @@ impl RunReport {
     }
 }
 
+/// Runs `work` on a pool of `threads` threads, or on the global pool (one
+/// per core) for `None`.
+pub fn in_pool<T: Send>(
+    threads: Option<usize>,
+    work: impl FnOnce() -> T + Send,
+) -> Result<T, Error> {
+    match threads {
+        None => Ok(work()),
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
+            .install(work)),
+    }
+}
+
 /// The scenario as `options` change it.
 pub fn effective_scenario(s: &Scenario, options: &RunOptions) -> Scenario {
     let mut s = s.clone();
@@ -234,14 +250,7 @@ pub fn simulate_with_progress(
             wall,
         })
     };
-    match options.threads {
-        None => run(),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::Internal(format!("cannot start {n} threads: {e}")))?
-            .install(run),
-    }
+    in_pool(options.threads, run)?
 }
 
 /// How checkpoint `cp` is evaluated, and why: as the scenario says, and
