@@ -148,6 +148,12 @@ pub fn judge(slo: &Slo, confidence: f64, exact: bool, runs: &[WindowSummary]) ->
         Verdict::Met if !shown => Verdict::Uncertain,
         v => v,
     };
+    // With nothing judged anywhere, the busiest interval stands for them.
+    let worst = if worst.p99_judged || worst.availability_judged {
+        worst
+    } else {
+        busiest
+    };
     Judgement {
         verdict,
         met: judged.iter().all(|j| j.point_met),
