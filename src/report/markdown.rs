@@ -281,41 +281,20 @@ pub fn ladder_md(key: &str, rungs: &[(String, RunReport)], folders: &[String]) -
     let mut out = format!(
         "# {name}: ladder over `{key}`\n\nThe same traffic on each value of `{key}`: the wall (most users within the SLO) and what a month costs there.\n\n"
     );
-    out.push_str("| value | wall [users] | breaks on | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
-    out.push_str("|---|---:|---|---:|---:|---:|---:|---|\n");
+    out.push_str("| value | wall [users] | breaks on | SLO | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
+    out.push_str("|---|---:|---|---|---:|---:|---:|---:|---|\n");
     for ((value, r), folder) in rungs.iter().zip(folders) {
-        let max_users = r
-            .checkpoints
-            .iter()
-            .filter_map(|c| c.checkpoint.users)
-            .reduce(f64::max);
-        let (wall, reason, users, cost, instances) = match &r.wall {
-            Some(w) => (
-                fixed(w.users, 0),
-                w.reason,
-                Some(w.users),
-                w.cost_usd_month,
-                w.instance_cost_usd_month,
-            ),
-            None => (
-                max_users.map_or("-".to_string(), |u| format!("> {}", fixed(u, 0))),
-                "-",
-                max_users,
-                r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
-                r.checkpoints
-                    .last()
-                    .map_or(0.0, |c| c.instance_cost_usd_month()),
-            ),
-        };
-        let per_1k = |x: f64| {
-            users
-                .filter(|u| *u > 0.0)
-                .map_or("-".to_string(), |u| fixed(x / u * 1000.0, 2))
-        };
+        let g = super::rung(r);
+        let per_1k = |x: f64| g.per_1k(x).map_or("-".to_string(), |c| fixed(c, 2));
         out.push_str(&format!(
-            "| `{value}` | {wall} | {reason} | {cost:.2} | {} | {instances:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
-            per_1k(cost),
-            per_1k(instances),
+            "| `{value}` | {} | {} | {} | {:.2} | {} | {:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
+            g.wall_cell(),
+            if g.reason.is_empty() { "-" } else { g.reason },
+            g.verdict.name(),
+            g.cost,
+            per_1k(g.cost),
+            g.instance_cost,
+            per_1k(g.instance_cost),
         ));
     }
     out
