@@ -7,7 +7,8 @@ use super::{
     Credits, EDGE_ORIGIN, MERGE_TOL, MINUTE_NS, Model, ORIGIN, Parts, RATE_SAMPLES, Throttle,
 };
 use crate::metrics::{
-    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary,
+    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
+    WindowSummary,
 };
 use crate::spec::{Checkpoint, DbPlacement, RateProfile, StationWork};
 use crate::time::SimTime;
@@ -67,6 +68,9 @@ impl Model<'_> {
         );
         let mut slots = (intervals.len() > 1).then(|| slo::Slots::new(intervals, cp.start));
         let (mut busy_area, mut throttled_area) = (0.0, 0.0);
+        // Busy shares per station over the measured part: web vCPUs, web
+        // workers, the RDS primary and each (alike) read replica.
+        let (mut workers_area, mut primary_area, mut replica_area) = (0.0, 0.0, 0.0);
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -211,6 +215,9 @@ impl Model<'_> {
                 web_area += web_util * len * measured;
                 db_area += db_util * len * measured;
                 busy_area += step.web_busy * len * measured;
+                workers_area += step.workers_busy * len * measured;
+                primary_area += step.primary_busy * len * measured;
+                replica_area += step.replica_busy * len * measured;
                 if th.web {
                     throttled_area += step.web_busy * len * measured;
                 }
@@ -336,7 +343,21 @@ impl Model<'_> {
                 db_util: share(db_area),
             }],
         };
+        let rds_vcpus = match s.database.as_ref().map(|d| (&d.placement, d.read_replicas)) {
+            Some((DbPlacement::Rds(i), n)) => Some((f64::from(i.vcpus.max(1)), n as usize)),
+            _ => None,
+        };
+        let stations = Stations {
+            web_cpu: share(busy_area) / f64::from(self.vcpus),
+            web_workers: share(workers_area) / f64::from(self.workers.max(1)),
+            db: rds_vcpus.map_or_else(Vec::new, |(v, n)| {
+                std::iter::once(share(primary_area) / v)
+                    .chain(std::iter::repeat_n(share(replica_area) / v, n))
+                    .collect()
+            }),
+        };
         WindowSummary {
+            stations,
             intervals,
             web_throttled: if busy_area > 0.0 {
                 throttled_area / busy_area

@@ -4,7 +4,7 @@ use super::area::Area;
 use super::confidence::{quantile_ranks, t_of, wilson};
 use super::credits::{Balance, CreditTrack};
 use super::{
-    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts,
+    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
     WindowSummary,
 };
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
@@ -30,6 +30,12 @@ struct Minute {
 pub struct Frame {
     /// Request classes.
     pub classes: usize,
+    /// Workers over the whole web fleet.
+    pub web_workers: u32,
+    /// RDS servers (primary and read replicas; 0 colocated or without a DB).
+    pub db_stations: u32,
+    /// vCPUs of each of them.
+    pub db_station_vcpus: u32,
     /// Web instances in service.
     pub web_instances: u32,
     /// vCPUs of the whole web fleet.
@@ -71,6 +77,8 @@ pub struct WindowCollector {
     web_throttled: Area,
     db_throttled: Area,
     in_origin: Area,
+    workers_busy: Area,
+    db_servers_busy: Vec<Area>,
     slots: Vec<Slot>,
     web_credits: CreditTrack,
     db_credits: CreditTrack,
@@ -131,6 +139,10 @@ impl WindowCollector {
             web_throttled: area(n_minutes),
             db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
+            workers_busy: Area::new(start, measure_from, 0),
+            db_servers_busy: (0..frame.db_stations)
+                .map(|_| Area::new(start, measure_from, 0))
+                .collect(),
             slots: (0..iv.len()).map(|_| Slot::default()).collect(),
             web_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             db_credits: CreditTrack::new(start, end, measure_from, n_minutes),
@@ -239,6 +251,20 @@ impl WindowCollector {
         self.web_busy.change(now, delta);
     }
 
+    /// Busy workers over the web fleet changed by `delta`.
+    #[inline]
+    pub fn workers_busy(&mut self, now: SimTime, delta: i32) {
+        self.workers_busy.change(now, delta);
+    }
+
+    /// Busy vCPUs of RDS server `k` (0 is the primary) changed by `delta`.
+    #[inline]
+    pub fn db_server_busy(&mut self, now: SimTime, k: usize, delta: i32) {
+        if let Some(a) = self.db_servers_busy.get_mut(k) {
+            a.change(now, delta);
+        }
+    }
+
     /// Busy DB servers changed by `delta`.
     #[inline]
     pub fn db_busy(&mut self, now: SimTime, delta: i32) {
@@ -278,7 +304,11 @@ impl WindowCollector {
             &mut self.web_throttled,
             &mut self.db_throttled,
             &mut self.in_origin,
+            &mut self.workers_busy,
         ] {
+            a.advance(end);
+        }
+        for a in &mut self.db_servers_busy {
             a.advance(end);
         }
         let measured = (end - self.measure_from).as_secs_f64();
@@ -380,7 +410,17 @@ impl WindowCollector {
             })
             .collect();
         let busy = self.web_busy.total();
+        let stations = Stations {
+            web_cpu: share(busy, measured, f.web_vcpus),
+            web_workers: share(self.workers_busy.total(), measured, f.web_workers),
+            db: self
+                .db_servers_busy
+                .iter()
+                .map(|a| share(a.total(), measured, f.db_station_vcpus))
+                .collect(),
+        };
         WindowSummary {
+            stations,
             counts: self.counts,
             routes: self.routes,
             latency: latency_of(self.latency_sum_ns, self.counts.served, Some(&self.hist)),
@@ -524,6 +564,9 @@ mod tests {
         // Window of 3 minutes, 1 minute warm-up, 2 vCPUs, no DB.
         let frame = Frame {
             classes: 1,
+            web_workers: 8,
+            db_stations: 0,
+            db_station_vcpus: 0,
             web_instances: 1,
             web_vcpus: 2,
             db_servers: 0,
@@ -609,6 +652,9 @@ mod tests {
         // CloudWatch shows 55%, and half the busy time ran at the baseline.
         let frame = Frame {
             classes: 1,
+            web_workers: 8,
+            db_stations: 0,
+            db_station_vcpus: 0,
             web_instances: 1,
             web_vcpus: 1,
             db_servers: 0,

@@ -118,6 +118,18 @@ pub trait Observer {
     fn entered_origin(&mut self, now: SimTime);
     /// A request that arrived at `arrived` left the origin at `now`.
     fn left_origin(&mut self, arrived: SimTime, now: SimTime);
+    /// The number of busy workers over the web fleet changed by `delta` at
+    /// `now` (a request holds its worker from admission to its answer).
+    #[inline]
+    fn workers_changed(&mut self, now: SimTime, delta: i32) {
+        let _ = (now, delta);
+    }
+    /// The number of busy vCPUs of RDS server `server` (0 is the primary,
+    /// then the read replicas) changed by `delta` at `now`.
+    #[inline]
+    fn db_server_busy_changed(&mut self, now: SimTime, server: u32, delta: i32) {
+        let _ = (now, server, delta);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -558,6 +570,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         inst.outstanding += 1;
         if inst.free_workers > 0 {
             inst.free_workers -= 1;
+            self.observer.workers_changed(now, 1);
             self.enter_station(id, At::Instance(instance), sched);
         } else {
             inst.waiting.push_back(id);
@@ -642,7 +655,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
                     self.observer.busy_changed(now, Tier::Db, delta);
                 }
             }
-            At::Db(_) => self.observer.busy_changed(now, Tier::Db, delta),
+            At::Db(k) => {
+                self.observer.busy_changed(now, Tier::Db, delta);
+                self.observer.db_server_busy_changed(now, k, delta);
+            }
         }
     }
 
@@ -730,7 +746,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
         inst.outstanding -= 1;
         match inst.waiting.pop_front() {
             Some(next) => self.enter_station(next, At::Instance(req.instance), sched),
-            None => inst.free_workers += 1,
+            None => {
+                inst.free_workers += 1;
+                self.observer.workers_changed(now, -1);
+            }
         }
         let latency = (now - req.arrived) + req.extra;
         let outcome = if failed {

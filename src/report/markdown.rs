@@ -51,9 +51,9 @@ pub fn report_md_with_warnings(
     out.push_str("\n## Checkpoints\n\n");
     let over = super::worst_heading(s);
     out.push_str(&format!(
-        "| # | users | req/s | p50 [ms] | p99 [ms] | worst {over} [ms] (95% interval) | availability | worst availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n"
+        "| # | users | req/s | p50 [ms] | p99 [ms] | worst {over} [ms] (95% interval) | availability | worst availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode | bottleneck |\n"
     ));
-    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|---|\n");
     for (i, r) in report.checkpoints.iter().enumerate() {
         out.push_str(&row(r, report.over_capacity(i)));
     }
@@ -142,7 +142,7 @@ fn verdict(report: &RunReport) -> String {
             "The design carries **{:.0} users** within its SLO; at {:.0} the {} bound breaks. \
              There it costs **${:.2} a month**, ${:.2} per 1,000 users (instance-hours: ${:.2}).\n\n\
              In capacity terms: **{:.1} requests/s** at the daily peak, with the web tier at {:.1}% \
-             and the database at {:.1}% in the busiest {} ({} mode).\n\n{}\n",
+             and the database at {:.1}% in the busiest {} ({} mode).{}\n\n{}\n",
             w.users,
             w.missed_at,
             w.reason,
@@ -154,6 +154,8 @@ fn verdict(report: &RunReport) -> String {
             100.0 * w.peak_db_util(),
             interval_word(s),
             w.mode().name(),
+            w.at.bottleneck_advice(s)
+                .map_or(String::new(), |a| format!(" The wall is {a}.")),
             how_sure(w, s)
         ),
         (Some(w), _) => format!(
@@ -210,7 +212,7 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
         ("-".to_string(), "-".to_string())
     };
     format!(
-        "| {} | {} | {:.1} | {} | {} | {} | {:.4} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
+        "| {} | {} | {:.1} | {} | {} | {} | {:.4} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} | {} |\n",
         r.checkpoint.index,
         r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
         r.offered_rps,
@@ -228,6 +230,8 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
             .map_or("-".to_string(), |u| fixed(r.cost_usd_month / u * 1000.0, 2)),
         verdict,
         r.mode.name(),
+        r.bottleneck()
+            .map_or("-".to_string(), |(b, u)| format!("{b} {:.0}%", 100.0 * u)),
     )
 }
 

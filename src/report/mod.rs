@@ -13,7 +13,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 40] = [
+pub const CHECKPOINT_COLUMNS: [&str; 47] = [
     "checkpoint",
     "time_s",
     "users",
@@ -54,6 +54,13 @@ pub const CHECKPOINT_COLUMNS: [&str; 40] = [
     "over_capacity",
     "web_throttled",
     "mode_reason",
+    "web_cpu_busy",
+    "web_workers_util",
+    "db_primary_util",
+    "db_replica_max_util",
+    "db_replica_utils",
+    "bottleneck",
+    "bottleneck_util",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -203,6 +210,26 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         report.over_capacity(i).to_string(),
         fixed(r.window.web_throttled, 4),
         r.mode_reason.clone(),
+    ]);
+    let st = &r.window.stations;
+    let bottleneck = r.bottleneck();
+    row.extend([
+        fixed(st.web_cpu, 4),
+        fixed(st.web_workers, 4),
+        st.db.first().map_or(String::new(), |u| fixed(*u, 4)),
+        if st.db.len() > 1 {
+            fixed(st.db_replica_max(), 4)
+        } else {
+            String::new()
+        },
+        st.db
+            .iter()
+            .skip(1)
+            .map(|u| fixed(*u, 4))
+            .collect::<Vec<_>>()
+            .join(";"),
+        bottleneck.as_ref().map_or(String::new(), |b| b.0.clone()),
+        bottleneck.as_ref().map_or(String::new(), |b| fixed(b.1, 4)),
     ]);
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
@@ -414,6 +441,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
     if let Some(w) = unvalidated_fluid(report) {
         out.push_str(&format!("warning: {w}\n"));
     }
+    let advice = report.wall.as_ref().and_then(|w| w.at.bottleneck_advice(s));
     match (&report.wall, max_users) {
         (Some(w), _) if w.users > 0.0 => out.push_str(&format!(
             "wall: {:.0} users ({} breaks at {:.0}; decided between {:.0} and {:.0}), {:.1} req/s at the peak, web {:.1}% db {:.1}% in the busiest interval ({}), ${:.2}/month there, ${:.4} per 1k users\n",
@@ -433,6 +461,24 @@ pub fn terminal_summary(report: &RunReport) -> String {
             "wall: below {:.0} users ({} misses the SLO even there)\n",
             w.missed_at, w.reason
         )),
+        (None, _) => {
+            // No wall searched (steady state): the bottleneck of the
+            // checkpoints that miss.
+            for r in report.checkpoints.iter().filter(|c| c.verdict() == Verdict::Missed) {
+                if let Some(a) = r.bottleneck_advice(s) {
+                    out.push_str(&format!(
+                        "checkpoint {} misses the SLO; its bottleneck is {a}\n",
+                        r.checkpoint.index
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(a) = advice {
+        out.push_str(&format!("the wall is {a}\n"));
+    }
+    match (&report.wall, max_users) {
+        (Some(_), _) => {}
         (None, Some(u)) if s.simulation.horizon.is_some() => {
             out.push_str(&format!("no wall: the SLO holds up to {u:.0} users\n"))
         }

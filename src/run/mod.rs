@@ -142,6 +142,46 @@ impl CheckpointResult {
     pub fn verdict(&self) -> Verdict {
         self.judgement.verdict
     }
+
+    /// The station that bounds the design at this load and its busy share
+    /// over the measured window (see [`crate::metrics::Stations::bottleneck`]).
+    pub fn bottleneck(&self) -> Option<(String, f64)> {
+        self.window.stations.bottleneck()
+    }
+
+    /// The bottleneck in words, with what would move it, e.g. "the web
+    /// workers (8 per instance, 100% busy): raise `web.workers`".
+    pub fn bottleneck_advice(&self, s: &Scenario) -> Option<String> {
+        let (name, u) = self.bottleneck()?;
+        let pct = 100.0 * u;
+        let db = s.database.as_ref();
+        let db_name = match db.map(|d| &d.placement) {
+            Some(crate::spec::DbPlacement::Rds(i)) => i.name.clone(),
+            _ => String::new(),
+        };
+        Some(match name.as_str() {
+            "web_cpu" => format!(
+                "the web vCPUs ({} x {}, {} vCPUs each, {pct:.0}% busy): a larger `web.instance` or a higher `web.count`",
+                s.web.count, s.web.instance.name, s.web.instance.vcpus
+            ),
+            "web_workers" => format!(
+                "the web workers ({} per instance, {pct:.0}% busy): raise `web.workers`",
+                s.web.workers
+            ),
+            "db_primary" => format!(
+                "the DB primary ({db_name}, {pct:.0}% busy): a larger `database.instance`{}",
+                if db.is_some_and(|d| d.read_replicas == 0) {
+                    ", or `database.read_replicas` for the reads"
+                } else {
+                    " (writes go to the primary)"
+                }
+            ),
+            other => format!(
+                "read replica {} ({db_name}, {pct:.0}% busy): more `database.read_replicas` or a larger `database.instance`",
+                other.trim_start_matches("db_replica_")
+            ),
+        })
+    }
 }
 
 /// The result of a whole run.

@@ -7,5 +7,6 @@ mod conservation;
 mod credits;
 mod growth;
 mod layering;
+mod stations;
 mod theory;
 mod verdicts;
