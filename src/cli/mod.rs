@@ -267,6 +267,7 @@ fn write_run(
         ("timeline.csv", report::timeline_csv(result)),
         ("costs.csv", report::costs_csv(result)),
         ("summary.csv", report::summary_csv(result)),
+        ("classes.csv", report::classes_csv(result)),
         ("warnings.csv", report::warnings::warnings_csv(warnings)),
         (
             "latency.png",

@@ -61,6 +61,15 @@ struct Slot {
     hist: Option<Histogram<u32>>,
 }
 
+/// One request class's requests over the measured window.
+#[derive(Debug, Default)]
+struct ClassSlot {
+    counts: Counts,
+    latency_sum_ns: u128,
+    /// Only with more than one class (else the window's histogram serves).
+    hist: Option<Histogram<u64>>,
+}
+
 /// Collects one window's measurements as the model reports them.
 #[derive(Debug)]
 pub struct WindowCollector {
@@ -79,6 +88,7 @@ pub struct WindowCollector {
     in_origin: Area,
     workers_busy: Area,
     db_servers_busy: Vec<Area>,
+    class_slots: Vec<ClassSlot>,
     slots: Vec<Slot>,
     web_credits: CreditTrack,
     db_credits: CreditTrack,
@@ -143,6 +153,13 @@ impl WindowCollector {
             db_servers_busy: (0..frame.db_stations)
                 .map(|_| Area::new(start, measure_from, 0))
                 .collect(),
+            // Histograms sized like the window's, made once here.
+            class_slots: (0..frame.classes.max(1))
+                .map(|_| ClassSlot {
+                    hist: (frame.classes > 1).then(|| latency_histogram(3)),
+                    ..ClassSlot::default()
+                })
+                .collect(),
             slots: (0..iv.len()).map(|_| Slot::default()).collect(),
             web_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             db_credits: CreditTrack::new(start, end, measure_from, n_minutes),
@@ -171,6 +188,9 @@ impl WindowCollector {
             self.slots[i].counts.requests += 1;
             if let Some(c) = self.routes.arrived.get_mut(class) {
                 c[route % ROUTES] += 1;
+            }
+            if let Some(c) = self.class_slots.get_mut(class) {
+                c.counts.requests += 1;
             }
         }
     }
@@ -210,6 +230,15 @@ impl WindowCollector {
         }
         if arrived >= self.measure_from {
             self.counts.add(fate);
+            if let Some(c) = self.class_slots.get_mut(class) {
+                c.counts.add(fate);
+                if served {
+                    c.latency_sum_ns += u128::from(latency.as_nanos());
+                    if let Some(h) = &mut c.hist {
+                        h.saturating_record(to_micros(latency));
+                    }
+                }
+            }
             let many = self.slots.len() > 1;
             let slot = &mut self.slots[self.frame.intervals.index(arrived)];
             slot.counts.add(fate);
@@ -419,7 +448,38 @@ impl WindowCollector {
                 .map(|a| share(a.total(), measured, f.db_station_vcpus))
                 .collect(),
         };
+        let classes = self
+            .class_slots
+            .iter()
+            .map(|c| {
+                let hist = c.hist.as_ref().unwrap_or(&self.hist);
+                let served = c.counts.served;
+                let finished = c.counts.finished();
+                IntervalSummary {
+                    start: self.measure_from,
+                    secs: measured,
+                    counts: c.counts,
+                    availability: match finished {
+                        0 => 1.0,
+                        n => served as f64 / n as f64,
+                    },
+                    latency: latency_of(c.latency_sum_ns, served, Some(hist)),
+                    // Order statistics and Wilson's interval: the class's
+                    // requests are not batched by minute.
+                    p99_bounds: p99_bounds(hist, served, &[], f.confidence),
+                    availability_bounds: wilson(served, finished, f.confidence),
+                    offered_rps: if measured > 0.0 {
+                        c.counts.requests as f64 / measured
+                    } else {
+                        0.0
+                    },
+                    web_util: web(busy, self.web_throttled.total(), measured),
+                    db_util: db(self.db_busy.total(), self.db_throttled.total(), measured),
+                }
+            })
+            .collect();
         WindowSummary {
+            classes,
             stations,
             counts: self.counts,
             routes: self.routes,

@@ -272,4 +272,9 @@ pub struct WindowSummary {
     pub intervals: Vec<IntervalSummary>,
     /// Busy shares per station.
     pub stations: Stations,
+    /// One row per request class (in mix order) over the whole measured
+    /// window: its counts, latency and the bounds on its p99 and
+    /// availability (`offered_rps` its arrivals per second; the
+    /// utilisations are the window's).
+    pub classes: Vec<IntervalSummary>,
 }

@@ -57,6 +57,7 @@ pub fn report_md_with_warnings(
     for (i, r) in report.checkpoints.iter().enumerate() {
         out.push_str(&row(r, report.over_capacity(i)));
     }
+    out.push_str(&classes_md(report));
     if report
         .checkpoints
         .iter()
@@ -233,6 +234,59 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
         r.bottleneck()
             .map_or("-".to_string(), |(b, u)| format!("{b} {:.0}%", 100.0 * u)),
     )
+}
+
+/// The request classes, one table row per checkpoint and class (only with
+/// more than one class, or a class with its own objective).
+fn classes_md(report: &RunReport) -> String {
+    let mix = &report.scenario.traffic.mix;
+    if mix.len() < 2 && mix.iter().all(|c| c.slo.is_none()) {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n### Request classes\n\nEach class over the measured window, judged against its own `slo` when it has one (which then counts in the checkpoint's verdict), else against the scenario's bounds (for information).\n\n| # | class | requests | availability | mean [ms] | p50 [ms] | p99 [ms] | objective | SLO |\n|---:|---|---:|---:|---:|---:|---:|---|:---:|\n",
+    );
+    for r in &report.checkpoints {
+        for (k, class) in mix.iter().enumerate() {
+            let (Some(w), Some(j)) = (r.window.classes.get(k), r.classes.get(k)) else {
+                continue;
+            };
+            let c = &w.counts;
+            let lat = |x: f64| {
+                if c.served > 0 {
+                    fixed(x, 1)
+                } else {
+                    "-".to_string()
+                }
+            };
+            let objective = match class.slo {
+                Some(o) => {
+                    let mut parts = Vec::new();
+                    if let Some(p) = o.p99 {
+                        parts.push(format!("p99 <= {p}"));
+                    }
+                    if let Some(a) = o.availability {
+                        parts.push(format!("availability >= {a}"));
+                    }
+                    format!("own: {}", parts.join(", "))
+                }
+                None => "scenario's".to_string(),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.4} | {} | {} | {} | {} | {} |\n",
+                r.checkpoint.index,
+                class.name,
+                c.requests,
+                crate::run::availability(c.served, c.finished()),
+                lat(w.latency.mean_ms),
+                lat(w.latency.p50_ms),
+                lat(w.latency.p99_ms),
+                objective,
+                j.verdict.name(),
+            ));
+        }
+    }
+    out
 }
 
 /// What an SLO interval is called: hour, window, or its length.

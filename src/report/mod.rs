@@ -113,6 +113,74 @@ pub const TIMELINE_COLUMNS: [&str; 14] = [
     "db_cpu_credits",
 ];
 
+/// Columns of `classes.csv`: the contract's, then the other fates and the
+/// objective each class was judged against.
+pub const CLASS_COLUMNS: [&str; 18] = [
+    "checkpoint",
+    "class",
+    "requests",
+    "served",
+    "availability",
+    "mean_ms",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "slo_verdict",
+    "dropped",
+    "timed_out",
+    "errors",
+    "throttled",
+    "in_flight",
+    "slo_p99_ms",
+    "slo_availability",
+    "slo_own",
+];
+
+/// `classes.csv`: one row per checkpoint and request class, over the
+/// measured window (replications: counts summed, latency averaged).
+pub fn classes_csv(report: &RunReport) -> Vec<u8> {
+    let s = &report.scenario;
+    let mut rows = Vec::new();
+    for r in &report.checkpoints {
+        for (k, class) in s.traffic.mix.iter().enumerate() {
+            let Some(w) = r.window.classes.get(k) else {
+                continue;
+            };
+            let c = &w.counts;
+            let slo = class.slo.map_or(s.simulation.slo, |o| o.as_slo());
+            let mut row = vec![
+                r.checkpoint.index.to_string(),
+                class.name.clone(),
+                c.requests.to_string(),
+                c.served.to_string(),
+                fixed(availability(c.served, c.finished()), 6),
+            ];
+            row.extend(latency_cells((c.served > 0).then_some(&w.latency), true));
+            row.extend([
+                r.classes
+                    .get(k)
+                    .map_or(String::new(), |j| j.verdict.name().to_string()),
+                c.dropped.to_string(),
+                c.timed_out.to_string(),
+                c.errors.to_string(),
+                c.throttled.to_string(),
+                c.in_flight().to_string(),
+                match class.slo {
+                    Some(o) => o.p99.map_or(String::new(), |d| fixed(d.as_millis_f64(), 3)),
+                    None => fixed(slo.p99.as_millis_f64(), 3),
+                },
+                match class.slo {
+                    Some(o) => o.availability.map_or(String::new(), |a| fixed(a, 6)),
+                    None => fixed(slo.availability, 6),
+                },
+                class.slo.is_some().to_string(),
+            ]);
+            rows.push(row);
+        }
+    }
+    csv_bytes(&CLASS_COLUMNS, rows)
+}
+
 /// Columns of `costs.csv` (the contract's; `simscale run --explain-cost`
 /// prints the lines behind each amount).
 pub const COST_COLUMNS: [&str; 3] = ["checkpoint", "service", "usd_month"];

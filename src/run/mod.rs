@@ -12,14 +12,16 @@ pub mod guard;
 mod verdict;
 mod wall;
 
-pub use verdict::{Judged, Judgement, Verdict, judge};
+pub use verdict::{Judged, Judgement, Verdict, judge, judge_class};
 pub use wall::Wall;
 
 use crate::cost::{CostLine, MonthScale, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
-use crate::spec::{Checkpoint, Mode, Precision, RateProfile, Scenario, WindowAt, plan_checkpoints};
+use crate::spec::{
+    Checkpoint, Mode, Precision, RateProfile, Scenario, Slo, SloOver, WindowAt, plan_checkpoints,
+};
 use crate::time::SimDuration;
 use rayon::prelude::*;
 
@@ -107,6 +109,11 @@ pub struct CheckpointResult {
     pub peak_rps: f64,
     /// DES events handled, over all replications.
     pub events: u64,
+    /// Each request class judged over the measured window, in mix order:
+    /// against its own `slo` when it has one (which then counts in
+    /// `judgement` and `slo_met`), else against the scenario's bounds, for
+    /// information only.
+    pub classes: Vec<Judged>,
 }
 
 impl CheckpointResult {
@@ -133,9 +140,20 @@ impl CheckpointResult {
     }
 
     /// The SLO bound that this checkpoint broke in its deciding interval:
-    /// `availability` first, then `p99`; `None` when it met the SLO.
+    /// `availability` first, then `p99`; then a class's own bound that it
+    /// broke; `None` when it met every objective.
     pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {
-        self.judgement.worst.broken_bound(&s.simulation.slo)
+        self.judgement
+            .worst
+            .broken_bound(&s.simulation.slo)
+            .or_else(|| {
+                s.traffic
+                    .mix
+                    .iter()
+                    .zip(&self.classes)
+                    .filter_map(|(c, j)| j.broken_bound(&c.slo?.as_slo()))
+                    .next()
+            })
     }
 
     /// The verdict: met, missed or uncertain.
@@ -337,7 +355,7 @@ pub fn run_checkpoint(
     let mut want = if exact { 1 } else { sim.replications.max(1) };
     let mut windows: Vec<WindowSummary> = Vec::new();
     let mut events = 0;
-    let judgement = loop {
+    let (judgement, classes) = loop {
         let more = (windows.len() as u32..want)
             .into_par_iter()
             .map(|r| match mode {
@@ -349,9 +367,9 @@ pub fn run_checkpoint(
             windows.push(w);
             events += e;
         }
-        let j = judge(&sim.slo, sim.confidence(), exact, &windows);
+        let j = judge_with_classes(s, exact, &windows);
         match sim.precision {
-            Some(p) if !exact && !j.verdict.is_decided() && want < p.max_replications => {
+            Some(p) if !exact && !j.0.verdict.is_decided() && want < p.max_replications => {
                 want = more_replications(want, p.max_replications);
             }
             _ => break j,
@@ -400,7 +418,38 @@ pub fn run_checkpoint(
         slo_met: judgement.met,
         judgement,
         events,
+        classes,
     })
+}
+
+/// The checkpoint's judgement over the scenario's SLO and every class's
+/// own: a class objective broken makes the checkpoint miss (its verdict is
+/// the worst of all, its point estimates meet only if every one does); and
+/// each class judged, against its own objective or the scenario's.
+fn judge_with_classes(
+    s: &Scenario,
+    exact: bool,
+    windows: &[WindowSummary],
+) -> (Judgement, Vec<Judged>) {
+    let sim = &s.simulation;
+    let mut j = judge(&sim.slo, sim.confidence(), exact, windows);
+    let mut classes = Vec::with_capacity(s.traffic.mix.len());
+    for (k, c) in s.traffic.mix.iter().enumerate() {
+        let own = c.slo.map(|o| o.as_slo());
+        let slo = own.unwrap_or(Slo {
+            over: SloOver::Window,
+            ..sim.slo
+        });
+        let Some(cj) = judge_class(&slo, sim.confidence(), exact, windows, k) else {
+            continue;
+        };
+        if own.is_some() {
+            j.verdict = j.verdict.max(cj.verdict);
+            j.met &= cj.point_met;
+        }
+        classes.push(cj);
+    }
+    (j, classes)
 }
 
 /// The highest of the traffic profile's per-minute mean rates over the

@@ -21,7 +21,9 @@ pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
     InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, Sessions, StaticOrigin, Web,
 };
-pub use traffic::{Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users};
+pub use traffic::{
+    ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,
+};
 
 use crate::time::SimDuration;
 

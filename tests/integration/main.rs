@@ -2,6 +2,7 @@
 
 mod support;
 
+mod classes;
 mod cli;
 mod conservation;
 mod credits;
