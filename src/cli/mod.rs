@@ -182,7 +182,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             let _ = write!(stdout, "{}", report::terminal_summary(&result));
             let _ = writeln!(
                 stdout,
-                "wrote {}/: checkpoints, timeline, costs, summary and warnings CSV, charts, report.md",
+                "wrote {}/: checkpoints, timeline, costs, summary, classes and warnings CSV, charts, report.md",
                 out.display()
             );
         }

@@ -86,8 +86,9 @@ pub struct WindowCollector {
     web_throttled: Area,
     db_throttled: Area,
     in_origin: Area,
-    workers_busy: Area,
-    db_servers_busy: Vec<Area>,
+    worker_queue: Area,
+    /// Busy vCPU-nanoseconds of each RDS server after the warm-up.
+    db_servers_busy: Vec<u64>,
     class_slots: Vec<ClassSlot>,
     slots: Vec<Slot>,
     web_credits: CreditTrack,
@@ -149,10 +150,8 @@ impl WindowCollector {
             web_throttled: area(n_minutes),
             db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
-            workers_busy: Area::new(start, measure_from, 0),
-            db_servers_busy: (0..frame.db_stations)
-                .map(|_| Area::new(start, measure_from, 0))
-                .collect(),
+            worker_queue: Area::new(start, measure_from, 0),
+            db_servers_busy: vec![0; frame.db_stations as usize],
             // Histograms sized like the window's, made once here.
             class_slots: (0..frame.classes.max(1))
                 .map(|_| ClassSlot {
@@ -176,7 +175,7 @@ impl WindowCollector {
     }
 
     /// A request of `class` on `route` arrived.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, now: SimTime, class: usize, route: usize) {
         let m = self.minute(now);
         if let Some(minute) = self.minutes.get_mut(m) {
@@ -196,7 +195,7 @@ impl WindowCollector {
     }
 
     /// A request of `class` on `route` that arrived at `arrived` finished at `done`.
-    #[inline]
+    #[inline(always)]
     pub fn finished(
         &mut self,
         arrived: SimTime,
@@ -230,15 +229,7 @@ impl WindowCollector {
         }
         if arrived >= self.measure_from {
             self.counts.add(fate);
-            if let Some(c) = self.class_slots.get_mut(class) {
-                c.counts.add(fate);
-                if served {
-                    c.latency_sum_ns += u128::from(latency.as_nanos());
-                    if let Some(h) = &mut c.hist {
-                        h.saturating_record(to_micros(latency));
-                    }
-                }
-            }
+            self.class_finished(class, fate, latency);
             let many = self.slots.len() > 1;
             let slot = &mut self.slots[self.frame.intervals.index(arrived)];
             slot.counts.add(fate);
@@ -253,6 +244,22 @@ impl WindowCollector {
                 self.hist.saturating_record(to_micros(latency));
                 if let Some(c) = self.routes.served.get_mut(class) {
                     c[route % ROUTES] += 1;
+                }
+            }
+        }
+    }
+
+    /// A measured request of `class` finished with `fate` after `latency`.
+    /// Out of line: it keeps `finished`, inlined into the model's event
+    /// loop, small.
+    #[inline(never)]
+    fn class_finished(&mut self, class: usize, fate: Fate, latency: SimDuration) {
+        if let Some(c) = self.class_slots.get_mut(class) {
+            c.counts.add(fate);
+            if fate == Fate::Served {
+                c.latency_sum_ns += u128::from(latency.as_nanos());
+                if let Some(h) = &mut c.hist {
+                    h.saturating_record(to_micros(latency));
                 }
             }
         }
@@ -280,17 +287,24 @@ impl WindowCollector {
         self.web_busy.change(now, delta);
     }
 
-    /// Busy workers over the web fleet changed by `delta`.
+    /// Requests waiting for a web worker changed by `delta` (busy workers
+    /// are the requests inside the origin less those).
     #[inline]
-    pub fn workers_busy(&mut self, now: SimTime, delta: i32) {
-        self.workers_busy.change(now, delta);
+    pub fn worker_queue(&mut self, now: SimTime, delta: i32) {
+        self.worker_queue.change(now, delta);
     }
 
-    /// Busy vCPUs of RDS server `k` (0 is the primary) changed by `delta`.
+    /// A vCPU of RDS server `k` (0 is the primary) is busy from `now` for
+    /// `service`: the part after the warm-up and before the window's end
+    /// counts.
     #[inline]
-    pub fn db_server_busy(&mut self, now: SimTime, k: usize, delta: i32) {
-        if let Some(a) = self.db_servers_busy.get_mut(k) {
-            a.change(now, delta);
+    pub fn db_server_service(&mut self, now: SimTime, k: usize, service: SimDuration) {
+        let from = now.0.max(self.measure_from.0);
+        let to = now.0.saturating_add(service.0).min(self.end.0);
+        if to > from
+            && let Some(b) = self.db_servers_busy.get_mut(k)
+        {
+            *b += to - from;
         }
     }
 
@@ -333,13 +347,11 @@ impl WindowCollector {
             &mut self.web_throttled,
             &mut self.db_throttled,
             &mut self.in_origin,
-            &mut self.workers_busy,
+            &mut self.worker_queue,
         ] {
             a.advance(end);
         }
-        for a in &mut self.db_servers_busy {
-            a.advance(end);
-        }
+
         let measured = (end - self.measure_from).as_secs_f64();
         let f = &self.frame;
         // Work done over capacity at full speed, as CloudWatch shows it: a
@@ -441,11 +453,21 @@ impl WindowCollector {
         let busy = self.web_busy.total();
         let stations = Stations {
             web_cpu: share(busy, measured, f.web_vcpus),
-            web_workers: share(self.workers_busy.total(), measured, f.web_workers),
+            web_workers: share(
+                self.in_origin.total() - self.worker_queue.total(),
+                measured,
+                f.web_workers,
+            ),
             db: self
                 .db_servers_busy
                 .iter()
-                .map(|a| share(a.total(), measured, f.db_station_vcpus))
+                .map(|&ns| {
+                    share(
+                        ns as f64 / NANOS_PER_SEC as f64,
+                        measured,
+                        f.db_station_vcpus,
+                    )
+                })
                 .collect(),
         };
         let classes = self

@@ -8,12 +8,12 @@ use crate::spec::{Checkpoint, CreditMode, DbPlacement, InstanceSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 impl Observer for WindowCollector {
-    #[inline]
+    #[inline(always)]
     fn arrival(&mut self, now: SimTime, class: u16, route: Route) {
         WindowCollector::arrival(self, now, usize::from(class), route.index());
     }
 
-    #[inline]
+    #[inline(always)]
     fn finished(
         &mut self,
         arrived: SimTime,
@@ -81,13 +81,13 @@ impl Observer for WindowCollector {
     }
 
     #[inline]
-    fn workers_changed(&mut self, now: SimTime, delta: i32) {
-        self.workers_busy(now, delta);
+    fn worker_queue_changed(&mut self, now: SimTime, delta: i32) {
+        self.worker_queue(now, delta);
     }
 
     #[inline]
-    fn db_server_busy_changed(&mut self, now: SimTime, server: u32, delta: i32) {
-        self.db_server_busy(now, server as usize, delta);
+    fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
+        self.db_server_service(now, server as usize, service);
     }
 }
 
