@@ -148,6 +148,8 @@ pub(super) struct Step {
     pub(super) replica_busy: f64,
     /// Busy workers per instance.
     pub(super) workers_busy: f64,
+    /// Requests waiting for a worker per instance.
+    pub(super) worker_queue: f64,
 }
 
 impl Model<'_> {
@@ -343,8 +345,10 @@ impl Model<'_> {
                     out.p_drop = fin.p_block;
                     admitted = lambda * (1.0 - fin.p_block);
                     let u = (admitted * d / f64::from(w)).min(1.0);
-                    // A worker is busy exactly while its vCPU is.
+                    // A worker is busy exactly while its vCPU is, and
+                    // every wait is for a worker (Little's law).
                     workers_busy = Some(admitted * d);
+                    out.worker_queue = admitted * fin.p_wait * fin.cond_wait;
                     if fin.p_wait > 0.0 {
                         cpu_wait = Wait {
                             p: fin.p_wait,
@@ -359,6 +363,7 @@ impl Model<'_> {
                     out.p_drop = bd.p_block;
                     admitted = adm;
                     workers_busy = Some(bd.inside);
+                    out.worker_queue = bd.outer_queue;
                     let visits = adm * jobs;
                     let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
                     let u = (adm * d / f64::from(c)).min(1.0);
@@ -461,6 +466,7 @@ impl Model<'_> {
                     // Saturated: every worker busy, the queue is a fluid.
                     let flow = self.web_backlog.step(lambda, x, room, len);
                     workers_busy = Some(f64::from(w));
+                    out.worker_queue = flow.mean;
                     let refused = flow.refused / len;
                     out.p_drop = (refused / lambda).clamp(0.0, 1.0);
                     admitted = lambda - refused;

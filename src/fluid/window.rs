@@ -74,6 +74,7 @@ impl Model<'_> {
         // Busy shares per station over the measured part: web vCPUs, web
         // workers, the RDS primary and each (alike) read replica.
         let (mut workers_area, mut primary_area, mut replica_area) = (0.0, 0.0, 0.0);
+        let mut worker_queue_area = 0.0;
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -227,6 +228,7 @@ impl Model<'_> {
                 db_area += db_util * len * measured;
                 busy_area += step.web_busy * len * measured;
                 workers_area += step.workers_busy * len * measured;
+                worker_queue_area += step.worker_queue * self.instances * len * measured;
                 primary_area += step.primary_busy * len * measured;
                 replica_area += step.replica_busy * len * measured;
                 if th.web {
@@ -378,6 +380,7 @@ impl Model<'_> {
         let stations = Stations {
             web_cpu: share(busy_area) / f64::from(self.vcpus),
             web_workers: share(workers_area) / f64::from(self.workers.max(1)),
+            web_worker_queue: share(worker_queue_area),
             db: rds_vcpus.map_or_else(Vec::new, |(v, n)| {
                 std::iter::once(share(primary_area) / v)
                     .chain(std::iter::repeat_n(share(replica_area) / v, n))

@@ -458,6 +458,11 @@ impl WindowCollector {
                 measured,
                 f.web_workers,
             ),
+            web_worker_queue: if measured > 0.0 {
+                self.worker_queue.total() / measured
+            } else {
+                0.0
+            },
             db: self
                 .db_servers_busy
                 .iter()

@@ -180,6 +180,8 @@ pub struct Stations {
     pub web_cpu: f64,
     /// The web fleet's workers: busy workers over workers.
     pub web_workers: f64,
+    /// Mean number of requests waiting for a web worker, over the fleet.
+    pub web_worker_queue: f64,
     /// Each RDS server, the primary first, then the read replicas in order
     /// (empty without a database or when it is colocated on the web vCPUs).
     pub db: Vec<f64>,
@@ -222,6 +224,7 @@ impl Stations {
         Stations {
             web_cpu: all.iter().map(|s| s.web_cpu).sum::<f64>() / n,
             web_workers: all.iter().map(|s| s.web_workers).sum::<f64>() / n,
+            web_worker_queue: all.iter().map(|s| s.web_worker_queue).sum::<f64>() / n,
             db: (0..servers)
                 .map(|k| all.iter().filter_map(|s| s.db.get(k)).sum::<f64>() / n)
                 .collect(),

@@ -13,7 +13,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 47] = [
+pub const CHECKPOINT_COLUMNS: [&str; 48] = [
     "checkpoint",
     "time_s",
     "users",
@@ -61,6 +61,7 @@ pub const CHECKPOINT_COLUMNS: [&str; 47] = [
     "db_replica_utils",
     "bottleneck",
     "bottleneck_util",
+    "web_worker_queue_mean",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -298,6 +299,7 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
             .join(";"),
         bottleneck.as_ref().map_or(String::new(), |b| b.0.clone()),
         bottleneck.as_ref().map_or(String::new(), |b| fixed(b.1, 4)),
+        fixed(st.web_worker_queue, 3),
     ]);
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
