@@ -385,6 +385,7 @@ fn fluid_runs_are_byte_identical_whatever_the_thread_count() {
             "timeline.csv",
             "costs.csv",
             "summary.csv",
+            "classes.csv",
         ]
         .map(|f| std::fs::read(out.join(f)).unwrap())
     };
