@@ -297,6 +297,19 @@ pub struct RequestClass {
     pub db_writes: Option<u32>,
     /// Reads the user's session [default: true for non-cacheable classes].
     pub session: Option<bool>,
+    /// The class's own objective, judged like the scenario's [default: none].
+    pub slo: Option<ClassSlo>,
+}
+
+/// A class's `slo = { p99, availability }`.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ClassSlo {
+    /// Bound on the class's 99th percentile latency.
+    pub p99: Option<Duration>,
+    /// Lower bound on the class's served over finished, in (0, 1].
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub availability: Option<f64>,
 }
 
 /// A distribution: a bare duration (its mean) or a table.

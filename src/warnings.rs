@@ -131,16 +131,18 @@ pub fn plausibility(s: &Scenario) -> Vec<Warning> {
             }
             continue;
         }
-        let end = e.at.0.saturating_add(e.duration.0);
+        // The plan puts a checkpoint on every event that starts within the
+        // horizon; one that starts after it is never seen.
         let seen = plan_checkpoints(s)
             .iter()
-            .any(|cp| cp.start.0 < end && e.at.0 < cp.start.0.saturating_add(cp.window.0));
+            .any(|cp| crate::spec::measures(cp, e));
         if !seen {
             out.push(Warning::scenario(
                 format!("traffic.events[{i}]"),
                 format!(
-                    "the event at {} falls outside every checkpoint's window, so no checkpoint sees it",
-                    e.at
+                    "the event at {} starts after the horizon ({}), so no checkpoint sees it",
+                    e.at,
+                    sim.horizon.unwrap_or_default()
                 ),
             ));
         }
@@ -333,9 +335,11 @@ mod tests {
         let text = format!(
             "name = \"w\"\n[simulation]\nhorizon = \"30d\"\ncheckpoints = 2\nwindow = \"1h\"\n\
              [traffic]\nusers = {{ start = 10, end = 100 }}\nrequests_per_user_per_day = 100\n\
-             [[traffic.events]]\nat = \"10d\"\nduration = \"1h\"\nmultiplier = 3\n{WEB}"
+             [[traffic.events]]\nat = \"40d\"\nduration = \"1h\"\nmultiplier = 3\n{WEB}"
         );
         insta::assert_snapshot!(warnings(&text));
+        // Within the horizon, the plan gives the event a checkpoint.
+        assert_eq!(warnings(&text.replace("40d", "10d")), "");
     }
 
     #[test]

@@ -200,7 +200,7 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             let _ = write!(stdout, "{}", report::terminal_summary(&result));
             let _ = writeln!(
                 stdout,
-                "wrote {}/: checkpoints, timeline, costs, summary and warnings CSV, charts, report.md",
+                "wrote {}/: checkpoints, timeline, costs, summary, classes and warnings CSV, charts, report.md",
                 out.display()
             );
         }
@@ -304,6 +304,7 @@ pub(crate) fn write_run(
         ("timeline.csv", report::timeline_csv(result)),
         ("costs.csv", report::costs_csv(result)),
         ("summary.csv", report::summary_csv(result)),
+        ("classes.csv", report::classes_csv(result)),
         ("warnings.csv", report::warnings::warnings_csv(warnings)),
         (
             "latency.png",

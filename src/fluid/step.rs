@@ -146,6 +146,10 @@ pub(super) struct Step {
     /// Busy vCPUs of the RDS primary, and of one read replica.
     pub(super) primary_busy: f64,
     pub(super) replica_busy: f64,
+    /// Busy workers per instance.
+    pub(super) workers_busy: f64,
+    /// Requests waiting for a worker per instance.
+    pub(super) worker_queue: f64,
 }
 
 impl Model<'_> {
@@ -263,6 +267,9 @@ impl Model<'_> {
         let mut cut_in = 0.0;
         let mut outer = Wait::default();
         let mut backlog_wait = 0.0;
+        // Busy workers, where the branch knows them (Little's law below
+        // otherwise).
+        let mut workers_busy: Option<f64> = None;
         let admitted;
         if open {
             if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2) {
@@ -338,6 +345,10 @@ impl Model<'_> {
                     out.p_drop = fin.p_block;
                     admitted = lambda * (1.0 - fin.p_block);
                     let u = (admitted * d / f64::from(w)).min(1.0);
+                    // A worker is busy exactly while its vCPU is, and
+                    // every wait is for a worker (Little's law).
+                    workers_busy = Some(admitted * d);
+                    out.worker_queue = admitted * fin.p_wait * fin.cond_wait;
                     if fin.p_wait > 0.0 {
                         cpu_wait = Wait {
                             p: fin.p_wait,
@@ -351,6 +362,8 @@ impl Model<'_> {
                     let adm = lambda * (1.0 - bd.p_block);
                     out.p_drop = bd.p_block;
                     admitted = adm;
+                    workers_busy = Some(bd.inside);
+                    out.worker_queue = bd.outer_queue;
                     let visits = adm * jobs;
                     let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
                     let u = (adm * d / f64::from(c)).min(1.0);
@@ -452,6 +465,8 @@ impl Model<'_> {
                 None => {
                     // Saturated: every worker busy, the queue is a fluid.
                     let flow = self.web_backlog.step(lambda, x, room, len);
+                    workers_busy = Some(f64::from(w));
+                    out.worker_queue = flow.mean;
                     let refused = flow.refused / len;
                     out.p_drop = (refused / lambda).clamp(0.0, 1.0);
                     admitted = lambda - refused;
@@ -543,6 +558,11 @@ impl Model<'_> {
             out.p_err[k] =
                 1.0 - (1.0 - err_read).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
         }
+        // Open (workers to spare): Little's law over the time inside.
+        let hold: f64 = out.origin_secs.iter().zip(&f).map(|(t, f)| t * f).sum();
+        out.workers_busy = workers_busy
+            .unwrap_or(admitted * hold)
+            .clamp(0.0, f64::from(w));
         out
     }
 }

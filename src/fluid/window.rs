@@ -7,7 +7,8 @@ use super::{
     Credits, EDGE_ORIGIN, MERGE_TOL, MINUTE_NS, Model, ORIGIN, Parts, RATE_SAMPLES, Throttle,
 };
 use crate::metrics::{
-    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, WindowSummary,
+    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
+    WindowSummary,
 };
 use crate::spec::{Checkpoint, DbPlacement, RateProfile, StationWork};
 use crate::time::SimTime;
@@ -53,6 +54,9 @@ impl Model<'_> {
         let (mut web_area, mut db_area) = (0.0, 0.0);
         let (mut origin_done, mut origin_secs_sum) = (0.0, 0.0);
         let mut window_mix: Vec<Mixture> = vec![Mixture::default(); n_paths];
+        // Per class over the measured part: requests, served, dropped,
+        // timed out, errors, in flight, and the served latency sum.
+        let mut per_class = vec![[0.0f64; 7]; n_cls];
         let mut timeline = Vec::with_capacity(n_minutes);
         let mut prev: Option<(Parts, Option<Latency>)> = None;
         // Least and greatest p50, p95, p99 over the measured minutes, seconds.
@@ -67,6 +71,10 @@ impl Model<'_> {
         );
         let mut slots = (intervals.len() > 1).then(|| slo::Slots::new(intervals, cp.start));
         let (mut busy_area, mut throttled_area) = (0.0, 0.0);
+        // Busy shares per station over the measured part: web vCPUs, web
+        // workers, the RDS primary and each (alike) read replica.
+        let (mut workers_area, mut primary_area, mut replica_area) = (0.0, 0.0, 0.0);
+        let mut worker_queue_area = 0.0;
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -170,6 +178,14 @@ impl Model<'_> {
                     dropped += a * p_drop * measured;
                     errors += a * (1.0 - p_drop) * p_err * measured;
                     latency_sum += sv * measured * resp.truncated_mean(timeout);
+                    let pc = &mut per_class[k];
+                    pc[0] += am;
+                    pc[1] += sv * measured;
+                    pc[2] += a * p_drop * measured;
+                    pc[3] += answered * ft * measured;
+                    pc[4] += a * (1.0 - p_drop) * p_err * measured;
+                    pc[5] += answered * fi * measured;
+                    pc[6] += sv * measured * resp.truncated_mean(timeout);
                     window_mix[pi].push(sv * measured, resp, timeout, MERGE_TOL);
                     if let Some(sl) = slot.as_deref_mut() {
                         sl.requests += am;
@@ -211,6 +227,10 @@ impl Model<'_> {
                 web_area += web_util * len * measured;
                 db_area += db_util * len * measured;
                 busy_area += step.web_busy * len * measured;
+                workers_area += step.workers_busy * len * measured;
+                worker_queue_area += step.worker_queue * self.instances * len * measured;
+                primary_area += step.primary_busy * len * measured;
+                replica_area += step.replica_busy * len * measured;
                 if th.web {
                     throttled_area += step.web_busy * len * measured;
                 }
@@ -272,6 +292,23 @@ impl Model<'_> {
         let routes = RouteCounts {
             arrived: apportion_cells(&arrived, counts.requests),
             served: apportion_cells(&served_cells, counts.served),
+        };
+        // Each class's mixture of its paths' responses; with one class,
+        // the window's own figures below.
+        let class_mix: Vec<Mixture> = if n_cls > 1 {
+            (0..n_cls)
+                .map(|k| {
+                    let mut m = Mixture::default();
+                    for (pi, path) in self.paths.iter().enumerate() {
+                        if path.class == k {
+                            m.extend(window_mix[pi].clone());
+                        }
+                    }
+                    m
+                })
+                .collect()
+        } else {
+            Vec::new()
         };
         let mut all = Mixture::default();
         for mix in window_mix {
@@ -336,7 +373,82 @@ impl Model<'_> {
                 db_util: share(db_area),
             }],
         };
+        let rds_vcpus = match s.database.as_ref().map(|d| (&d.placement, d.read_replicas)) {
+            Some((DbPlacement::Rds(i), n)) => Some((f64::from(i.vcpus.max(1)), n as usize)),
+            _ => None,
+        };
+        let stations = Stations {
+            web_cpu: share(busy_area) / f64::from(self.vcpus),
+            web_workers: share(workers_area) / f64::from(self.workers.max(1)),
+            web_worker_queue: share(worker_queue_area),
+            db: rds_vcpus.map_or_else(Vec::new, |(v, n)| {
+                std::iter::once(share(primary_area) / v)
+                    .chain(std::iter::repeat_n(share(replica_area) / v, n))
+                    .collect()
+            }),
+        };
+        // Classes: their requests apportioned to the window's, their fates
+        // to their own requests (each class adds up; over classes, the
+        // fates match the window's within rounding).
+        let class_requests = apportion(
+            &per_class.iter().map(|c| c[0]).collect::<Vec<_>>(),
+            counts.requests as f64,
+        );
+        let classes = per_class
+            .iter()
+            .enumerate()
+            .map(|(k, pc)| {
+                let n = class_requests[k];
+                let f = apportion(&[pc[1], pc[2], pc[3], pc[4], 0.0, pc[5]], n as f64);
+                let c = Counts {
+                    requests: n,
+                    served: f[0],
+                    dropped: f[1],
+                    timed_out: f[2],
+                    errors: f[3],
+                    throttled: f[4],
+                };
+                let finished = pc[1] + pc[2] + pc[3] + pc[4];
+                let avail = if finished > 0.0 {
+                    pc[1] / finished
+                } else {
+                    1.0
+                };
+                let lat = if n_cls == 1 {
+                    latency
+                } else if pc[1] > 0.0 && !class_mix[k].is_empty() {
+                    let [p50, p95, p99] =
+                        class_mix[k].quantiles_within([0.5, 0.95, 0.99], timeout, 1e-7, None);
+                    Latency {
+                        mean_ms: pc[6] / pc[1] * 1e3,
+                        p50_ms: p50 * 1e3,
+                        p95_ms: p95 * 1e3,
+                        p99_ms: p99 * 1e3,
+                    }
+                } else {
+                    Latency::default()
+                };
+                IntervalSummary {
+                    start: cp.start + cp.warmup,
+                    secs: measured_secs,
+                    counts: c,
+                    availability: avail,
+                    latency: lat,
+                    p99_bounds: (lat.p99_ms, lat.p99_ms),
+                    availability_bounds: (avail, avail),
+                    offered_rps: if measured_secs > 0.0 {
+                        pc[0] / measured_secs
+                    } else {
+                        0.0
+                    },
+                    web_util: share(web_area),
+                    db_util: share(db_area),
+                }
+            })
+            .collect();
         WindowSummary {
+            classes,
+            stations,
             intervals,
             web_throttled: if busy_area > 0.0 {
                 throttled_area / busy_area

@@ -4,7 +4,7 @@ use super::area::Area;
 use super::confidence::{quantile_ranks, t_of, wilson};
 use super::credits::{Balance, CreditTrack};
 use super::{
-    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts,
+    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
     WindowSummary,
 };
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
@@ -30,6 +30,12 @@ struct Minute {
 pub struct Frame {
     /// Request classes.
     pub classes: usize,
+    /// Workers over the whole web fleet.
+    pub web_workers: u32,
+    /// RDS servers (primary and read replicas; 0 colocated or without a DB).
+    pub db_stations: u32,
+    /// vCPUs of each of them.
+    pub db_station_vcpus: u32,
     /// Web instances in service.
     pub web_instances: u32,
     /// vCPUs of the whole web fleet.
@@ -55,6 +61,15 @@ struct Slot {
     hist: Option<Histogram<u64>>,
 }
 
+/// One request class's requests over the measured window.
+#[derive(Debug, Default)]
+struct ClassSlot {
+    counts: Counts,
+    latency_sum_ns: u128,
+    /// Only with more than one class (else the window's histogram serves).
+    hist: Option<Histogram<u64>>,
+}
+
 /// Collects one window's measurements as the model reports them.
 #[derive(Debug)]
 pub struct WindowCollector {
@@ -70,6 +85,10 @@ pub struct WindowCollector {
     web_throttled: Area,
     db_throttled: Area,
     in_origin: Area,
+    worker_queue: Area,
+    /// Busy vCPU-nanoseconds of each RDS server after the warm-up.
+    db_servers_busy: Vec<u64>,
+    class_slots: Vec<ClassSlot>,
     slots: Vec<Slot>,
     web_credits: CreditTrack,
     db_credits: CreditTrack,
@@ -129,6 +148,15 @@ impl WindowCollector {
             web_throttled: area(n_minutes),
             db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
+            worker_queue: Area::new(start, measure_from, 0),
+            db_servers_busy: vec![0; frame.db_stations as usize],
+            // Histograms sized like the window's, made once here.
+            class_slots: (0..frame.classes.max(1))
+                .map(|_| ClassSlot {
+                    hist: (frame.classes > 1).then(|| latency_histogram(3)),
+                    ..ClassSlot::default()
+                })
+                .collect(),
             slots: (0..iv.len()).map(|_| Slot::default()).collect(),
             web_credits: CreditTrack::new(start, end, measure_from, n_minutes),
             db_credits: CreditTrack::new(start, end, measure_from, n_minutes),
@@ -145,7 +173,7 @@ impl WindowCollector {
     }
 
     /// A request of `class` on `route` arrived.
-    #[inline]
+    #[inline(always)]
     pub fn arrival(&mut self, now: SimTime, class: usize, route: usize) {
         let m = self.minute(now);
         if let Some(minute) = self.minutes.get_mut(m) {
@@ -158,11 +186,14 @@ impl WindowCollector {
             if let Some(c) = self.routes.arrived.get_mut(class) {
                 c[route % ROUTES] += 1;
             }
+            if let Some(c) = self.class_slots.get_mut(class) {
+                c.counts.requests += 1;
+            }
         }
     }
 
     /// A request of `class` on `route` that arrived at `arrived` finished at `done`.
-    #[inline]
+    #[inline(always)]
     pub fn finished(
         &mut self,
         arrived: SimTime,
@@ -196,6 +227,7 @@ impl WindowCollector {
         }
         if arrived >= self.measure_from {
             self.counts.add(fate);
+            self.class_finished(class, fate, latency);
             let slot = &mut self.slots[self.frame.intervals.index(arrived)];
             slot.counts.add(fate);
             if served {
@@ -206,6 +238,22 @@ impl WindowCollector {
                 self.latency_sum_ns += u128::from(latency.as_nanos());
                 if let Some(c) = self.routes.served.get_mut(class) {
                     c[route % ROUTES] += 1;
+                }
+            }
+        }
+    }
+
+    /// A measured request of `class` finished with `fate` after `latency`.
+    /// Out of line: it keeps `finished`, inlined into the model's event
+    /// loop, small.
+    #[inline(never)]
+    fn class_finished(&mut self, class: usize, fate: Fate, latency: SimDuration) {
+        if let Some(c) = self.class_slots.get_mut(class) {
+            c.counts.add(fate);
+            if fate == Fate::Served {
+                c.latency_sum_ns += u128::from(latency.as_nanos());
+                if let Some(h) = &mut c.hist {
+                    h.saturating_record(to_micros(latency));
                 }
             }
         }
@@ -231,6 +279,27 @@ impl WindowCollector {
     #[inline]
     pub fn web_busy(&mut self, now: SimTime, delta: i32) {
         self.web_busy.change(now, delta);
+    }
+
+    /// Requests waiting for a web worker changed by `delta` (busy workers
+    /// are the requests inside the origin less those).
+    #[inline]
+    pub fn worker_queue(&mut self, now: SimTime, delta: i32) {
+        self.worker_queue.change(now, delta);
+    }
+
+    /// A vCPU of RDS server `k` (0 is the primary) is busy from `now` for
+    /// `service`: the part after the warm-up and before the window's end
+    /// counts.
+    #[inline]
+    pub fn db_server_service(&mut self, now: SimTime, k: usize, service: SimDuration) {
+        let from = now.0.max(self.measure_from.0);
+        let to = now.0.saturating_add(service.0).min(self.end.0);
+        if to > from
+            && let Some(b) = self.db_servers_busy.get_mut(k)
+        {
+            *b += to - from;
+        }
     }
 
     /// Busy DB servers changed by `delta`.
@@ -272,9 +341,11 @@ impl WindowCollector {
             &mut self.web_throttled,
             &mut self.db_throttled,
             &mut self.in_origin,
+            &mut self.worker_queue,
         ] {
             a.advance(end);
         }
+
         let measured = (end - self.measure_from).as_secs_f64();
         let f = &self.frame;
         // Work done over capacity at full speed, as CloudWatch shows it: a
@@ -382,7 +453,65 @@ impl WindowCollector {
             })
             .collect();
         let busy = self.web_busy.total();
+        let stations = Stations {
+            web_cpu: share(busy, measured, f.web_vcpus),
+            web_workers: share(
+                self.in_origin.total() - self.worker_queue.total(),
+                measured,
+                f.web_workers,
+            ),
+            web_worker_queue: if measured > 0.0 {
+                self.worker_queue.total() / measured
+            } else {
+                0.0
+            },
+            db: self
+                .db_servers_busy
+                .iter()
+                .map(|&ns| {
+                    share(
+                        ns as f64 / NANOS_PER_SEC as f64,
+                        measured,
+                        f.db_station_vcpus,
+                    )
+                })
+                .collect(),
+        };
+        let classes = self
+            .class_slots
+            .iter()
+            .map(|c| {
+                let hist = c.hist.as_ref().or(window_hist);
+                let served = c.counts.served;
+                let finished = c.counts.finished();
+                IntervalSummary {
+                    start: self.measure_from,
+                    secs: measured,
+                    counts: c.counts,
+                    availability: match finished {
+                        0 => 1.0,
+                        n => served as f64 / n as f64,
+                    },
+                    latency: latency_of(c.latency_sum_ns, served, hist),
+                    // Order statistics and Wilson's interval: the class's
+                    // requests are not batched by minute.
+                    p99_bounds: hist.map_or((0.0, f64::INFINITY), |h| {
+                        p99_bounds(h, served, &[], f.confidence)
+                    }),
+                    availability_bounds: wilson(served, finished, f.confidence),
+                    offered_rps: if measured > 0.0 {
+                        c.counts.requests as f64 / measured
+                    } else {
+                        0.0
+                    },
+                    web_util: web(busy, self.web_throttled.total(), measured),
+                    db_util: db(self.db_busy.total(), self.db_throttled.total(), measured),
+                }
+            })
+            .collect();
         WindowSummary {
+            classes,
+            stations,
             counts: self.counts,
             routes: self.routes,
             latency: latency_of(self.latency_sum_ns, self.counts.served, window_hist),
@@ -526,6 +655,9 @@ mod tests {
         // Window of 3 minutes, 1 minute warm-up, 2 vCPUs, no DB.
         let frame = Frame {
             classes: 1,
+            web_workers: 8,
+            db_stations: 0,
+            db_station_vcpus: 0,
             web_instances: 1,
             web_vcpus: 2,
             db_servers: 0,
@@ -611,6 +743,9 @@ mod tests {
         // CloudWatch shows 55%, and half the busy time ran at the baseline.
         let frame = Frame {
             classes: 1,
+            web_workers: 8,
+            db_stations: 0,
+            db_station_vcpus: 0,
             web_instances: 1,
             web_vcpus: 1,
             db_servers: 0,

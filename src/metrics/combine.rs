@@ -74,6 +74,8 @@ impl WindowSummary {
         w.web_util = mean(&|r| r.web_util);
         w.web_throttled = mean(&|r| r.web_throttled);
         w.db_util = mean(&|r| r.db_util);
+        w.stations =
+            super::Stations::mean_of(&runs.iter().map(|r| &r.stations).collect::<Vec<_>>());
         w.mean_in_origin = mean(&|r| r.mean_in_origin);
         w.mean_origin_secs = mean(&|r| r.mean_origin_secs);
         w.surplus_credits = mean(&|r| r.surplus_credits);

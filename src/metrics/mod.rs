@@ -171,6 +171,67 @@ pub struct MinuteRow {
     pub db_cpu_credits: Option<f64>,
 }
 
+/// How busy each station was over the measured part of a window: the
+/// share of its servers' time spent busy (a vCPU throttled to its credit
+/// baseline counts as busy, unlike CloudWatch's `web_util`), 0 to 1.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stations {
+    /// The web fleet's vCPUs.
+    pub web_cpu: f64,
+    /// The web fleet's workers: busy workers over workers.
+    pub web_workers: f64,
+    /// Mean number of requests waiting for a web worker, over the fleet.
+    pub web_worker_queue: f64,
+    /// Each RDS server, the primary first, then the read replicas in order
+    /// (empty without a database or when it is colocated on the web vCPUs).
+    pub db: Vec<f64>,
+}
+
+impl Stations {
+    /// The station with the highest busy share, and that share: `web_cpu`,
+    /// `web_workers`, `db_primary` or `db_replica_<n>` (from 1); ties
+    /// (within 1e-9, as when every worker's time is all vCPU time) go to
+    /// the first in that order. `None` for an idle window.
+    pub fn bottleneck(&self) -> Option<(String, f64)> {
+        let mut best: Option<(String, f64)> = None;
+        let mut consider = |name: String, u: f64| {
+            if u > best.as_ref().map_or(0.0, |b| b.1 + 1e-9) {
+                best = Some((name, u));
+            }
+        };
+        consider("web_cpu".into(), self.web_cpu);
+        consider("web_workers".into(), self.web_workers);
+        for (k, &u) in self.db.iter().enumerate() {
+            let name = if k == 0 {
+                "db_primary".to_string()
+            } else {
+                format!("db_replica_{k}")
+            };
+            consider(name, u);
+        }
+        best
+    }
+
+    /// The busiest read replica's share (0 without replicas).
+    pub fn db_replica_max(&self) -> f64 {
+        self.db.iter().skip(1).copied().fold(0.0, f64::max)
+    }
+
+    /// The mean of several windows' figures, station by station.
+    pub fn mean_of(all: &[&Stations]) -> Stations {
+        let n = all.len().max(1) as f64;
+        let servers = all.iter().map(|s| s.db.len()).max().unwrap_or(0);
+        Stations {
+            web_cpu: all.iter().map(|s| s.web_cpu).sum::<f64>() / n,
+            web_workers: all.iter().map(|s| s.web_workers).sum::<f64>() / n,
+            web_worker_queue: all.iter().map(|s| s.web_worker_queue).sum::<f64>() / n,
+            db: (0..servers)
+                .map(|k| all.iter().filter_map(|s| s.db.get(k)).sum::<f64>() / n)
+                .collect(),
+        }
+    }
+}
+
 /// Everything measured over one window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WindowSummary {
@@ -212,4 +273,11 @@ pub struct WindowSummary {
     pub timeline: Vec<MinuteRow>,
     /// One row per SLO interval of the measured part.
     pub intervals: Vec<IntervalSummary>,
+    /// Busy shares per station.
+    pub stations: Stations,
+    /// One row per request class (in mix order) over the whole measured
+    /// window: its counts, latency and the bounds on its p99 and
+    /// availability (`offered_rps` its arrivals per second; the
+    /// utilisations are the window's).
+    pub classes: Vec<IntervalSummary>,
 }

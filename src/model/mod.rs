@@ -118,6 +118,20 @@ pub trait Observer {
     fn entered_origin(&mut self, now: SimTime);
     /// A request that arrived at `arrived` left the origin at `now`.
     fn left_origin(&mut self, arrived: SimTime, now: SimTime);
+    /// The number of requests inside the origin that wait for a worker
+    /// (over the web fleet) changed by `delta` at `now`. A request inside
+    /// the origin that does not wait holds a worker, from then to its
+    /// answer, so busy workers are those inside less those waiting.
+    #[inline]
+    fn worker_queue_changed(&mut self, now: SimTime, delta: i32) {
+        let _ = (now, delta);
+    }
+    /// A vCPU of RDS server `server` (0 is the primary, then the read
+    /// replicas) starts a query at `now` that keeps it busy for `service`.
+    #[inline]
+    fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
+        let _ = (now, server, service);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -561,6 +575,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             self.enter_station(id, At::Instance(instance), sched);
         } else {
             inst.waiting.push_back(id);
+            self.observer.worker_queue_changed(now, 1);
         }
     }
 
@@ -631,6 +646,9 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 }
             }
         };
+        if let At::Db(k) = req.at {
+            self.observer.db_server_service(now, k, service);
+        }
         sched.schedule_in(service, Event::Done(id));
     }
 
@@ -729,7 +747,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
         let inst = &mut self.instances[req.instance as usize];
         inst.outstanding -= 1;
         match inst.waiting.pop_front() {
-            Some(next) => self.enter_station(next, At::Instance(req.instance), sched),
+            Some(next) => {
+                self.observer.worker_queue_changed(now, -1);
+                self.enter_station(next, At::Instance(req.instance), sched);
+            }
             None => inst.free_workers += 1,
         }
         let latency = (now - req.arrived) + req.extra;

@@ -51,12 +51,13 @@ pub fn report_md_with_warnings(
     out.push_str("\n## Checkpoints\n\n");
     let over = super::worst_heading(s);
     out.push_str(&format!(
-        "| # | users | req/s | p50 [ms] | p99 [ms] | worst {over} [ms] (95% interval) | availability | worst availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode |\n"
+        "| # | users | req/s | p50 [ms] | p99 [ms] | worst {over} [ms] (95% interval) | availability | worst availability | web CPU | DB CPU | USD/month | USD/1k users | SLO | mode | bottleneck |\n"
     ));
-    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|\n");
+    out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|---|\n");
     for (i, r) in report.checkpoints.iter().enumerate() {
         out.push_str(&row(r, report.over_capacity(i)));
     }
+    out.push_str(&classes_md(report));
     if report
         .checkpoints
         .iter()
@@ -142,7 +143,7 @@ fn verdict(report: &RunReport) -> String {
             "The design carries **{:.0} users** within its SLO; at {:.0} the {} bound breaks. \
              There it costs **${:.2} a month**, ${:.2} per 1,000 users (instance-hours: ${:.2}).\n\n\
              In capacity terms: **{:.1} requests/s** at the daily peak, with the web tier at {:.1}% \
-             and the database at {:.1}% in the busiest {} ({} mode).\n\n{}\n",
+             and the database at {:.1}% in the busiest {} ({} mode).{}\n\n{}\n",
             w.users,
             w.missed_at,
             w.reason,
@@ -154,6 +155,8 @@ fn verdict(report: &RunReport) -> String {
             100.0 * w.peak_db_util(),
             interval_word(s),
             w.mode().name(),
+            w.at.bottleneck_advice(s)
+                .map_or(String::new(), |a| format!(" The wall is {a}.")),
             how_sure(w, s)
         ),
         (Some(w), _) => format!(
@@ -229,7 +232,7 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
         format!("{:.4}", r.availability())
     };
     format!(
-        "| {} | {} | {:.1} | {} | {} | {} | {} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} |\n",
+        "| {} | {} | {:.1} | {} | {} | {} | {} | {:.4} | {:.0}% | {:.0}% | {:.2} | {} | {} | {} | {} |\n",
         r.checkpoint.index,
         r.checkpoint.users.map_or("-".to_string(), |u| fixed(u, 0)),
         r.offered_rps,
@@ -247,7 +250,62 @@ fn row(r: &CheckpointResult, over_capacity: bool) -> String {
             .map_or("-".to_string(), |u| fixed(r.cost_usd_month / u * 1000.0, 2)),
         verdict,
         r.mode.name(),
+        r.bottleneck()
+            .map_or("-".to_string(), |(b, u)| format!("{b} {:.0}%", 100.0 * u)),
     )
+}
+
+/// The request classes, one table row per checkpoint and class (only with
+/// more than one class, or a class with its own objective).
+fn classes_md(report: &RunReport) -> String {
+    let mix = &report.scenario.traffic.mix;
+    if mix.len() < 2 && mix.iter().all(|c| c.slo.is_none()) {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n### Request classes\n\nEach class over the measured window, judged against its own `slo` when it has one (which then counts in the checkpoint's verdict), else against the scenario's bounds (for information).\n\n| # | class | requests | availability | mean [ms] | p50 [ms] | p99 [ms] | objective | SLO |\n|---:|---|---:|---:|---:|---:|---:|---|:---:|\n",
+    );
+    for r in &report.checkpoints {
+        for (k, class) in mix.iter().enumerate() {
+            let (Some(w), Some(j)) = (r.window.classes.get(k), r.classes.get(k)) else {
+                continue;
+            };
+            let c = &w.counts;
+            let lat = |x: f64| {
+                if c.served > 0 {
+                    fixed(x, 1)
+                } else {
+                    "-".to_string()
+                }
+            };
+            let objective = match class.slo {
+                Some(o) => {
+                    let mut parts = Vec::new();
+                    if let Some(p) = o.p99 {
+                        parts.push(format!("p99 <= {p}"));
+                    }
+                    if let Some(a) = o.availability {
+                        parts.push(format!("availability >= {a}"));
+                    }
+                    format!("own: {}", parts.join(", "))
+                }
+                None => "scenario's".to_string(),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.4} | {} | {} | {} | {} | {} |\n",
+                r.checkpoint.index,
+                class.name,
+                c.requests,
+                crate::run::availability(c.served, c.finished()),
+                lat(w.latency.mean_ms),
+                lat(w.latency.p50_ms),
+                lat(w.latency.p99_ms),
+                objective,
+                j.verdict.name(),
+            ));
+        }
+    }
+    out
 }
 
 /// What an SLO interval is called: hour, window, or its length.
@@ -300,41 +358,20 @@ pub fn ladder_md(key: &str, rungs: &[(String, RunReport)], folders: &[String]) -
     let mut out = format!(
         "# {name}: ladder over `{key}`\n\nThe same traffic on each value of `{key}`: the wall (most users within the SLO) and what a month costs there.\n\n"
     );
-    out.push_str("| value | wall [users] | breaks on | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
-    out.push_str("|---|---:|---|---:|---:|---:|---:|---|\n");
+    out.push_str("| value | wall [users] | breaks on | SLO | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
+    out.push_str("|---|---:|---|---|---:|---:|---:|---:|---|\n");
     for ((value, r), folder) in rungs.iter().zip(folders) {
-        let max_users = r
-            .checkpoints
-            .iter()
-            .filter_map(|c| c.checkpoint.users)
-            .reduce(f64::max);
-        let (wall, reason, users, cost, instances) = match &r.wall {
-            Some(w) => (
-                fixed(w.users, 0),
-                w.reason,
-                Some(w.users),
-                w.cost_usd_month,
-                w.instance_cost_usd_month,
-            ),
-            None => (
-                max_users.map_or("-".to_string(), |u| format!("> {}", fixed(u, 0))),
-                "-",
-                max_users,
-                r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
-                r.checkpoints
-                    .last()
-                    .map_or(0.0, |c| c.instance_cost_usd_month()),
-            ),
-        };
-        let per_1k = |x: f64| {
-            users
-                .filter(|u| *u > 0.0)
-                .map_or("-".to_string(), |u| fixed(x / u * 1000.0, 2))
-        };
+        let g = super::rung(r);
+        let per_1k = |x: f64| g.per_1k(x).map_or("-".to_string(), |c| fixed(c, 2));
         out.push_str(&format!(
-            "| `{value}` | {wall} | {reason} | {cost:.2} | {} | {instances:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
-            per_1k(cost),
-            per_1k(instances),
+            "| `{value}` | {} | {} | {} | {:.2} | {} | {:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
+            g.wall_cell(),
+            if g.reason.is_empty() { "-" } else { g.reason },
+            g.verdict.name(),
+            g.cost,
+            per_1k(g.cost),
+            g.instance_cost,
+            per_1k(g.instance_cost),
         ));
     }
     out

@@ -12,10 +12,10 @@ pub mod warnings;
 pub mod writer;
 
 use crate::metrics::Latency;
-use crate::run::{CheckpointResult, RunReport, availability};
+use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 40] = [
+pub const CHECKPOINT_COLUMNS: [&str; 48] = [
     "checkpoint",
     "time_s",
     "users",
@@ -56,6 +56,14 @@ pub const CHECKPOINT_COLUMNS: [&str; 40] = [
     "over_capacity",
     "web_throttled",
     "mode_reason",
+    "web_cpu_busy",
+    "web_workers_util",
+    "db_primary_util",
+    "db_replica_max_util",
+    "db_replica_utils",
+    "bottleneck",
+    "bottleneck_util",
+    "web_worker_queue_mean",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -107,6 +115,74 @@ pub const TIMELINE_COLUMNS: [&str; 14] = [
     "web_cpu_credits",
     "db_cpu_credits",
 ];
+
+/// Columns of `classes.csv`: the contract's, then the other fates and the
+/// objective each class was judged against.
+pub const CLASS_COLUMNS: [&str; 18] = [
+    "checkpoint",
+    "class",
+    "requests",
+    "served",
+    "availability",
+    "mean_ms",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "slo_verdict",
+    "dropped",
+    "timed_out",
+    "errors",
+    "throttled",
+    "in_flight",
+    "slo_p99_ms",
+    "slo_availability",
+    "slo_own",
+];
+
+/// `classes.csv`: one row per checkpoint and request class, over the
+/// measured window (replications: counts summed, latency averaged).
+pub fn classes_csv(report: &RunReport) -> Vec<u8> {
+    let s = &report.scenario;
+    let mut rows = Vec::new();
+    for r in &report.checkpoints {
+        for (k, class) in s.traffic.mix.iter().enumerate() {
+            let Some(w) = r.window.classes.get(k) else {
+                continue;
+            };
+            let c = &w.counts;
+            let slo = class.slo.map_or(s.simulation.slo, |o| o.as_slo());
+            let mut row = vec![
+                r.checkpoint.index.to_string(),
+                class.name.clone(),
+                c.requests.to_string(),
+                c.served.to_string(),
+                fixed(availability(c.served, c.finished()), 6),
+            ];
+            row.extend(latency_cells((c.served > 0).then_some(&w.latency), true));
+            row.extend([
+                r.classes
+                    .get(k)
+                    .map_or(String::new(), |j| j.verdict.name().to_string()),
+                c.dropped.to_string(),
+                c.timed_out.to_string(),
+                c.errors.to_string(),
+                c.throttled.to_string(),
+                c.in_flight().to_string(),
+                match class.slo {
+                    Some(o) => o.p99.map_or(String::new(), |d| fixed(d.as_millis_f64(), 3)),
+                    None => fixed(slo.p99.as_millis_f64(), 3),
+                },
+                match class.slo {
+                    Some(o) => o.availability.map_or(String::new(), |a| fixed(a, 6)),
+                    None => fixed(slo.availability, 6),
+                },
+                class.slo.is_some().to_string(),
+            ]);
+            rows.push(row);
+        }
+    }
+    csv_bytes(&CLASS_COLUMNS, rows)
+}
 
 /// Columns of `costs.csv` (the contract's; `simscale run --explain-cost`
 /// prints the lines behind each amount).
@@ -205,6 +281,27 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         report.over_capacity(i).to_string(),
         fixed(r.window.web_throttled, 4),
         r.mode_reason.clone(),
+    ]);
+    let st = &r.window.stations;
+    let bottleneck = r.bottleneck();
+    row.extend([
+        fixed(st.web_cpu, 4),
+        fixed(st.web_workers, 4),
+        st.db.first().map_or(String::new(), |u| fixed(*u, 4)),
+        if st.db.len() > 1 {
+            fixed(st.db_replica_max(), 4)
+        } else {
+            String::new()
+        },
+        st.db
+            .iter()
+            .skip(1)
+            .map(|u| fixed(*u, 4))
+            .collect::<Vec<_>>()
+            .join(";"),
+        bottleneck.as_ref().map_or(String::new(), |b| b.0.clone()),
+        bottleneck.as_ref().map_or(String::new(), |b| fixed(b.1, 4)),
+        fixed(st.web_worker_queue, 3),
     ]);
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
@@ -432,6 +529,7 @@ pub fn terminal_summary(report: &RunReport) -> String {
     if let Some(w) = unvalidated_fluid(report) {
         out.push_str(&format!("warning: {w}\n"));
     }
+    let advice = report.wall.as_ref().and_then(|w| w.at.bottleneck_advice(s));
     match (&report.wall, max_users) {
         (Some(w), _) if w.users > 0.0 => out.push_str(&format!(
             "wall: {:.0} users ({} breaks at {:.0}; decided between {:.0} and {:.0}), {:.1} req/s at the peak, web {:.1}% db {:.1}% in the busiest interval ({}), ${:.2}/month there, ${:.4} per 1k users\n",
@@ -451,6 +549,24 @@ pub fn terminal_summary(report: &RunReport) -> String {
             "wall: below {:.0} users ({} misses the SLO even there)\n",
             w.missed_at, w.reason
         )),
+        (None, _) => {
+            // No wall searched (steady state): the bottleneck of the
+            // checkpoints that miss.
+            for r in report.checkpoints.iter().filter(|c| c.verdict() == Verdict::Missed) {
+                if let Some(a) = r.bottleneck_advice(s) {
+                    out.push_str(&format!(
+                        "checkpoint {} misses the SLO; its bottleneck is {a}\n",
+                        r.checkpoint.index
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(a) = advice {
+        out.push_str(&format!("the wall is {a}\n"));
+    }
+    match (&report.wall, max_users) {
+        (Some(_), _) => {}
         (None, Some(u)) if s.simulation.horizon.is_some() => {
             out.push_str(&format!("no wall: the SLO holds up to {u:.0} users\n"))
         }
@@ -501,7 +617,7 @@ fn verdict_cell(report: &RunReport, i: usize, r: &CheckpointResult) -> String {
 }
 
 /// Columns of `ladder.csv`.
-pub const LADDER_COLUMNS: [&str; 11] = [
+pub const LADDER_COLUMNS: [&str; 12] = [
     "key",
     "value",
     "wall_users",
@@ -513,31 +629,70 @@ pub const LADDER_COLUMNS: [&str; 11] = [
     "instance_cost_usd_per_1k_users_month",
     "max_users_simulated",
     "slo_met_throughout",
+    "slo_verdict",
 ];
 
 /// One rung of a ladder: the most users known to meet the SLO (the wall, or
-/// the last checkpoint when the SLO holds throughout) and the bill there.
-struct Rung {
-    wall: Option<f64>,
-    reason: &'static str,
-    users: Option<f64>,
-    cost: f64,
-    instance_cost: f64,
-    max_users: Option<f64>,
+/// the most users among checkpoints that meet it when there is no wall) and
+/// the bill there, with the verdicts of the rung's own checkpoints.
+pub(crate) struct Rung {
+    pub(crate) wall: Option<f64>,
+    pub(crate) reason: &'static str,
+    pub(crate) users: Option<f64>,
+    pub(crate) cost: f64,
+    pub(crate) instance_cost: f64,
+    pub(crate) max_users: Option<f64>,
+    /// The fewest users at a checkpoint whose verdict is `missed`.
+    pub(crate) missed_at: Option<f64>,
+    /// Every checkpoint's point estimates meet the SLO.
+    pub(crate) met_throughout: bool,
+    /// The worst of the checkpoints' verdicts (missed over uncertain over met).
+    pub(crate) verdict: Verdict,
 }
 
 impl Rung {
-    fn per_1k(&self, cost: f64) -> Option<f64> {
+    pub(crate) fn per_1k(&self, cost: f64) -> Option<f64> {
         self.users.filter(|u| *u > 0.0).map(|u| cost / u * 1000.0)
+    }
+
+    /// The terminal's and report.md's wall cell: the wall, `> N` when
+    /// every checkpoint met the SLO up to N users, `< N` when a checkpoint
+    /// at N users missed it without a wall being found (steady-state
+    /// files), `? N` when the verdict is uncertain.
+    pub(crate) fn wall_cell(&self) -> String {
+        match (self.wall, self.verdict, self.missed_at, self.max_users) {
+            (Some(u), _, _, _) => fixed(u, 0),
+            (None, Verdict::Missed, Some(m), _) => format!("< {}", fixed(m, 0)),
+            (None, Verdict::Missed, None, _) => "missed".to_string(),
+            (None, Verdict::Uncertain, _, Some(m)) => format!("? {}", fixed(m, 0)),
+            (None, _, _, Some(m)) => format!("> {}", fixed(m, 0)),
+            (None, _, _, None) => "-".to_string(),
+        }
     }
 }
 
-fn rung(r: &RunReport) -> Rung {
+/// A rung's figures from its run: the same verdicts as the rung's own
+/// report (`CheckpointResult::verdict` and `slo_met`), never inferred from
+/// the absence of a wall alone.
+pub(crate) fn rung(r: &RunReport) -> Rung {
     let max_users = r
         .checkpoints
         .iter()
         .filter_map(|c| c.checkpoint.users)
         .reduce(f64::max);
+    let verdict = r
+        .checkpoints
+        .iter()
+        .map(|c| c.verdict())
+        .max()
+        .unwrap_or(Verdict::Met);
+    let met_throughout = r.checkpoints.iter().all(|c| c.slo_met);
+    let missed_at = r
+        .checkpoints
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Missed)
+        .filter_map(|c| c.checkpoint.users)
+        .reduce(f64::min);
     match &r.wall {
         Some(w) => Rung {
             wall: Some(w.users),
@@ -546,18 +701,42 @@ fn rung(r: &RunReport) -> Rung {
             cost: w.cost_usd_month,
             instance_cost: w.instance_cost_usd_month,
             max_users,
+            missed_at: Some(w.missed_at),
+            met_throughout,
+            verdict: verdict.max(Verdict::Missed),
         },
-        None => Rung {
-            wall: None,
-            reason: "",
-            users: max_users,
-            cost: r.checkpoints.last().map_or(0.0, |c| c.cost_usd_month),
-            instance_cost: r
+        None => {
+            // The checkpoint that stands for the rung: the one with the
+            // most users among those that meet the SLO, else the last.
+            let within = r
                 .checkpoints
-                .last()
-                .map_or(0.0, |c| c.instance_cost_usd_month()),
-            max_users,
-        },
+                .iter()
+                .filter(|c| c.slo_met && c.verdict() != Verdict::Missed)
+                .max_by(|a, b| {
+                    a.checkpoint
+                        .users
+                        .unwrap_or(0.0)
+                        .total_cmp(&b.checkpoint.users.unwrap_or(0.0))
+                });
+            let shown = within.or(r.checkpoints.last());
+            let broken = r
+                .checkpoints
+                .iter()
+                .find(|c| c.verdict() == Verdict::Missed)
+                .and_then(|c| c.broken_bound(&r.scenario))
+                .unwrap_or("");
+            Rung {
+                wall: None,
+                reason: broken,
+                users: within.and_then(|c| c.checkpoint.users),
+                cost: shown.map_or(0.0, |c| c.cost_usd_month),
+                instance_cost: shown.map_or(0.0, |c| c.instance_cost_usd_month()),
+                max_users,
+                missed_at,
+                met_throughout,
+                verdict,
+            }
+        }
     }
 }
 
@@ -577,7 +756,8 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
             g.per_1k(g.instance_cost)
                 .map_or(String::new(), |c| fixed(c, 4)),
             g.max_users.map_or(String::new(), |u| fixed(u, 0)),
-            g.wall.is_none().to_string(),
+            g.met_throughout.to_string(),
+            g.verdict.name().to_string(),
         ]
     });
     csv_bytes(&LADDER_COLUMNS, rows)
@@ -586,25 +766,22 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
 /// The ladder as a table for the terminal.
 pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
     let mut out = format!(
-        "\n{:<16} {:>12} {:>14} {:>12} {:>14} {:>16} {:>14}\n",
+        "\n{:<16} {:>12} {:>14} {:>12} {:>14} {:>16} {:>14} {:>9}\n",
         key,
         "wall users",
         "breaks on",
         "$/month",
         "$/1k users/mo",
         "instances $/mo",
-        "inst $/1k u/mo"
+        "inst $/1k u/mo",
+        "SLO"
     );
     for (value, r) in rungs {
         let g = rung(r);
-        let wall = match (g.wall, g.max_users) {
-            (Some(u), _) => fixed(u, 0),
-            (None, Some(m)) => format!(">{}", fixed(m, 0)),
-            (None, None) => "-".to_string(),
-        };
+        let wall = g.wall_cell();
         let per_1k = |c: f64| g.per_1k(c).map_or("-".to_string(), |x| fixed(x, 4));
         out.push_str(&format!(
-            "{:<16} {:>12} {:>14} {:>12.2} {:>14} {:>16.2} {:>14}\n",
+            "{:<16} {:>12} {:>14} {:>12.2} {:>14} {:>16.2} {:>14} {:>9}\n",
             value,
             wall,
             if g.reason.is_empty() { "-" } else { g.reason },
@@ -612,6 +789,7 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
             per_1k(g.cost),
             g.instance_cost,
             per_1k(g.instance_cost),
+            g.verdict.name(),
         ));
     }
     out

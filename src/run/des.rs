@@ -8,12 +8,12 @@ use crate::spec::{Checkpoint, CreditMode, DbPlacement, InstanceSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 impl Observer for WindowCollector {
-    #[inline]
+    #[inline(always)]
     fn arrival(&mut self, now: SimTime, class: u16, route: Route) {
         WindowCollector::arrival(self, now, usize::from(class), route.index());
     }
 
-    #[inline]
+    #[inline(always)]
     fn finished(
         &mut self,
         arrived: SimTime,
@@ -79,6 +79,16 @@ impl Observer for WindowCollector {
     fn left_origin(&mut self, arrived: SimTime, now: SimTime) {
         WindowCollector::left_origin(self, arrived, now);
     }
+
+    #[inline]
+    fn worker_queue_changed(&mut self, now: SimTime, delta: i32) {
+        self.worker_queue(now, delta);
+    }
+
+    #[inline]
+    fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
+        self.db_server_service(now, server as usize, service);
+    }
 }
 
 /// Simulates one window of `cp` with `streams`; the second value is the
@@ -125,8 +135,18 @@ pub(crate) fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
             .filter(|b| b.mode == CreditMode::Standard)
             .map_or(1.0, |b| b.baseline)
     };
+    let (db_stations, db_station_vcpus) = match s.database.as_ref().map(|d| &d.placement) {
+        Some(DbPlacement::Rds(i)) => (
+            1 + s.database.as_ref().map_or(0, |d| d.read_replicas),
+            i.vcpus,
+        ),
+        _ => (0, 0),
+    };
     Frame {
         classes: s.traffic.mix.len(),
+        web_workers: s.web.workers.saturating_mul(capacity.web_instances),
+        db_stations,
+        db_station_vcpus,
         web_instances: capacity.web_instances,
         web_vcpus: capacity.web_vcpus,
         db_servers: capacity.db_servers,

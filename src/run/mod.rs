@@ -13,14 +13,16 @@ pub mod guard;
 mod verdict;
 mod wall;
 
-pub use verdict::{Judged, Judgement, Verdict, judge};
+pub use verdict::{Judged, Judgement, Verdict, judge, judge_class};
 pub use wall::Wall;
 
 use crate::cost::{CostLine, MonthScale, Usage, monthly_bill};
 use crate::engine::RngStreams;
 use crate::error::Error;
 use crate::metrics::{Estimate, WindowSummary};
-use crate::spec::{Checkpoint, Mode, Precision, RateProfile, Scenario, WindowAt, plan_checkpoints};
+use crate::spec::{
+    Checkpoint, Mode, Precision, RateProfile, Scenario, Slo, SloOver, WindowAt, plan_checkpoints,
+};
 use crate::time::SimDuration;
 use rayon::prelude::*;
 
@@ -108,6 +110,11 @@ pub struct CheckpointResult {
     pub peak_rps: f64,
     /// DES events handled, over all replications.
     pub events: u64,
+    /// Each request class judged over the measured window, in mix order:
+    /// against its own `slo` when it has one (which then counts in
+    /// `judgement` and `slo_met`), else against the scenario's bounds, for
+    /// information only.
+    pub classes: Vec<Judged>,
 }
 
 impl CheckpointResult {
@@ -134,14 +141,65 @@ impl CheckpointResult {
     }
 
     /// The SLO bound that this checkpoint broke in its deciding interval:
-    /// `availability` first, then `p99`; `None` when it met the SLO.
+    /// `availability` first, then `p99`; then a class's own bound that it
+    /// broke; `None` when it met every objective.
     pub fn broken_bound(&self, s: &Scenario) -> Option<&'static str> {
-        self.judgement.worst.broken_bound(&s.simulation.slo)
+        self.judgement
+            .worst
+            .broken_bound(&s.simulation.slo)
+            .or_else(|| {
+                s.traffic
+                    .mix
+                    .iter()
+                    .zip(&self.classes)
+                    .filter_map(|(c, j)| j.broken_bound(&c.slo?.as_slo()))
+                    .next()
+            })
     }
 
     /// The verdict: met, missed or uncertain.
     pub fn verdict(&self) -> Verdict {
         self.judgement.verdict
+    }
+
+    /// The station that bounds the design at this load and its busy share
+    /// over the measured window (see [`crate::metrics::Stations::bottleneck`]).
+    pub fn bottleneck(&self) -> Option<(String, f64)> {
+        self.window.stations.bottleneck()
+    }
+
+    /// The bottleneck in words, with what would move it, e.g. "the web
+    /// workers (8 per instance, 100% busy): raise `web.workers`".
+    pub fn bottleneck_advice(&self, s: &Scenario) -> Option<String> {
+        let (name, u) = self.bottleneck()?;
+        let pct = 100.0 * u;
+        let db = s.database.as_ref();
+        let db_name = match db.map(|d| &d.placement) {
+            Some(crate::spec::DbPlacement::Rds(i)) => i.name.clone(),
+            _ => String::new(),
+        };
+        Some(match name.as_str() {
+            "web_cpu" => format!(
+                "the web vCPUs ({} x {}, {} vCPUs each, {pct:.0}% busy): a larger `web.instance` or a higher `web.count`",
+                s.web.count, s.web.instance.name, s.web.instance.vcpus
+            ),
+            "web_workers" => format!(
+                "the web workers ({} per instance, {pct:.0}% busy): raise `web.workers`",
+                s.web.workers
+            ),
+            "db_primary" => format!(
+                "the DB primary ({db_name}, {pct:.0}% busy): a larger `database.instance`{}",
+                if db.is_some_and(|d| d.read_replicas == 0) {
+                    ", or `database.read_replicas` for the reads"
+                } else {
+                    " (writes go to the primary)"
+                }
+            ),
+            other => format!(
+                "read replica {} ({db_name}, {pct:.0}% busy): more `database.read_replicas` or a larger `database.instance`",
+                other.trim_start_matches("db_replica_")
+            ),
+        })
     }
 }
 
@@ -307,7 +365,7 @@ pub fn run_checkpoint(
     let mut want = if exact { 1 } else { sim.replications.max(1) };
     let mut windows: Vec<WindowSummary> = Vec::new();
     let mut events = 0;
-    let judgement = loop {
+    let (judgement, classes) = loop {
         let more = (windows.len() as u32..want)
             .into_par_iter()
             .map(|r| match mode {
@@ -319,9 +377,9 @@ pub fn run_checkpoint(
             windows.push(w);
             events += e;
         }
-        let j = judge(&sim.slo, sim.confidence(), exact, &windows);
+        let j = judge_with_classes(s, exact, &windows);
         match sim.precision {
-            Some(p) if !exact && !j.verdict.is_decided() && want < p.max_replications => {
+            Some(p) if !exact && !j.0.verdict.is_decided() && want < p.max_replications => {
                 want = more_replications(want, p.max_replications);
             }
             _ => break j,
@@ -370,7 +428,38 @@ pub fn run_checkpoint(
         slo_met: judgement.met,
         judgement,
         events,
+        classes,
     })
+}
+
+/// The checkpoint's judgement over the scenario's SLO and every class's
+/// own: a class objective broken makes the checkpoint miss (its verdict is
+/// the worst of all, its point estimates meet only if every one does); and
+/// each class judged, against its own objective or the scenario's.
+fn judge_with_classes(
+    s: &Scenario,
+    exact: bool,
+    windows: &[WindowSummary],
+) -> (Judgement, Vec<Judged>) {
+    let sim = &s.simulation;
+    let mut j = judge(&sim.slo, sim.confidence(), exact, windows);
+    let mut classes = Vec::with_capacity(s.traffic.mix.len());
+    for (k, c) in s.traffic.mix.iter().enumerate() {
+        let own = c.slo.map(|o| o.as_slo());
+        let slo = own.unwrap_or(Slo {
+            over: SloOver::Window,
+            ..sim.slo
+        });
+        let Some(cj) = judge_class(&slo, sim.confidence(), exact, windows, k) else {
+            continue;
+        };
+        if own.is_some() {
+            j.verdict = j.verdict.max(cj.verdict);
+            j.met &= cj.point_met;
+        }
+        classes.push(cj);
+    }
+    (j, classes)
 }
 
 /// The highest of the traffic profile's per-minute mean rates over the

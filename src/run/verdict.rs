@@ -163,6 +163,25 @@ pub fn judge(slo: &Slo, confidence: f64, exact: bool, runs: &[WindowSummary]) ->
     }
 }
 
+/// Judges request class `k` of replications of one window against `slo`
+/// over the whole measured window (the class's figures are not split by
+/// interval): order statistics and Wilson's interval with one replication,
+/// Student's t over several, points for the fluid mode, as for an
+/// interval. `None` when a window has no such class.
+pub fn judge_class(
+    slo: &Slo,
+    confidence: f64,
+    exact: bool,
+    runs: &[WindowSummary],
+    k: usize,
+) -> Option<Judged> {
+    let rows: Vec<&IntervalSummary> = runs
+        .iter()
+        .map(|w| w.classes.get(k))
+        .collect::<Option<Vec<_>>>()?;
+    (!rows.is_empty()).then(|| judge_interval(slo, confidence, exact, &rows))
+}
+
 /// An interval with nothing in it: nothing broke.
 fn vacuous(slo: &Slo) -> Judged {
     Judged {

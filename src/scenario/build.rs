@@ -13,7 +13,7 @@ use crate::spec::{
     InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode, Region, RequestClass, Sessions,
     Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users, Web,
 };
-use crate::spec::{Burst, CreditMode, InitialCredits, Precision, SloOver, WindowAt};
+use crate::spec::{Burst, ClassSlo, CreditMode, InitialCredits, Precision, SloOver, WindowAt};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -824,6 +824,17 @@ fn read_mix(t: &mut Table<'_>, has_db: bool) -> Option<Vec<RequestClass>> {
             }
         }
         let session = c.bool("session").or(!cacheable);
+        let mut slo_table = c.table("slo");
+        let slo = slo_table.is_present().then(|| {
+            let t = &mut slo_table;
+            let p99 = t.duration("p99", true).value().copied();
+            let availability = t
+                .num("availability", Bounds::between(0.0, false, 1.0, true))
+                .value()
+                .copied();
+            ClassSlo { p99, availability }
+        });
+        slo_table.finish();
         match (name, share, web_cpu, classes.as_mut()) {
             (Got::Ok(name, _), Got::Ok(share, _), Some(web_cpu), Some(list)) => {
                 list.push(RequestClass {
@@ -835,6 +846,7 @@ fn read_mix(t: &mut Table<'_>, has_db: bool) -> Option<Vec<RequestClass>> {
                     db_reads: db_reads.or(0),
                     db_writes: db_writes.or(0),
                     session,
+                    slo,
                 });
             }
             _ => classes = None,

@@ -222,6 +222,7 @@ fn full_scenario_resolves_exactly() {
                     db_reads: 3,
                     db_writes: 1,
                     session: true,
+                    slo: None,
                 },
                 RequestClass {
                     name: "static".to_string(),
@@ -232,6 +233,7 @@ fn full_scenario_resolves_exactly() {
                     db_reads: 0,
                     db_writes: 0,
                     session: false,
+                    slo: None,
                 },
             ],
         }

@@ -13,12 +13,17 @@ mod traffic;
 
 pub use credits::{CreditBalance, StationWork};
 pub use dist::Dist;
-pub use plan::{Checkpoint, RateProfile, Segment, peak_of_day, place_window, plan_checkpoints};
+pub use plan::{
+    Checkpoint, RateProfile, Segment, event_window, measures, peak_of_day, place_window,
+    plan_checkpoints,
+};
 pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
     InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, Sessions, StaticOrigin, Web,
 };
-pub use traffic::{Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users};
+pub use traffic::{
+    ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,
+};
 
 use crate::time::SimDuration;
 

@@ -22,7 +22,10 @@ pub struct Checkpoint {
 
 /// The checkpoints of a scenario: one window for a steady-state study, or
 /// `checkpoints` windows along the horizon, log-spaced in users when the
-/// population grows and evenly spaced in time otherwise.
+/// population grows and evenly spaced in time otherwise, plus one window on
+/// every traffic event that starts within the horizon and whose span no
+/// planned window measures (see [`event_window`]). Checkpoints are in time
+/// order and numbered in that order.
 pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
     let sim = &s.simulation;
     let make = |index: usize, start: SimTime, users: Option<f64>| Checkpoint {
@@ -55,7 +58,7 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
         }
     };
     let at = |x: f64| SimTime((horizon.0 as f64 * x).round() as u64);
-    (0..n)
+    let mut plan: Vec<Checkpoint> = (0..n)
         .map(|k| match growth {
             Some(Users::Growing { start, end, shape }) => {
                 let users = start * (end / start).powf(frac(k));
@@ -65,7 +68,70 @@ pub fn plan_checkpoints(s: &Scenario) -> Vec<Checkpoint> {
             Some(Users::Constant(u)) => make(k, at(frac(k)), Some(u)),
             None => make(k, at(frac(k)), None),
         })
-        .collect()
+        .collect();
+    for e in &s.traffic.events {
+        if e.at.0 >= horizon.0 || plan.iter().any(|cp| measures(cp, e)) {
+            continue;
+        }
+        let start = event_window(s, e);
+        let users = match growth {
+            Some(Users::Growing {
+                start: u0,
+                end,
+                shape,
+            }) => Some(shape.users_at(u0, end, start.0 as f64 / horizon.0 as f64)),
+            Some(Users::Constant(u)) => Some(u),
+            None => None,
+        };
+        plan.push(Checkpoint {
+            start,
+            ..make(0, start, users)
+        });
+    }
+    // Stable: planned windows keep their order among equal starts.
+    plan.sort_by_key(|cp| cp.start);
+    for (k, cp) in plan.iter_mut().enumerate() {
+        cp.index = k;
+    }
+    plan
+}
+
+/// The measured part of `cp`'s window overlaps event `e`.
+pub fn measures(cp: &Checkpoint, e: &TrafficEvent) -> bool {
+    let from = (cp.start + cp.warmup).0;
+    let to = (cp.start + cp.window).0;
+    let end = e.at.0.saturating_add(e.duration.0);
+    from < end && e.at.0 < to
+}
+
+/// Where the window of an event's checkpoint starts: the usual placement on
+/// the event's first day (centred on the daily peak with `window_at =
+/// "peak"`) when its measured part overlaps the event; otherwise the
+/// measured part centred on the event's first `window - warmup` (so that an
+/// event shorter than the measured part lies wholly inside it, and a longer
+/// one fills it), never before the horizon's start.
+pub fn event_window(s: &Scenario, e: &TrafficEvent) -> SimTime {
+    let sim = &s.simulation;
+    let placed = place_window(s, SimTime(e.at.0));
+    let probe = Checkpoint {
+        index: 0,
+        start: placed,
+        users: None,
+        base_rate: 0.0,
+        window: sim.window,
+        warmup: sim.warmup,
+    };
+    if measures(&probe, e) {
+        return placed;
+    }
+    let measured = sim.window.0.saturating_sub(sim.warmup.0);
+    let covered = e.duration.0.min(measured);
+    let centre = e.at.0.saturating_add(covered / 2);
+    SimTime(
+        centre
+            .saturating_sub(measured / 2)
+            .saturating_sub(sim.warmup.0),
+    )
 }
 
 /// A stretch of time over which the rate stays under one bound.

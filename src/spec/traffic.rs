@@ -283,6 +283,31 @@ pub struct RequestClass {
     pub db_writes: u32,
     /// Reads the user's session.
     pub session: bool,
+    /// The class's own objective, judged over the measured window.
+    pub slo: Option<ClassSlo>,
+}
+
+/// A request class's own objective (`[[traffic.mix]] slo = { p99 = "2s",
+/// availability = 0.99 }`): each bound given is judged like the
+/// scenario's, over the class's requests in the whole measured window.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClassSlo {
+    /// Bound on the class's client-view 99th percentile.
+    pub p99: Option<SimDuration>,
+    /// Least fraction of the class's finished requests that must be served.
+    pub availability: Option<f64>,
+}
+
+impl ClassSlo {
+    /// As a scenario objective over the window: a bound not given cannot
+    /// break (p99 unbounded, availability 0).
+    pub fn as_slo(&self) -> super::Slo {
+        super::Slo {
+            p99: self.p99.unwrap_or(SimDuration(u64::MAX / 2)),
+            availability: self.availability.unwrap_or(0.0),
+            over: super::SloOver::Window,
+        }
+    }
 }
 
 impl RequestClass {
@@ -300,6 +325,7 @@ impl RequestClass {
             db_reads: 0,
             db_writes: 0,
             session: true,
+            slo: None,
         }
     }
 }

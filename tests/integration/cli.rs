@@ -80,6 +80,13 @@ fn run_writes_every_contract_column() {
         "checkpoint,minute,offered_rps,served_rps,error_rps,mean_ms,p50_ms,p99_ms,web_instances,web_util,db_util,lambda_concurrency",
     );
     assert_eq!(header("costs.csv"), "checkpoint,service,usd_month");
+    assert_starts(
+        &header("classes.csv"),
+        "checkpoint,class,requests,served,availability,mean_ms,p50_ms,p95_ms,p99_ms,slo_verdict",
+    );
+    let classes = std::fs::read_to_string(out.join("classes.csv")).unwrap();
+    assert_eq!(classes.lines().count(), 2, "{classes}");
+    assert!(classes.lines().nth(1).unwrap().starts_with("0,default,"));
     // The report and its chart: a page, and a real PNG.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
@@ -378,6 +385,7 @@ fn fluid_runs_are_byte_identical_whatever_the_thread_count() {
             "timeline.csv",
             "costs.csv",
             "summary.csv",
+            "classes.csv",
         ]
         .map(|f| std::fs::read(out.join(f)).unwrap())
     };
@@ -386,4 +394,34 @@ fn fluid_runs_are_byte_identical_whatever_the_thread_count() {
     let checkpoints = String::from_utf8(one[0].clone()).unwrap();
     assert_eq!(checkpoints.lines().count(), 26);
     assert!(checkpoints.lines().skip(1).all(|l| l.contains(",fluid,")));
+}
+
+#[test]
+fn a_class_objective_is_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = SMALL.replace(
+        "rate = 50.0\n",
+        "rate = 50.0\n[[traffic.mix]]\nname = \"page\"\nshare = 0.5\nslo = { p99 = \"2s\", availability = 0.99 }\n\
+         [[traffic.mix]]\nname = \"api\"\nshare = 0.5\nslo = { p99 = \"300ms\" }\n",
+    );
+    let s = simscale::scenario::parse(&body, "small.toml").unwrap();
+    assert_eq!(
+        s.traffic.mix[0].slo,
+        Some(simscale::spec::ClassSlo {
+            p99: Some(simscale::time::SimDuration::from_secs(2)),
+            availability: Some(0.99),
+        })
+    );
+    assert_eq!(s.traffic.mix[1].slo.unwrap().availability, None);
+    let file = small_scenario(dir.path(), &body.replace("\"300ms\"", "\"-1s\""));
+    let o = simscale(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("p99"), "{}", text(&o.stderr));
+    let file = small_scenario(
+        dir.path(),
+        &body.replace("p99 = \"300ms\"", "p99s = \"300ms\""),
+    );
+    let o = simscale(&["validate", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("p99s"), "{}", text(&o.stderr));
 }

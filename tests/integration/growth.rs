@@ -4,6 +4,7 @@ use crate::cli::{repo, simscale};
 use crate::support::*;
 use simscale::run::{RunOptions, simulate};
 use simscale::spec::*;
+use simscale::time::{NANOS_PER_SEC, SimTime};
 
 /// Users grow from 100 to 20,000 with one request per 100 users per second
 /// (no daily cycle) into one instance with 4 vCPUs serving 40 ms
@@ -218,4 +219,110 @@ fn the_scale_up_ladder_raises_the_wall_until_it_stops_paying() {
     for v in ["t2.micro", "m5.24xlarge"] {
         assert!(out.join(v).join("summary.csv").exists());
     }
+}
+
+#[test]
+fn an_event_day_is_simulated_and_can_be_the_wall() {
+    // Black Friday on day 300 quadruples the traffic for 4 hours. Without
+    // it the M/M/4 holds to the end (7,000 users: rho 0.7, p99 far under
+    // the 5 s bound); on day 300 (about 3,300 users, rho 0.33) it is
+    // offered 1.3 times its capacity, so that day's checkpoint misses and
+    // the wall lies at or below its users.
+    for mode in [Mode::Des, Mode::Fluid] {
+        let mut s = growing_mm4(5000.0);
+        s.traffic.load = Load::Users {
+            users: Users::Growing {
+                start: 100.0,
+                end: 7_000.0,
+                shape: GrowthShape::Exponential,
+            },
+            requests_per_user_per_day: 864.0,
+        };
+        s.simulation.mode = mode;
+        s.simulation.checkpoints = 4;
+        let day300 = secs(300 * 86_400);
+        let quiet = simulate(&s, &RunOptions::default()).unwrap();
+        assert_eq!(quiet.checkpoints.len(), 4);
+        assert!(quiet.wall.is_none(), "{mode:?}: no wall without the event");
+        s.traffic.events = vec![TrafficEvent {
+            at: day300,
+            duration: secs(4 * 3600),
+            multiplier: 4.0,
+        }];
+        let r = simulate(&s, &RunOptions::default()).unwrap();
+        assert_eq!(r.checkpoints.len(), 5, "{mode:?}");
+        let on = r
+            .checkpoints
+            .iter()
+            .find(|c| c.checkpoint.start.0 / (86_400 * 1_000_000_000) == 300)
+            .expect("a checkpoint on day 300");
+        assert_conserved(on);
+        let users = on.checkpoint.users.unwrap();
+        assert!(
+            rel(on.offered_rps, 4.0 * users / 100.0) < 0.05,
+            "{mode:?}: {} req/s at {users} users",
+            on.offered_rps
+        );
+        assert_eq!(on.verdict(), simscale::run::Verdict::Missed, "{mode:?}");
+        let wall = r.wall.as_ref().expect("the event day makes a wall");
+        assert!(wall.missed_at <= users * 1.0001, "{mode:?}: {wall:?}");
+    }
+}
+
+fn growth_with_an_event(at_days: u64, hours: u64, window_at: WindowAt) -> Scenario {
+    let text = format!(
+        "name = \"e\"\n[simulation]\nhorizon = \"365d\"\ncheckpoints = 4\nwindow = \"1h\"\nwarmup = \"5m\"\n\
+         [traffic]\nusers = {{ start = 1000, end = 100000 }}\nrequests_per_user_per_day = 100\n\
+         diurnal = {{ peak_to_mean = 2, peak_hour = 20 }}\n\
+         [[traffic.events]]\nat = \"{at_days}d 9h\"\nduration = \"{hours}h\"\nmultiplier = 3\n\
+         [web]\ninstance = \"m5.large\"\n"
+    );
+    let mut s = simscale::scenario::parse(&text, "e.toml").expect("valid");
+    s.simulation.window_at = window_at;
+    s
+}
+
+#[test]
+fn every_event_on_the_horizon_gets_a_checkpoint() {
+    const DAY: u64 = 86_400 * NANOS_PER_SEC;
+    for window_at in [WindowAt::Peak, WindowAt::Start] {
+        // A 2-hour event at 9h on day 300: the evening peak misses it,
+        // so the measured 55 minutes are its first 55; a window at the
+        // event's start measures it from 9h05.
+        let s = growth_with_an_event(300, 2, window_at);
+        let plan = plan_checkpoints(&s);
+        assert_eq!(plan.len(), 5);
+        let e = &s.traffic.events[0];
+        let on = plan.iter().filter(|cp| measures(cp, e)).count();
+        assert_eq!(on, 1, "{plan:?}");
+        let cp = plan.iter().find(|cp| measures(cp, e)).unwrap();
+        assert_eq!(cp.start.0 / DAY, 300);
+        let nine = 300 * DAY + 9 * 3600 * NANOS_PER_SEC;
+        let want = match window_at {
+            WindowAt::Peak => nine,
+            _ => nine + 300 * NANOS_PER_SEC,
+        };
+        assert_eq!((cp.start + cp.warmup).0, want);
+        // Numbered in time order, users on the growth curve there.
+        assert!(plan.windows(2).all(|w| w[0].start < w[1].start));
+        assert!(plan.iter().enumerate().all(|(k, cp)| cp.index == k));
+        let want = GrowthShape::Exponential.users_at(
+            1000.0,
+            100_000.0,
+            cp.start.0 as f64 / (365 * DAY) as f64,
+        );
+        assert!((cp.users.unwrap() - want).abs() < 1e-6 * want);
+        assert_eq!(cp.base_rate, s.traffic.base_rate(want));
+    }
+    // A whole-day event: the usual evening peak window measures it.
+    let s = growth_with_an_event(300, 24, WindowAt::Peak);
+    let plan = plan_checkpoints(&s);
+    let cp = plan
+        .iter()
+        .find(|cp| measures(cp, &s.traffic.events[0]))
+        .unwrap();
+    assert_eq!(cp.start, place_window(&s, SimTime(300 * DAY)));
+    // An event after the horizon adds nothing.
+    let s = growth_with_an_event(400, 2, WindowAt::Peak);
+    assert_eq!(plan_checkpoints(&s).len(), 4);
 }

@@ -3,6 +3,7 @@
 mod support;
 
 mod charts;
+mod classes;
 mod cli;
 mod cluster;
 mod compare;
@@ -11,6 +12,7 @@ mod credits;
 mod growth;
 mod layering;
 mod schema;
+mod stations;
 mod sweep;
 mod theory;
 mod verdicts;

@@ -407,3 +407,59 @@ fn replications_show_their_intervals_and_rungs_their_values() {
     );
     assert!(md.contains(" ± "), "{md}");
 }
+
+/// A steady-state file (constant users, one checkpoint, no horizon) at
+/// `users` on `vcpus` vCPUs of 100 ms requests, a user sending 1 request a
+/// second: 8 vCPUs carry 80 users, so 100 users overload 4 and 8.
+fn steady_rung(users: f64, vcpus: u32, mode: Mode) -> Scenario {
+    let mut s = station(1.0, vcpus, 64, 64, exp(100.0));
+    s.traffic.load = Load::Users {
+        users: Users::Constant(users),
+        requests_per_user_per_day: 86_400.0,
+    };
+    s.simulation.mode = mode;
+    s.simulation.window = secs(600);
+    s
+}
+
+#[test]
+fn a_ladder_of_steady_state_rungs_that_miss_says_so() {
+    for mode in [Mode::Des, Mode::Fluid] {
+        let rungs: Vec<(String, simscale::run::RunReport)> = [4, 8, 32]
+            .iter()
+            .map(|&v| {
+                let r = simulate(&steady_rung(100.0, v, mode), &RunOptions::default()).unwrap();
+                (v.to_string(), r)
+            })
+            .collect();
+        for (v, r) in &rungs {
+            assert!(r.wall.is_none(), "{v}: no horizon, no wall");
+        }
+        assert_eq!(rungs[0].1.checkpoints[0].verdict(), Verdict::Missed);
+        assert_eq!(rungs[1].1.checkpoints[0].verdict(), Verdict::Missed);
+        assert_eq!(rungs[2].1.checkpoints[0].verdict(), Verdict::Met);
+        let csv = String::from_utf8(simscale::report::ladder_csv("web.vcpus", &rungs)).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].ends_with("slo_met_throughout,slo_verdict"),
+            "{csv}"
+        );
+        for line in &lines[1..3] {
+            assert!(line.ends_with(",false,missed"), "{mode:?}: {csv}");
+            // Nothing within the SLO: no users, no cost per user.
+            let cells: Vec<&str> = line.split(',').collect();
+            assert_eq!(cells[4], "", "{csv}");
+        }
+        assert!(lines[3].ends_with(",true,met"), "{csv}");
+        let table = simscale::report::ladder_summary("web.vcpus", &rungs);
+        assert!(table.contains("< 100"), "{table}");
+        assert!(table.contains("> 100"), "{table}");
+        let md = simscale::report::markdown::ladder_md(
+            "web.vcpus",
+            &rungs,
+            &["4".into(), "8".into(), "32".into()],
+        );
+        assert_eq!(md.matches("| missed |").count(), 2, "{md}");
+        assert_eq!(md.matches("| met |").count(), 1, "{md}");
+    }
+}
