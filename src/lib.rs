@@ -26,6 +26,7 @@ pub mod fluid;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod route;
 pub mod run;
 pub mod scenario;
 pub mod schema;

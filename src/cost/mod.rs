@@ -19,6 +19,7 @@ pub use month::MonthScale;
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::metrics::WindowSummary;
+use crate::route::{PerRoute, Route};
 use crate::spec::{DbPlacement, LbKind, Region, Scenario, Sessions, StaticOrigin};
 use tiers::{Tier, price_tiers};
 
@@ -35,10 +36,6 @@ pub const GB_PER_TB: f64 = 1024.0;
 pub const ALB_FREE_RULES: u32 = 10;
 
 // Route indices of `metrics::RouteCounts` (the model's `Route`s).
-const EDGE_HIT: usize = 0;
-const EDGE_S3: usize = 1;
-const EDGE_ORIGIN: usize = 2;
-const ORIGIN: usize = 3;
 
 /// What a checkpoint used, per month (or per second or hour where a price
 /// dimension is a rate).
@@ -100,14 +97,14 @@ impl Usage {
             0.0
         };
         let arrived =
-            |routes: &[usize]| routes.iter().map(|&r| w.routes.arrived_on(r)).sum::<u64>() as f64;
-        let served_bytes = |routes: &[usize]| -> f64 {
+            |routes: &[Route]| routes.iter().map(|&r| w.routes.arrived_on(r)).sum::<u64>() as f64;
+        let served_bytes = |routes: &[Route]| -> f64 {
             w.routes
                 .served
                 .iter()
                 .zip(&s.traffic.mix)
                 .map(|(c, class)| {
-                    routes.iter().map(|&r| c[r]).sum::<u64>() as f64 * class.bytes as f64
+                    routes.iter().map(|&r| c[r.index()]).sum::<u64>() as f64 * class.bytes as f64
                 })
                 .sum()
         };
@@ -117,17 +114,20 @@ impl Usage {
             .iter()
             .zip(&s.traffic.mix)
             .filter(|(_, class)| class.session)
-            .map(|(c, _)| c[EDGE_ORIGIN] + c[ORIGIN])
+            .map(|(c, _)| origin_served(c))
             .sum();
-        let via_lb = [EDGE_ORIGIN, ORIGIN];
-        let via_cdn = [EDGE_HIT, EDGE_S3, EDGE_ORIGIN];
+        let via_lb: Vec<Route> = Route::ALL
+            .into_iter()
+            .filter(|r| r.reaches_origin())
+            .collect();
+        let via_cdn: Vec<Route> = Route::ALL.into_iter().filter(|r| r.via_cdn()).collect();
         let (db_reads, db_writes) = served_queries(s, w);
         Usage {
             web_instances: w.web_instances_mean,
             cdn_requests: arrived(&via_cdn) * to_month,
             cdn_gb: served_bytes(&via_cdn) / BYTES_PER_GB * to_month,
-            s3_get_requests: arrived(&[EDGE_S3]) * to_month,
-            internet_gb: served_bytes(&[ORIGIN]) / BYTES_PER_GB * to_month,
+            s3_get_requests: arrived(&[Route::EdgeS3]) * to_month,
+            internet_gb: served_bytes(&[Route::Origin]) / BYTES_PER_GB * to_month,
             lb_requests_per_sec: arrived(&via_lb) * per_sec,
             lb_gb_per_hour: served_bytes(&via_lb) / BYTES_PER_GB * per_sec * 3600.0,
             lb_active_connections: w.mean_in_origin * scale.to_daily_mean,
@@ -142,6 +142,15 @@ impl Usage {
     }
 }
 
+/// Requests of one class that went through the web tier.
+fn origin_served(c: &PerRoute<u64>) -> u64 {
+    Route::ALL
+        .iter()
+        .filter(|r| r.reaches_origin())
+        .map(|r| c[r.index()])
+        .sum()
+}
+
 /// Read and write queries of the requests served through the web tier over
 /// the window (they made all their queries).
 fn served_queries(s: &Scenario, w: &WindowSummary) -> (f64, f64) {
@@ -150,7 +159,7 @@ fn served_queries(s: &Scenario, w: &WindowSummary) -> (f64, f64) {
         .iter()
         .zip(&s.traffic.mix)
         .map(|(c, class)| {
-            let n = (c[EDGE_ORIGIN] + c[ORIGIN]) as f64;
+            let n = origin_served(c) as f64;
             (
                 n * f64::from(class.db_reads),
                 n * f64::from(class.db_writes),

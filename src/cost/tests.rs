@@ -269,7 +269,7 @@ fn queries_crossing_azs_are_billed_both_ways() {
     );
     let cp = crate::spec::plan_checkpoints(&s).remove(0);
     let w = crate::fluid::evaluate(&s, &cp);
-    let served = w.routes.served_on(ORIGIN) as f64;
+    let served = w.routes.served_on(crate::route::Route::Origin) as f64;
     let u = Usage::from_window(&s, &w);
     let expected_gb = served * 2000.0 / BYTES_PER_GB * SECONDS_PER_MONTH / w.measured_secs;
     assert!(

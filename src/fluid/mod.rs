@@ -46,6 +46,7 @@ mod window;
 pub use range::outside_validated_range;
 
 use crate::metrics::WindowSummary;
+use crate::route::Route;
 use crate::spec::{
     Burst, Checkpoint, CreditBalance, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass,
     Scenario, StaticOrigin,
@@ -54,12 +55,6 @@ use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
 use queue::Inner;
 use step::Backlog;
-
-/// Route indices, as the DES numbers them (`model::Route`).
-const EDGE_HIT: usize = 0;
-const EDGE_S3: usize = 1;
-const EDGE_ORIGIN: usize = 2;
-const ORIGIN: usize = 3;
 
 const MINUTE_NS: u64 = 60 * NANOS_PER_SEC;
 /// Rate samples per minute (midpoints of equal slices).
@@ -74,7 +69,7 @@ type Parts = Vec<(f64, Response)>;
 #[derive(Clone, Debug)]
 struct Path {
     class: usize,
-    route: usize,
+    route: Route,
     share: f64,
     /// Service and network delays of the whole path, fitted.
     fit: PhaseFit,
@@ -378,7 +373,7 @@ impl<'a> Model<'a> {
             }
             let origin_path = service.add(lb);
             let mut origin = 1.0;
-            let mut add = |route: usize, share: f64, cum: Cumulants| {
+            let mut add = |route: Route, share: f64, cum: Cumulants| {
                 if share > 0.0 {
                     paths.push(Path {
                         class: k,
@@ -392,23 +387,23 @@ impl<'a> Model<'a> {
                 (Some(cdn), true) => {
                     let edge = Cumulants::of(&cdn.latency, 1.0);
                     let h = cdn.hit_ratio;
-                    add(EDGE_HIT, h, edge);
+                    add(Route::EdgeHit, h, edge);
                     match cdn.static_origin {
                         StaticOrigin::S3 => {
                             add(
-                                EDGE_S3,
+                                Route::EdgeS3,
                                 1.0 - h,
                                 edge.add(Cumulants::of(&cdn.s3_latency, 1.0)),
                             );
                             origin = 0.0;
                         }
                         StaticOrigin::Web => {
-                            add(EDGE_ORIGIN, 1.0 - h, edge.add(origin_path));
+                            add(Route::EdgeOrigin, 1.0 - h, edge.add(origin_path));
                             origin = 1.0 - h;
                         }
                     }
                 }
-                _ => add(ORIGIN, 1.0, rtt.add(origin_path)),
+                _ => add(Route::Origin, 1.0, rtt.add(origin_path)),
             }
             classes.push(class_of(c, Cumulants::exact(&c.web_cpu, web_speed), origin));
         }

@@ -3,13 +3,11 @@
 
 use super::dist::{Mixture, Response};
 use super::slo;
-use super::{
-    Credits, EDGE_ORIGIN, MERGE_TOL, MINUTE_NS, Model, ORIGIN, Parts, RATE_SAMPLES, Throttle,
-};
+use super::{Credits, MERGE_TOL, MINUTE_NS, Model, Parts, RATE_SAMPLES, Throttle};
 use crate::metrics::{
-    Counts, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
-    WindowSummary,
+    Counts, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, Stations, WindowSummary,
 };
+use crate::route::{PerRoute, Route};
 use crate::spec::{Checkpoint, DbPlacement, RateProfile, StationWork};
 use crate::time::SimTime;
 
@@ -45,8 +43,8 @@ impl Model<'_> {
         let n_cls = self.classes.len();
         let n_paths = self.paths.len();
 
-        let mut arrived = vec![[0.0f64; ROUTES]; n_cls];
-        let mut served_cells = vec![[0.0f64; ROUTES]; n_cls];
+        let mut arrived = vec![[0.0f64; Route::COUNT]; n_cls];
+        let mut served_cells = vec![[0.0f64; Route::COUNT]; n_cls];
         let (mut served, mut dropped, mut timed_out, mut errors, mut in_flight) =
             (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut requests = 0.0;
@@ -133,7 +131,7 @@ impl Model<'_> {
             for (pi, path) in self.paths.iter().enumerate() {
                 let k = path.class;
                 let a = rates[k] * path.share * len;
-                let origin = path.route == EDGE_ORIGIN || path.route == ORIGIN;
+                let origin = path.route.reaches_origin();
                 let (p_drop, p_err, resp) = if origin {
                     let (p, cond, cv2) = step.wait[k];
                     (
@@ -170,8 +168,8 @@ impl Model<'_> {
                 if measured > 0.0 {
                     let am = a * measured;
                     requests += am;
-                    arrived[k][path.route] += am;
-                    served_cells[k][path.route] += sv * measured;
+                    arrived[k][path.route.index()] += am;
+                    served_cells[k][path.route.index()] += sv * measured;
                     served += sv * measured;
                     timed_out += answered * ft * measured;
                     in_flight += answered * fi * measured;
@@ -536,12 +534,12 @@ fn apportion(xs: &[f64], total: f64) -> Vec<u64> {
     out
 }
 
-fn apportion_cells(cells: &[[f64; ROUTES]], total: u64) -> Vec<[u64; ROUTES]> {
+fn apportion_cells(cells: &[PerRoute<f64>], total: u64) -> Vec<PerRoute<u64>> {
     let flat: Vec<f64> = cells.iter().flatten().copied().collect();
     let ints = apportion(&flat, total as f64);
-    ints.chunks(ROUTES)
+    ints.chunks(Route::COUNT)
         .map(|c| {
-            let mut a = [0u64; ROUTES];
+            let mut a = [0u64; Route::COUNT];
             a.copy_from_slice(c);
             a
         })

@@ -4,9 +4,10 @@ use super::area::Area;
 use super::confidence::{quantile_ranks, t_of, wilson};
 use super::credits::{Balance, CreditTrack};
 use super::{
-    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, ROUTES, RouteCounts, Stations,
+    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, Stations,
     WindowSummary,
 };
+use crate::route::Route;
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -174,7 +175,7 @@ impl WindowCollector {
 
     /// A request of `class` on `route` arrived.
     #[inline(always)]
-    pub fn arrival(&mut self, now: SimTime, class: usize, route: usize) {
+    pub fn arrival(&mut self, now: SimTime, class: usize, route: Route) {
         let m = self.minute(now);
         if let Some(minute) = self.minutes.get_mut(m) {
             minute.arrivals += 1;
@@ -184,7 +185,7 @@ impl WindowCollector {
             let i = self.frame.intervals.index(now);
             self.slots[i].counts.requests += 1;
             if let Some(c) = self.routes.arrived.get_mut(class) {
-                c[route % ROUTES] += 1;
+                c[route.index()] += 1;
             }
             if let Some(c) = self.class_slots.get_mut(class) {
                 c.counts.requests += 1;
@@ -201,7 +202,7 @@ impl WindowCollector {
         latency: SimDuration,
         fate: Fate,
         class: usize,
-        route: usize,
+        route: Route,
     ) {
         // A fate decided after the window (a CDN response still on its way)
         // leaves the request in flight.
@@ -237,7 +238,7 @@ impl WindowCollector {
                     .saturating_record(to_micros(latency));
                 self.latency_sum_ns += u128::from(latency.as_nanos());
                 if let Some(c) = self.routes.served.get_mut(class) {
-                    c[route % ROUTES] += 1;
+                    c[route.index()] += 1;
                 }
             }
         }
@@ -646,6 +647,8 @@ fn ratio_half_width(batches: &[(f64, f64)], confidence: f64) -> Option<(f64, f64
 mod tests {
     use super::*;
 
+    const O: Route = Route::Origin;
+
     fn s(x: u64) -> SimTime {
         SimTime(x * NANOS_PER_SEC)
     }
@@ -673,29 +676,29 @@ mod tests {
             SimDuration::from_secs(60),
             frame,
         );
-        c.arrival(s(10), 0, 3); // warm-up: in the timeline only
-        c.finished(s(10), s(11), SimDuration::from_secs(1), Fate::Served, 0, 3);
+        c.arrival(s(10), 0, O); // warm-up: in the timeline only
+        c.finished(s(10), s(11), SimDuration::from_secs(1), Fate::Served, 0, O);
         for (t, ms) in [(70, 100), (80, 200), (90, 300)] {
-            c.arrival(s(t), 0, 3);
-            c.finished(s(t), s(t), SimDuration::from_millis(ms), Fate::Served, 0, 3);
+            c.arrival(s(t), 0, O);
+            c.finished(s(t), s(t), SimDuration::from_millis(ms), Fate::Served, 0, O);
         }
-        c.arrival(s(100), 0, 3);
-        c.finished(s(100), s(100), SimDuration::ZERO, Fate::Dropped, 0, 3);
-        c.arrival(s(170), 0, 3); // still inside at the end
-        c.arrival(s(175), 0, 3);
+        c.arrival(s(100), 0, O);
+        c.finished(s(100), s(100), SimDuration::ZERO, Fate::Dropped, 0, O);
+        c.arrival(s(170), 0, O); // still inside at the end
+        c.arrival(s(175), 0, O);
         c.finished(
             s(175),
             s(200),
             SimDuration::from_secs(25),
             Fate::Served,
             0,
-            3,
+            O,
         ); // after the end
         c.web_busy(s(30), 2); // 2 busy from 30 s to 150 s
         c.web_busy(s(150), -2);
         let w = c.finish();
-        assert_eq!(w.routes.arrived_on(3), 6);
-        assert_eq!(w.routes.served_on(3), 3);
+        assert_eq!(w.routes.arrived_on(O), 6);
+        assert_eq!(w.routes.served_on(O), 3);
         assert_eq!(
             w.counts,
             Counts {

@@ -1,7 +1,8 @@
 //! Replications combined: estimates with confidence intervals, and one
 //! summary out of several windows.
 
-use super::{IntervalSummary, Latency, MinuteRow, ROUTES, WindowSummary};
+use super::{IntervalSummary, Latency, MinuteRow, WindowSummary};
+use crate::route::PerRoute;
 
 /// Mean and the half-width of its 95% confidence interval (Student t over
 /// independent replications; 0 for a single one).
@@ -39,7 +40,7 @@ fn student_t_975(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).map_or(1.96, |t| t.inverse_cdf(0.975))
 }
 
-fn add_routes(into: &mut [[u64; ROUTES]], from: &[[u64; ROUTES]]) {
+fn add_routes(into: &mut [PerRoute<u64>], from: &[PerRoute<u64>]) {
     for (a, b) in into.iter_mut().zip(from) {
         for (x, y) in a.iter_mut().zip(b) {
             *x += y;

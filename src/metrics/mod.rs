@@ -19,6 +19,8 @@ pub use combine::Estimate;
 pub use credits::Balance;
 pub use intervals::{IntervalSummary, Intervals};
 
+use crate::route::{PerRoute, Route};
+
 /// How a finished request ended (mirrors the model's outcomes, without
 /// depending on the model).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,35 +86,32 @@ impl Counts {
     }
 }
 
-/// Number of routes a request can take (the model's `Route`s, by index).
-pub const ROUTES: usize = 4;
-
 /// Requests after the warm-up per request class and route: what the bill
 /// is computed from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RouteCounts {
     /// Arrivals, `[class][route]`.
-    pub arrived: Vec<[u64; ROUTES]>,
+    pub arrived: Vec<PerRoute<u64>>,
     /// Served requests, `[class][route]`.
-    pub served: Vec<[u64; ROUTES]>,
+    pub served: Vec<PerRoute<u64>>,
 }
 
 impl RouteCounts {
     fn new(classes: usize) -> Self {
         RouteCounts {
-            arrived: vec![[0; ROUTES]; classes],
-            served: vec![[0; ROUTES]; classes],
+            arrived: vec![[0; Route::COUNT]; classes],
+            served: vec![[0; Route::COUNT]; classes],
         }
     }
 
     /// Arrivals on `route` over every class.
-    pub fn arrived_on(&self, route: usize) -> u64 {
-        self.arrived.iter().map(|c| c[route]).sum()
+    pub fn arrived_on(&self, route: Route) -> u64 {
+        self.arrived.iter().map(|c| c[route.index()]).sum()
     }
 
     /// Served requests on `route` over every class.
-    pub fn served_on(&self, route: usize) -> u64 {
-        self.served.iter().map(|c| c[route]).sum()
+    pub fn served_on(&self, route: Route) -> u64 {
+        self.served.iter().map(|c| c[route.index()]).sum()
     }
 }
 

@@ -52,33 +52,7 @@ pub enum Outcome {
     Throttled,
 }
 
-/// The way a request took through the architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Route {
-    /// Answered by CloudFront from its cache.
-    EdgeHit,
-    /// A CloudFront miss fetched from S3.
-    EdgeS3,
-    /// A CloudFront miss fetched from the web tier.
-    EdgeOrigin,
-    /// Straight to the origin (load balancer and web tier), no CDN.
-    Origin,
-}
-
-impl Route {
-    /// Every route, in index order.
-    pub const ALL: [Route; 4] = [
-        Route::EdgeHit,
-        Route::EdgeS3,
-        Route::EdgeOrigin,
-        Route::Origin,
-    ];
-
-    /// Position in [`Route::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use crate::route::Route;
 
 /// Stations whose busy servers are measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

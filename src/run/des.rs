@@ -10,7 +10,7 @@ use crate::time::{SimDuration, SimTime};
 impl Observer for WindowCollector {
     #[inline(always)]
     fn arrival(&mut self, now: SimTime, class: u16, route: Route) {
-        WindowCollector::arrival(self, now, usize::from(class), route.index());
+        WindowCollector::arrival(self, now, usize::from(class), route);
     }
 
     #[inline(always)]
@@ -37,7 +37,7 @@ impl Observer for WindowCollector {
             latency,
             fate,
             usize::from(class),
-            route.index(),
+            route,
         );
     }
 

@@ -39,8 +39,8 @@ fn modules_depend_only_downwards() {
     assert_only("engine", &["time"]);
     assert_only("spec", &["time"]);
     assert_only("catalog", &[]);
-    assert_only("metrics", &["time"]);
-    assert_only("model", &["engine", "spec", "time"]);
+    assert_only("metrics", &["route", "time"]);
+    assert_only("model", &["engine", "route", "spec", "time"]);
     assert_only(
         "scenario",
         &["spec", "catalog", "suggest", "time", "warnings"],
