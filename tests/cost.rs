@@ -556,3 +556,23 @@ fn catalog_lists_graviton_types_and_rds_prices_per_engine() {
     let cells: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(cells[4..], ["0.24", "0.25", "0.29", "0.29"], "{line}");
 }
+
+#[test]
+fn instances_and_replicas_are_spread_round_robin_over_the_azs() {
+    let text = r#"
+name = "x"
+[traffic]
+rate = 1.0
+[load_balancer]
+[web]
+instance = "m5.large"
+count = 4
+azs = ["a", "b", "c"]
+"#;
+    let s = simscale::scenario::parse(text, "x").unwrap();
+    let web: Vec<&str> = (0..4).map(|i| s.web_az(i)).collect();
+    assert_eq!(web, ["a", "b", "c", "a"]);
+    assert_eq!(s.db_primary_az(), "a");
+    assert_eq!(s.db_standby_az(), "b");
+    assert_eq!(s.db_replica_az(1), "b");
+}

@@ -178,17 +178,17 @@ fn cross_az_bytes(s: &Scenario, w: &WindowSummary) -> f64 {
     if db.placement == DbPlacement::Colocated {
         return 0.0;
     }
-    let azs = &s.web.azs;
-    let az_of = |i: u32| &azs[i as usize % azs.len().max(1)];
     let count = s.web.count.max(1);
-    let off_primary =
-        (0..count).filter(|&i| az_of(i) != az_of(0)).count() as f64 / f64::from(count);
+    let off_primary = (0..count)
+        .filter(|&i| s.web_az(i) != s.db_primary_az())
+        .count() as f64
+        / f64::from(count);
     let off_replica = if db.read_replicas == 0 {
         off_primary
     } else {
         let pairs = (0..count)
             .flat_map(|i| (0..db.read_replicas).map(move |k| (i, k)))
-            .filter(|&(i, k)| az_of(i) != az_of(k))
+            .filter(|&(i, k)| s.web_az(i) != s.db_replica_az(k))
             .count();
         pairs as f64 / f64::from(count * db.read_replicas)
     };

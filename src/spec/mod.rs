@@ -7,6 +7,7 @@
 
 mod credits;
 mod dist;
+mod placement;
 mod plan;
 mod tiers;
 mod traffic;
