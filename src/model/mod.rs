@@ -154,8 +154,11 @@ impl Capacity {
 pub enum Event {
     /// The next user request arrives.
     Arrival,
-    /// A request finishes its service at the station it occupies.
-    Done(u32),
+    /// The request in slot `.0` finishes its service at the station it
+    /// occupies, if the slot still holds generation `.1` of it: a slot is
+    /// reused once its request is gone, and a completion left over from an
+    /// earlier request (one whose instance died) must not land on the new one.
+    Done(u32, u32),
 }
 
 /// A station: `servers` identical servers with one FIFO queue.
@@ -224,6 +227,8 @@ struct Request {
     /// Share of full speed of its current service (below 1 when throttled).
     share: f64,
     live: bool,
+    /// Bumped each time the slot is reused.
+    generation: u32,
 }
 
 #[derive(Debug)]
@@ -532,6 +537,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             route,
             share: 1.0,
             live: true,
+            generation: 0,
         };
         let inst = &mut self.instances[instance as usize];
         if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
@@ -553,9 +559,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
-    fn insert(&mut self, req: Request) -> u32 {
+    fn insert(&mut self, mut req: Request) -> u32 {
         match self.free_slots.pop() {
             Some(id) => {
+                req.generation = self.requests[id as usize].generation.wrapping_add(1);
                 self.requests[id as usize] = req;
                 id
             }
@@ -623,7 +630,8 @@ impl<'a, O: Observer> WebModel<'a, O> {
         if let At::Db(k) = req.at {
             self.observer.db_server_service(now, k, service);
         }
-        sched.schedule_in(service, Event::Done(id));
+        let generation = self.requests[id as usize].generation;
+        sched.schedule_in(service, Event::Done(id, generation));
     }
 
     fn busy_changed(&mut self, now: SimTime, req: Request, delta: i32) {
@@ -747,7 +755,15 @@ impl<O: Observer> Model for WebModel<'_, O> {
     fn handle(&mut self, event: Event, sched: &mut Scheduler<Event>) {
         match event {
             Event::Arrival => self.on_arrival(sched),
-            Event::Done(id) => self.on_done(id, sched),
+            Event::Done(id, generation) => {
+                if self
+                    .requests
+                    .get(id as usize)
+                    .is_some_and(|r| r.generation == generation)
+                {
+                    self.on_done(id, sched);
+                }
+            }
         }
     }
 }

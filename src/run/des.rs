@@ -128,7 +128,7 @@ pub(crate) fn des_window(
 }
 
 /// What the DES measures checkpoint `cp` against.
-pub(crate) fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
+pub fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
     let capacity = Capacity::of(s);
     let baseline = |i: &InstanceSpec| {
         i.burst

@@ -13,6 +13,7 @@ pub mod guard;
 mod verdict;
 mod wall;
 
+pub use des::frame;
 pub use verdict::{Judged, Judgement, Verdict, judge, judge_class};
 pub use wall::Wall;
 
