@@ -1,8 +1,8 @@
 //! `simscale compare A.toml B.toml ...`: designs side by side under the same traffic.
 
+use super::SimArgs;
 use crate::error::Error;
 use crate::report;
-use crate::run::RunOptions;
 use crate::run::compare::{CommonLoad, DesignInput, compare};
 use crate::scenario;
 use std::io::Write;
@@ -17,18 +17,9 @@ pub struct CompareArgs {
     /// Output folder [default: out/compare].
     #[arg(short, long)]
     pub out: Option<PathBuf>,
-    /// The seed of every design [default: the first design's].
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: one per core]; results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
-    #[arg(long)]
-    pub short: bool,
-    /// Independent replications per checkpoint and common load.
-    #[arg(long)]
-    pub replications: Option<u32>,
+    /// Seed, threads, --short and replications.
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// The common user counts (or request rates, for designs given a rate)
     /// at which every design is evaluated [default: 5, log-spaced].
     #[arg(long, value_name = "N1,N2,...", value_delimiter = ',')]
@@ -95,14 +86,7 @@ pub fn run(args: &CompareArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             })
             .collect()
     });
-    let options = RunOptions {
-        threads: args.threads,
-        short: args.short,
-        seed: args.seed,
-        replications: args.replications,
-        ..RunOptions::default()
-    };
-    let c = compare(&inputs, loads, &options)?;
+    let c = compare(&inputs, loads, &args.sim.options())?;
     let out = args
         .out
         .clone()

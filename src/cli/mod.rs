@@ -66,15 +66,10 @@ pub enum Command {
     Schema,
 }
 
-/// Arguments of `simscale run`.
+/// How the simulations of `run`, `compare` and `sweep` are drawn.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct RunArgs {
-    /// The scenario file (TOML).
-    pub scenario: PathBuf,
-    /// Output folder [default: out/<scenario file stem>].
-    #[arg(short, long)]
-    pub out: Option<PathBuf>,
-    /// Replace the scenario's seed.
+pub struct SimArgs {
+    /// Replace the scenario's seed (`compare`: every design's; default the first's).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads [default: one per core]; results do not depend on it.
@@ -86,6 +81,32 @@ pub struct RunArgs {
     /// Independent replications per checkpoint (95% confidence intervals).
     #[arg(long)]
     pub replications: Option<u32>,
+}
+
+impl SimArgs {
+    /// The run options these arguments ask for.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            threads: self.threads,
+            short: self.short,
+            seed: self.seed,
+            replications: self.replications,
+            ..RunOptions::default()
+        }
+    }
+}
+
+/// Arguments of `simscale run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Output folder [default: out/<scenario file stem>].
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
+    /// Seed, threads, --short and replications.
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Print every checkpoint's bill line by line: quantity, unit price, amount.
     #[arg(long)]
     pub explain_cost: bool,
@@ -164,12 +185,9 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
         None => s.ladder.as_ref().map(|l| (l.key.clone(), l.values.clone())),
     };
     let options = RunOptions {
-        threads: args.threads,
-        short: args.short,
-        seed: args.seed,
-        replications: args.replications,
         precision: args.precision,
         force: args.force,
+        ..args.sim.options()
     };
     let out = args
         .out

@@ -12,6 +12,7 @@
 //!   several writes `sweep.<K>-of-<N>.csv` with its own points; `merge`
 //!   writes the whole).
 
+use super::SimArgs;
 use super::write_run;
 use crate::error::Error;
 use crate::report;
@@ -44,18 +45,9 @@ pub struct SweepArgs {
     /// Skip points whose outputs are already complete in the output folder.
     #[arg(long)]
     pub resume: bool,
-    /// Replace the scenario's seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads [default: one per core]; results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// A quick look: at most 4 checkpoints with windows of at most 5 minutes.
-    #[arg(long)]
-    pub short: bool,
-    /// Independent replications per checkpoint.
-    #[arg(long)]
-    pub replications: Option<u32>,
+    /// Seed, threads, --short and replications.
+    #[command(flatten)]
+    pub sim: SimArgs,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -184,12 +176,10 @@ pub fn run(args: &SweepArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
         Path::new("out").join(format!("{stem}-sweep"))
     });
+    // Points share the pool below: each runs with the pool it is on.
     let options = RunOptions {
         threads: None,
-        short: args.short,
-        seed: args.seed,
-        replications: args.replications,
-        ..RunOptions::default()
+        ..args.sim.options()
     };
     report::writer::write_files(&out, &[(PLAN, plan_csv(&keys, &points))])?;
     let mine: Vec<&Point> = points
@@ -220,7 +210,7 @@ pub fn run(args: &SweepArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             })
             .collect()
     };
-    let results = crate::run::in_pool(args.threads, work)?;
+    let results = crate::run::in_pool(args.sim.threads, work)?;
     // Points that finished keep their outputs; the first failure is reported.
     results.into_iter().collect::<Result<Vec<()>, Error>>()?;
     let files = mine
