@@ -125,6 +125,22 @@ fn p99_cell(c: &Comparison, d: &DesignResult, j: usize) -> String {
     s
 }
 
+/// A design's wall cells: name, wall, relative wall, the bound that broke,
+/// peak requests per second, the bill and its cost per 1,000 users there.
+fn wall_row(c: &Comparison, d: &DesignResult) -> [String; 7] {
+    let w = &d.wall;
+    [
+        d.design.clone(),
+        wall_cell(d),
+        relative_cell(c, d),
+        w.reason.unwrap_or("-").to_string(),
+        w.peak_rps.map_or("-".into(), |x| format!("{x:.1}")),
+        w.cost_usd_month.map_or("-".into(), |x| format!("{x:.2}")),
+        w.cost_usd_per_1k_users_month
+            .map_or("-".into(), |x| format!("{x:.4}")),
+    ]
+}
+
 /// `compare.md`: the table, each design relative to the first, the
 /// common loads, and the charts named in `charts`.
 pub fn compare_md(c: &Comparison, charts: &[&str]) -> String {
@@ -137,18 +153,7 @@ pub fn compare_md(c: &Comparison, charts: &[&str]) -> String {
     out.push_str("| design | wall [users] | relative | breaks on | peak req/s at wall | USD/month at wall | USD/1k users/month |\n");
     out.push_str("|---|---:|---:|:---:|---:|---:|---:|\n");
     for d in &c.designs {
-        let w = &d.wall;
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            d.design,
-            wall_cell(d),
-            relative_cell(c, d),
-            w.reason.unwrap_or("-"),
-            w.peak_rps.map_or("-".into(), |x| format!("{x:.1}")),
-            w.cost_usd_month.map_or("-".into(), |x| format!("{x:.2}")),
-            w.cost_usd_per_1k_users_month
-                .map_or("-".into(), |x| format!("{x:.4}")),
-        ));
+        out.push_str(&format!("| {} |\n", wall_row(c, d).join(" | ")));
     }
     if !c.loads.is_empty() {
         out.push_str(&format!(
@@ -225,17 +230,9 @@ pub fn compare_summary(c: &Comparison) -> String {
         "design", "wall users", "relative", "breaks on", "peak req/s", "$/month", "$/1k users/mo"
     );
     for d in &c.designs {
-        let w = &d.wall;
+        let [name, wall, rel, reason, peak, usd, per_1k] = wall_row(c, d);
         out.push_str(&format!(
-            "{:<width$} {:>12} {:>9} {:>13} {:>12} {:>12} {:>14}\n",
-            d.design,
-            wall_cell(d),
-            relative_cell(c, d),
-            w.reason.unwrap_or("-"),
-            w.peak_rps.map_or("-".into(), |x| format!("{x:.1}")),
-            w.cost_usd_month.map_or("-".into(), |x| format!("{x:.2}")),
-            w.cost_usd_per_1k_users_month
-                .map_or("-".into(), |x| format!("{x:.4}")),
+            "{name:<width$} {wall:>12} {rel:>9} {reason:>13} {peak:>12} {usd:>12} {per_1k:>14}\n"
         ));
     }
     if !c.loads.is_empty() {
