@@ -1,0 +1,195 @@
+//! `[database]`: RDS or colocated, replicas, Multi-AZ and credits.
+
+use crate::catalog::Catalog;
+use crate::scenario::reader::{Got, Table};
+use crate::spec::{Database, DbEngine, DbPlacement, InstanceSpec, Region};
+use crate::suggest::did_you_mean;
+use crate::time::SimDuration;
+
+use super::*;
+
+/// The database; `None` when invalid.
+pub(super) fn read_database(
+    mut t: Table<'_>,
+    region: Region,
+    web_count: Got<u32>,
+) -> Option<Database> {
+    let catalog = Catalog::embedded();
+    let engine = t
+        .choice(
+            "engine",
+            "engine",
+            &[
+                ("mysql", DbEngine::Mysql),
+                ("postgres", DbEngine::Postgres),
+                ("aurora-mysql", DbEngine::AuroraMysql),
+                ("aurora-postgresql", DbEngine::AuroraPostgresql),
+            ],
+        )
+        .or(DbEngine::Mysql);
+    let instance = t.required_str(
+        "instance",
+        "add instance = \"db.m5.large\" (an RDS class) or instance = \"colocated\"",
+    );
+    let instance_span = instance.span();
+    let placement = match instance {
+        Got::Ok(name, _) if name == "colocated" => Some(DbPlacement::Colocated),
+        Got::Ok(name, span) => match catalog.rds(&name) {
+            Some(ty) if ty.usd_per_hour(engine.code(), region.code()).is_none() => {
+                let priced: Vec<&str> = catalog
+                    .rds_types()
+                    .iter()
+                    .filter(|r| r.usd_per_hour(engine.code(), region.code()).is_some())
+                    .map(|r| r.name.as_str())
+                    .collect();
+                t.error(
+                    "instance",
+                    format!(
+                        "no {} price for '{name}' with engine = \"{}\" in the catalog",
+                        region.code(),
+                        engine.code()
+                    ),
+                    format!(
+                        "classes priced for {} in {}: {}; see data/SOURCES.md",
+                        engine.code(),
+                        region.code(),
+                        priced.join(", ")
+                    ),
+                    span,
+                );
+                None
+            }
+            Some(ty) => resolve_instance(
+                &t,
+                &name,
+                ty.vcpu,
+                ty.cpu_speed,
+                ty.usd_per_hour(engine.code(), region.code()),
+                region,
+                span,
+            )
+            .map(DbPlacement::Rds),
+            None => {
+                let names = catalog
+                    .rds_types()
+                    .iter()
+                    .map(|r| r.name.as_str())
+                    .chain(std::iter::once("colocated"));
+                let help = match did_you_mean(&name, names) {
+                    Some(s) => format!("did you mean '{s}'?"),
+                    None => "pick an RDS class from data/rds-instances.csv, e.g. 'db.m5.large', or \"colocated\"".to_string(),
+                };
+                t.error(
+                    "instance",
+                    format!("unknown RDS instance class '{name}'"),
+                    help,
+                    span,
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    let rds_name = match &placement {
+        Some(DbPlacement::Rds(i)) => Some(i.name.clone()),
+        _ => None,
+    };
+    let burst = read_burst(&mut t, rds_name.as_deref());
+    let placement = match (placement, burst) {
+        (Some(DbPlacement::Rds(i)), Ok(burst)) => {
+            Some(DbPlacement::Rds(InstanceSpec { burst, ..i }))
+        }
+        (Some(DbPlacement::Rds(_)), Err(())) => None,
+        (p, _) => p,
+    };
+    let multi_az = t.bool("multi_az");
+    let read_replicas = t
+        .int("read_replicas", 0, 15)
+        .map(|n| u32::try_from(n).unwrap_or(0));
+    let read_time = read_dist(
+        &mut t,
+        "read_time",
+        SimDuration::from_millis(2),
+        Shape::Service,
+    );
+    let write_time = read_dist(
+        &mut t,
+        "write_time",
+        SimDuration::from_millis(6),
+        Shape::Service,
+    );
+    let max_connections = t.u32("max_connections", 1).or(1000);
+    let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
+    let failover_time = t
+        .duration("failover_time", false)
+        .or(SimDuration::from_secs(90));
+    let replica_lag = t
+        .duration("replica_lag", false)
+        .or(SimDuration::from_millis(100));
+    if engine.is_aurora()
+        && let Got::Ok(true, span) = &multi_az
+    {
+        t.error(
+            "multi_az",
+            format!(
+                "{} has no Multi-AZ standby, found multi_az = true",
+                engine.code()
+            ),
+            "Aurora keeps its storage in three AZs and fails over to a replica: remove multi_az and set read_replicas = 1 (or more)",
+            span.clone(),
+        );
+    }
+    if engine.is_aurora() && placement == Some(DbPlacement::Colocated) {
+        t.error(
+            "engine",
+            format!("a colocated database cannot be {}", engine.code()),
+            "set engine = \"mysql\" or \"postgres\", or set instance to an Aurora class such as 'db.r6g.large'",
+            instance_span.clone().unwrap_or(0..0),
+        );
+    }
+    if placement == Some(DbPlacement::Colocated) {
+        if let Got::Ok(true, span) = &multi_az {
+            t.error(
+                "multi_az",
+                "a colocated database has no standby, found multi_az = true",
+                "set instance to an RDS class such as 'db.m5.large', or remove multi_az",
+                span.clone(),
+            );
+        }
+        if let Got::Ok(n, span) = &read_replicas
+            && *n > 0
+        {
+            t.error(
+                "read_replicas",
+                format!("a colocated database has no replicas, found read_replicas = {n}"),
+                "set instance to an RDS class such as 'db.m5.large', or set read_replicas = 0",
+                span.clone(),
+            );
+        }
+        if let (Got::Ok(n, _), Some(span)) = (&web_count, instance_span)
+            && *n > 1
+        {
+            t.error(
+                "instance",
+                format!(
+                    "a colocated database lives on the one web instance, found web.count = {n}"
+                ),
+                "set web.count = 1, or move the database to an RDS class such as 'db.m5.large'",
+                span,
+            );
+        }
+    }
+    t.finish();
+    Some(Database {
+        engine,
+        placement: placement?,
+        multi_az: multi_az.or(false),
+        read_replicas: read_replicas.or(0),
+        read_time: read_time?,
+        write_time: write_time?,
+        max_connections,
+        failover_time,
+        replica_lag,
+        bytes_per_query,
+    })
+}
