@@ -45,3 +45,48 @@ impl Route {
 
 /// One value per route, indexed by [`Route::index`].
 pub type PerRoute<T> = [T; Route::COUNT];
+
+/// Why a request failed (HTTP 5xx), for availability by cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCause {
+    /// Sent to, or in flight on, a web instance that is down.
+    InstanceDown,
+    /// Its query found the database (primary, or every replica) down.
+    DbDown,
+    /// Its query found the database's connections all taken.
+    DbConnections,
+}
+
+impl ErrorCause {
+    /// Number of causes.
+    pub const COUNT: usize = 3;
+
+    /// Every cause, in index order.
+    pub const ALL: [ErrorCause; ErrorCause::COUNT] = [
+        ErrorCause::InstanceDown,
+        ErrorCause::DbDown,
+        ErrorCause::DbConnections,
+    ];
+
+    /// Position in [`ErrorCause::ALL`].
+    #[inline]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Counts per cause with all of `n` on `cause`.
+    pub fn only(cause: ErrorCause, n: u64) -> [u64; ErrorCause::COUNT] {
+        let mut by = [0; ErrorCause::COUNT];
+        by[cause.index()] = n;
+        by
+    }
+
+    /// The output column counting it.
+    pub fn column(self) -> &'static str {
+        match self {
+            ErrorCause::InstanceDown => "error_instance_down",
+            ErrorCause::DbDown => "error_db_down",
+            ErrorCause::DbConnections => "error_db_connections",
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use super::MERGE_TOL;
 use super::dist::{Mixture, Response};
 use crate::metrics::{Counts, IntervalSummary, Intervals, Latency};
+use crate::route::ErrorCause;
 use crate::time::{SimDuration, SimTime};
 
 /// One interval's expected requests and responses.
@@ -122,6 +123,10 @@ impl Slots {
                         dropped: round(slot.dropped),
                         timed_out: round(slot.timed_out),
                         errors: round(slot.errors),
+                        error_causes: ErrorCause::only(
+                            ErrorCause::DbConnections,
+                            round(slot.errors),
+                        ),
                         throttled: 0,
                     },
                     availability,

@@ -7,7 +7,7 @@ use super::{Credits, MERGE_TOL, MINUTE_NS, Model, Parts, RATE_SAMPLES, Throttle}
 use crate::metrics::{
     Counts, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, Stations, WindowSummary,
 };
-use crate::route::{PerRoute, Route};
+use crate::route::{ErrorCause, PerRoute, Route};
 use crate::spec::{Checkpoint, DbPlacement, RateProfile, StationWork};
 use crate::time::SimTime;
 
@@ -285,6 +285,7 @@ impl Model<'_> {
             dropped: fates[1],
             timed_out: fates[2],
             errors: fates[3],
+            error_causes: ErrorCause::only(ErrorCause::DbConnections, fates[3]),
             throttled: fates[4],
         };
         let routes = RouteCounts {
@@ -404,6 +405,7 @@ impl Model<'_> {
                     dropped: f[1],
                     timed_out: f[2],
                     errors: f[3],
+                    error_causes: ErrorCause::only(ErrorCause::DbConnections, f[3]),
                     throttled: f[4],
                 };
                 let finished = pc[1] + pc[2] + pc[3] + pc[4];

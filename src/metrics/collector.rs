@@ -707,6 +707,7 @@ mod tests {
                 dropped: 1,
                 timed_out: 0,
                 errors: 0,
+                error_causes: [0; 3],
                 throttled: 0
             }
         );

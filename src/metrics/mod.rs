@@ -19,7 +19,7 @@ pub use combine::Estimate;
 pub use credits::Balance;
 pub use intervals::{IntervalSummary, Intervals};
 
-use crate::route::{PerRoute, Route};
+use crate::route::{ErrorCause, PerRoute, Route};
 
 /// How a finished request ended (mirrors the model's outcomes, without
 /// depending on the model).
@@ -31,8 +31,8 @@ pub enum Fate {
     Dropped,
     /// Answered after the timeout.
     TimedOut,
-    /// Failed.
-    Error,
+    /// Failed, and why.
+    Error(ErrorCause),
     /// Rate limited.
     Throttled,
 }
@@ -50,6 +50,8 @@ pub struct Counts {
     pub timed_out: u64,
     /// Failed.
     pub errors: u64,
+    /// Failed, by cause (they sum to `errors`).
+    pub error_causes: [u64; ErrorCause::COUNT],
     /// Rate limited.
     pub throttled: u64,
 }
@@ -62,6 +64,9 @@ impl Counts {
         self.dropped += b.dropped;
         self.timed_out += b.timed_out;
         self.errors += b.errors;
+        for (a, b) in self.error_causes.iter_mut().zip(b.error_causes) {
+            *a += b;
+        }
         self.throttled += b.throttled;
     }
 
@@ -70,7 +75,10 @@ impl Counts {
             Fate::Served => self.served += 1,
             Fate::Dropped => self.dropped += 1,
             Fate::TimedOut => self.timed_out += 1,
-            Fate::Error => self.errors += 1,
+            Fate::Error(cause) => {
+                self.errors += 1;
+                self.error_causes[cause.index()] += 1;
+            }
             Fate::Throttled => self.throttled += 1,
         }
     }

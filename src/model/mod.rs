@@ -46,13 +46,13 @@ pub enum Outcome {
     Dropped,
     /// Answered, but slower than the timeout.
     TimedOut,
-    /// Failed (a DB query over `max_connections`).
-    Error,
+    /// Failed, and why.
+    Error(ErrorCause),
     /// Refused by a rate limit (the serverless path).
     Throttled,
 }
 
-pub use crate::route::Route;
+pub use crate::route::{ErrorCause, Route};
 
 /// Stations whose busy servers are measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -694,12 +694,12 @@ impl<'a, O: Observer> WebModel<'a, O> {
             req.writes_left -= 1;
             Job::Write
         } else {
-            return self.complete(id, false, sched);
+            return self.complete(id, None, sched);
         };
         req.job = job;
         let instance = req.instance;
         let Some(db) = &mut self.db else {
-            return self.complete(id, true, sched);
+            return self.complete(id, Some(ErrorCause::DbDown), sched);
         };
         let at = if db.colocated {
             At::Instance(instance)
@@ -714,13 +714,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
         if let At::Db(k) = at
             && db.servers[k as usize].outstanding() >= db.max_connections
         {
-            return self.complete(id, true, sched);
+            return self.complete(id, Some(ErrorCause::DbConnections), sched);
         }
         self.enter_station(id, at, sched);
     }
 
     /// Request `id` leaves: its worker goes to the next waiting request.
-    fn complete(&mut self, id: u32, failed: bool, sched: &mut Scheduler<Event>) {
+    fn complete(&mut self, id: u32, failed: Option<ErrorCause>, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let req = self.requests[id as usize];
         self.requests[id as usize].live = false;
@@ -736,8 +736,8 @@ impl<'a, O: Observer> WebModel<'a, O> {
             None => inst.free_workers += 1,
         }
         let latency = (now - req.arrived) + req.extra;
-        let outcome = if failed {
-            Outcome::Error
+        let outcome = if let Some(cause) = failed {
+            Outcome::Error(cause)
         } else if latency > self.timeout {
             Outcome::TimedOut
         } else {

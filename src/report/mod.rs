@@ -15,7 +15,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 48] = [
+pub const CHECKPOINT_COLUMNS: [&str; 51] = [
     "checkpoint",
     "time_s",
     "users",
@@ -64,6 +64,9 @@ pub const CHECKPOINT_COLUMNS: [&str; 48] = [
     "bottleneck",
     "bottleneck_util",
     "web_worker_queue_mean",
+    "error_instance_down",
+    "error_db_down",
+    "error_db_connections",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -303,6 +306,7 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         bottleneck.as_ref().map_or(String::new(), |b| fixed(b.1, 4)),
         fixed(st.web_worker_queue, 3),
     ]);
+    row.extend(c.error_causes.iter().map(|n| n.to_string()));
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {

@@ -27,7 +27,7 @@ impl Observer for WindowCollector {
             Outcome::Served => Fate::Served,
             Outcome::Dropped => Fate::Dropped,
             Outcome::TimedOut => Fate::TimedOut,
-            Outcome::Error => Fate::Error,
+            Outcome::Error(cause) => Fate::Error(cause),
             Outcome::Throttled => Fate::Throttled,
         };
         WindowCollector::finished(
