@@ -128,6 +128,7 @@ impl Model<'_> {
                 .filter(|_| measured > 0.0)
                 .map(|sl| sl.at(measure_from.max(t0), t1));
             let (mut m_arr, mut m_served, mut m_other) = (0.0, 0.0, 0.0);
+            let mut m_errors = 0.0;
             for (pi, path) in self.paths.iter().enumerate() {
                 let k = path.class;
                 let a = rates[k] * path.share * len;
@@ -164,6 +165,7 @@ impl Model<'_> {
                 m_arr += a;
                 m_served += sv;
                 m_other += a - answered + answered * ft;
+                m_errors += a * (1.0 - p_drop) * p_err;
                 responses.push((sv, resp));
                 if measured > 0.0 {
                     let am = a * measured;
@@ -265,6 +267,12 @@ impl Model<'_> {
                 error_rps: m_other / len,
                 latency,
                 web_instances: self.fleet,
+                web_launching: 0.0,
+                web_draining: 0.0,
+                errors_by_cause: ErrorCause::only(
+                    ErrorCause::DbConnections,
+                    m_errors.round() as u64,
+                ),
                 web_util,
                 db_util,
                 web_cpu_credits: web_credits.map(|c| c.balance()),
@@ -460,6 +468,8 @@ impl Model<'_> {
             latency,
             measured_secs,
             web_instances_mean: self.fleet,
+            web_billed_mean: self.fleet,
+            sessions_lost: 0.0,
             web_instances_max: self.fleet as u32,
             web_util: share(web_area),
             db_util: share(db_area),

@@ -48,6 +48,12 @@ impl Area {
         self
     }
 
+    /// The level becomes `level` at `now`.
+    pub(crate) fn set(&mut self, now: SimTime, level: i64) {
+        self.advance(now);
+        self.level = level;
+    }
+
     /// The level changes by `delta` at `now`.
     #[inline]
     pub(crate) fn change(&mut self, now: SimTime, delta: i32) {

@@ -7,7 +7,7 @@ use super::{
     Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, Stations,
     WindowSummary,
 };
-use crate::route::Route;
+use crate::route::{ErrorCause, Route};
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -21,6 +21,7 @@ struct Minute {
     arrivals: u64,
     served: u64,
     other: u64,
+    errors: [u64; ErrorCause::COUNT],
     latency_sum_ns: u128,
     hist: Option<Histogram<u32>>,
 }
@@ -87,6 +88,15 @@ pub struct WindowCollector {
     db_throttled: Area,
     in_origin: Area,
     worker_queue: Area,
+    /// The fleet: instances in service, launching, draining, alive and
+    /// holding requests (in service or draining), and DB servers up.
+    in_service: Area,
+    launching: Area,
+    draining: Area,
+    serving: Area,
+    db_up: Area,
+    in_service_max: u32,
+    sessions_lost: f64,
     /// Busy vCPU-nanoseconds of each RDS server after the warm-up.
     db_servers_busy: Vec<u64>,
     class_slots: Vec<ClassSlot>,
@@ -136,6 +146,12 @@ impl WindowCollector {
         let n_minutes = window.as_nanos().div_ceil(MINUTE) as usize;
         let iv = &frame.intervals;
         let area = |minutes| Area::new(start, measure_from, minutes).with_intervals(iv);
+        // A level that starts at `n` (the fleet as the frame has it).
+        let level = |minutes, n: u32| {
+            let mut a = area(minutes);
+            a.set(start, i64::from(n));
+            a
+        };
         WindowCollector {
             start,
             measure_from,
@@ -150,6 +166,13 @@ impl WindowCollector {
             db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
             worker_queue: Area::new(start, measure_from, 0),
+            in_service: level(n_minutes, frame.web_instances),
+            launching: area(n_minutes),
+            draining: area(n_minutes),
+            serving: level(n_minutes, frame.web_instances),
+            db_up: level(n_minutes, frame.db_servers),
+            in_service_max: frame.web_instances,
+            sessions_lost: 0.0,
             db_servers_busy: vec![0; frame.db_stations as usize],
             // Histograms sized like the window's, made once here.
             class_slots: (0..frame.classes.max(1))
@@ -224,6 +247,9 @@ impl WindowCollector {
                     .saturating_record(to_micros(latency));
             } else {
                 minute.other += 1;
+                if let Fate::Error(cause) = fate {
+                    minute.errors[cause.index()] += 1;
+                }
             }
         }
         if arrived >= self.measure_from {
@@ -273,6 +299,34 @@ impl WindowCollector {
         if arrived >= self.measure_from {
             self.origin_secs_sum += (now - arrived).as_secs_f64();
             self.origin_done += 1;
+        }
+    }
+
+    /// From `now` on the fleet has `in_service`, `launching` and
+    /// `draining` web instances, `serving` of them alive and holding
+    /// requests (in service or draining), and `db_servers` DB servers up.
+    pub fn fleet(
+        &mut self,
+        now: SimTime,
+        [in_service, launching, draining, serving, db_servers]: [u32; 5],
+    ) {
+        self.in_service.set(now, i64::from(in_service));
+        self.launching.set(now, i64::from(launching));
+        self.draining.set(now, i64::from(draining));
+        self.serving.set(now, i64::from(serving));
+        self.db_up.set(now, i64::from(db_servers));
+        if now <= self.measure_from {
+            // The window's maximum counts from the warm-up's end.
+            self.in_service_max = in_service;
+        } else {
+            self.in_service_max = self.in_service_max.max(in_service);
+        }
+    }
+
+    /// `sessions` users lost their local session at `now`.
+    pub fn sessions_lost(&mut self, now: SimTime, sessions: f64) {
+        if now >= self.measure_from && now <= self.end {
+            self.sessions_lost += sessions;
         }
     }
 
@@ -343,19 +397,32 @@ impl WindowCollector {
             &mut self.db_throttled,
             &mut self.in_origin,
             &mut self.worker_queue,
+            &mut self.in_service,
+            &mut self.launching,
+            &mut self.draining,
+            &mut self.serving,
+            &mut self.db_up,
         ] {
             a.advance(end);
         }
 
         let measured = (end - self.measure_from).as_secs_f64();
+        let per_sec = |area: f64| if measured > 0.0 { area / measured } else { 0.0 };
         let f = &self.frame;
         // Work done over capacity at full speed, as CloudWatch shows it: a
         // vCPU throttled to its baseline is busy longer but does less.
-        let web = |busy: f64, throttled: f64, secs: f64| {
-            share(busy - throttled * (1.0 - f.web_baseline), secs, f.web_vcpus)
+        // Over the capacity present at each moment: the vCPUs of the
+        // instances alive, the DB servers up.
+        let vcpus_each = f64::from(f.web_vcpus) / f64::from(f.web_instances.max(1));
+        let workers_each = f64::from(f.web_workers) / f64::from(f.web_instances.max(1));
+        let web = |busy: f64, throttled: f64, serving: f64| {
+            ratio(
+                busy - throttled * (1.0 - f.web_baseline),
+                serving * vcpus_each,
+            )
         };
-        let db = |busy: f64, throttled: f64, secs: f64| {
-            share(busy - throttled * (1.0 - f.db_baseline), secs, f.db_servers)
+        let db = |busy: f64, throttled: f64, up: f64| {
+            ratio(busy - throttled * (1.0 - f.db_baseline), up)
         };
         let timeline = self
             .minutes
@@ -372,9 +439,20 @@ impl WindowCollector {
                     latency: (minute.served > 0).then(|| {
                         latency_of(minute.latency_sum_ns, minute.served, minute.hist.as_ref())
                     }),
-                    web_instances: f64::from(f.web_instances),
-                    web_util: web(self.web_busy.minute(m), self.web_throttled.minute(m), secs),
-                    db_util: db(self.db_busy.minute(m), self.db_throttled.minute(m), secs),
+                    web_instances: self.in_service.minute(m) / secs,
+                    web_launching: self.launching.minute(m) / secs,
+                    web_draining: self.draining.minute(m) / secs,
+                    errors_by_cause: minute.errors,
+                    web_util: web(
+                        self.web_busy.minute(m),
+                        self.web_throttled.minute(m),
+                        self.serving.minute(m),
+                    ),
+                    db_util: db(
+                        self.db_busy.minute(m),
+                        self.db_throttled.minute(m),
+                        self.db_up.minute(m),
+                    ),
                     web_cpu_credits: web_credits.get(m).copied().flatten(),
                     db_cpu_credits: db_credits.get(m).copied().flatten(),
                 }
@@ -443,23 +521,22 @@ impl WindowCollector {
                     web_util: web(
                         self.web_busy.interval(i),
                         self.web_throttled.interval(i),
-                        secs,
+                        self.serving.interval(i),
                     ),
                     db_util: db(
                         self.db_busy.interval(i),
                         self.db_throttled.interval(i),
-                        secs,
+                        self.db_up.interval(i),
                     ),
                 }
             })
             .collect();
         let busy = self.web_busy.total();
         let stations = Stations {
-            web_cpu: share(busy, measured, f.web_vcpus),
-            web_workers: share(
+            web_cpu: ratio(busy, self.serving.total() * vcpus_each),
+            web_workers: ratio(
                 self.in_origin.total() - self.worker_queue.total(),
-                measured,
-                f.web_workers,
+                self.serving.total() * workers_each,
             ),
             web_worker_queue: if measured > 0.0 {
                 self.worker_queue.total() / measured
@@ -505,8 +582,12 @@ impl WindowCollector {
                     } else {
                         0.0
                     },
-                    web_util: web(busy, self.web_throttled.total(), measured),
-                    db_util: db(self.db_busy.total(), self.db_throttled.total(), measured),
+                    web_util: web(busy, self.web_throttled.total(), self.serving.total()),
+                    db_util: db(
+                        self.db_busy.total(),
+                        self.db_throttled.total(),
+                        self.db_up.total(),
+                    ),
                 }
             })
             .collect();
@@ -517,15 +598,23 @@ impl WindowCollector {
             routes: self.routes,
             latency: latency_of(self.latency_sum_ns, self.counts.served, window_hist),
             measured_secs: measured,
-            web_instances_mean: f64::from(f.web_instances),
-            web_instances_max: f.web_instances,
-            web_util: web(busy, self.web_throttled.total(), measured),
+            web_instances_mean: per_sec(self.in_service.total()),
+            web_instances_max: self.in_service_max,
+            web_billed_mean: per_sec(
+                self.in_service.total() + self.launching.total() + self.draining.total(),
+            ),
+            sessions_lost: self.sessions_lost,
+            web_util: web(busy, self.web_throttled.total(), self.serving.total()),
             web_throttled: if busy > 0.0 {
                 self.web_throttled.total() / busy
             } else {
                 0.0
             },
-            db_util: db(self.db_busy.total(), self.db_throttled.total(), measured),
+            db_util: db(
+                self.db_busy.total(),
+                self.db_throttled.total(),
+                self.db_up.total(),
+            ),
             mean_in_origin: if measured > 0.0 {
                 self.in_origin.total() / measured
             } else {
@@ -547,6 +636,11 @@ impl WindowCollector {
 }
 
 /// `area` level-seconds over `secs` seconds of `servers` servers.
+/// `area` over `capacity` (both level-seconds); 0 without capacity.
+fn ratio(area: f64, capacity: f64) -> f64 {
+    if capacity > 0.0 { area / capacity } else { 0.0 }
+}
+
 fn share(area: f64, secs: f64, servers: u32) -> f64 {
     if servers == 0 || secs <= 0.0 {
         0.0

@@ -72,6 +72,8 @@ impl WindowSummary {
         let latencies: Vec<Latency> = runs.iter().map(|r| r.latency).collect();
         w.latency = Latency::mean_of(&latencies).unwrap_or_default();
         w.web_instances_mean = mean(&|r| r.web_instances_mean);
+        w.web_billed_mean = mean(&|r| r.web_billed_mean);
+        w.sessions_lost = mean(&|r| r.sessions_lost);
         w.web_util = mean(&|r| r.web_util);
         w.web_throttled = mean(&|r| r.web_throttled);
         w.db_util = mean(&|r| r.db_util);
@@ -93,6 +95,11 @@ impl WindowSummary {
             row.served_rps = avg(&|r| r.served_rps);
             row.error_rps = avg(&|r| r.error_rps);
             row.web_instances = avg(&|r| r.web_instances);
+            row.web_launching = avg(&|r| r.web_launching);
+            row.web_draining = avg(&|r| r.web_draining);
+            for (k, n) in row.errors_by_cause.iter_mut().enumerate() {
+                *n = rows.iter().map(|r| r.errors_by_cause[k]).sum();
+            }
             row.web_util = avg(&|r| r.web_util);
             row.db_util = avg(&|r| r.db_util);
             row.web_cpu_credits = avg_opt(&|r| r.web_cpu_credits);

@@ -168,6 +168,12 @@ pub struct MinuteRow {
     pub latency: Option<Latency>,
     /// Web instances in service (time average).
     pub web_instances: f64,
+    /// Web instances launching (time average).
+    pub web_launching: f64,
+    /// Web instances draining (time average).
+    pub web_draining: f64,
+    /// Failed requests by cause (by arrival minute).
+    pub errors_by_cause: [u64; ErrorCause::COUNT],
     /// Web vCPU utilisation (work done over capacity at full speed).
     pub web_util: f64,
     /// DB utilisation, the same way.
@@ -254,6 +260,11 @@ pub struct WindowSummary {
     pub web_instances_mean: f64,
     /// Most web instances in service at once.
     pub web_instances_max: u32,
+    /// Web instances billed (in service, launching or draining), time average.
+    pub web_billed_mean: f64,
+    /// Users logged out: local sessions on instances that died or were
+    /// scaled in after the warm-up.
+    pub sessions_lost: f64,
     /// Web vCPU utilisation after the warm-up, as CloudWatch shows it: work
     /// done over the fleet's capacity at full speed.
     pub web_util: f64,

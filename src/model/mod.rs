@@ -24,6 +24,7 @@
 
 mod arrivals;
 mod credits;
+mod fleet;
 mod sampler;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
@@ -33,6 +34,8 @@ use crate::spec::{
 use crate::time::{SimDuration, SimTime};
 use arrivals::Arrivals;
 use credits::Credits;
+use fleet::{Fleet, Life};
+pub use fleet::{FleetEvent, FleetLevels};
 use rand::RngExt;
 use sampler::Sampler;
 use std::collections::VecDeque;
@@ -106,6 +109,18 @@ pub trait Observer {
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         let _ = (now, server, service);
     }
+    /// The fleet is `levels` from `now` on (reported at the start and at
+    /// every change).
+    #[inline]
+    fn fleet(&mut self, now: SimTime, levels: FleetLevels) {
+        let _ = (now, levels);
+    }
+    /// `sessions` users were logged out at `now` (local sessions on an
+    /// instance that died or was scaled in).
+    #[inline]
+    fn sessions_lost(&mut self, now: SimTime, sessions: f64) {
+        let _ = (now, sessions);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -147,6 +162,22 @@ impl Capacity {
             db_servers,
         }
     }
+
+    /// The capacity `s`'s fleet opens checkpoint `cp`'s window with (with
+    /// auto scaling, the size its policy settles at for the load then).
+    pub fn opening(s: &Scenario, cp: &Checkpoint) -> Capacity {
+        let n = s.settled_fleet(cp, cp.start);
+        let c = Capacity::of(s);
+        let web_vcpus = n * s.web.instance.vcpus;
+        Capacity {
+            web_instances: n,
+            web_vcpus,
+            db_servers: match s.database.as_ref().map(|d| &d.placement) {
+                Some(DbPlacement::Colocated) => web_vcpus,
+                _ => c.db_servers,
+            },
+        }
+    }
 }
 
 /// Events of the model.
@@ -159,6 +190,8 @@ pub enum Event {
     /// reused once its request is gone, and a completion left over from an
     /// earlier request (one whose instance died) must not land on the new one.
     Done(u32, u32),
+    /// Something happens to the fleet: scaling, faults, health checks.
+    Fleet(FleetEvent),
 }
 
 /// A station: `servers` identical servers with one FIFO queue.
@@ -193,6 +226,22 @@ struct Instance {
     waiting: VecDeque<u32>,
     cpu: Station,
     outstanding: u32,
+    /// Where it is in its life.
+    life: Life,
+    /// Index into `web.azs`.
+    az: u16,
+    /// The load balancer sends it requests (registered and seen healthy).
+    routed: bool,
+    /// Bumped when it dies or restarts: its pending fleet events from an
+    /// earlier life are ignored.
+    incarnation: u32,
+    /// From then on it counts in the scaling metric.
+    warm_at: SimTime,
+    /// Busy vCPU-nanoseconds so far, and the time they were counted to.
+    busy_ns: u128,
+    busy_since: SimTime,
+    /// Requests routed to it in the current metric period.
+    period_requests: u64,
 }
 
 /// What a request is doing at the station it occupies.
@@ -227,8 +276,11 @@ struct Request {
     /// Share of full speed of its current service (below 1 when throttled).
     share: f64,
     live: bool,
-    /// Bumped each time the slot is reused.
+    /// Bumped each time the slot is reused (or its request is killed).
     generation: u32,
+    /// Its web instance died while its query ran on the database: the query
+    /// finishes there, then the request vanishes (it is counted already).
+    orphan: bool,
 }
 
 #[derive(Debug)]
@@ -238,6 +290,9 @@ struct ClassRt {
     web_cpu: Sampler,
     db_reads: u32,
     db_writes: u32,
+    /// The session store's read on each origin request (classes that read
+    /// the session, with sessions in DynamoDB or ElastiCache).
+    session_read: SimDuration,
 }
 
 #[derive(Debug)]
@@ -256,6 +311,8 @@ struct DbRt {
     write: Sampler,
     max_connections: usize,
     next_replica: u32,
+    /// Which servers are up (primary first).
+    up: Vec<bool>,
 }
 
 /// The random streams, one per component.
@@ -286,6 +343,10 @@ pub struct WebModel<'a, O> {
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     rng: Streams,
+    /// Instances that come and go: scaling, faults, health checks.
+    fleet: Fleet<'a>,
+    /// Instances the load balancer sends to, in instance order.
+    targets: Vec<u32>,
     observer: O,
 }
 
@@ -307,6 +368,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
                     web_cpu: Sampler::new(&c.web_cpu.scaled(speed)),
                     db_reads: c.db_reads,
                     db_writes: c.db_writes,
+                    session_read: if c.session {
+                        web.sessions.read_time()
+                    } else {
+                        SimDuration::ZERO
+                    },
                 }
             })
             .collect();
@@ -315,13 +381,9 @@ impl<'a, O: Observer> WebModel<'a, O> {
             latency: Sampler::new(&c.latency),
             s3: (c.static_origin == StaticOrigin::S3).then(|| Sampler::new(&c.s3_latency)),
         });
-        let instances: Vec<Instance> = (0..web.count)
-            .map(|_| Instance {
-                free_workers: web.workers,
-                waiting: VecDeque::new(),
-                cpu: Station::new(web.instance.vcpus),
-                outstanding: 0,
-            })
+        let azs = web.azs.len().max(1) as u32;
+        let instances: Vec<Instance> = (0..s.settled_fleet(cp, cp.start))
+            .map(|i| Instance::new(s, (i % azs) as u16, Life::InService, cp.start))
             .collect();
         let db = s.database.as_ref().map(|d| {
             let (servers, colocated, db_speed) = match &d.placement {
@@ -341,6 +403,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 write: Sampler::new(&d.write_time.scaled(db_speed)),
                 max_connections: d.max_connections as usize,
                 next_replica: 0,
+                up: vec![true; 1 + d.read_replicas as usize],
             }
         });
         let mut instances: Vec<Instance> = instances;
@@ -364,7 +427,17 @@ impl<'a, O: Observer> WebModel<'a, O> {
             }
         }
         let window_end = cp.start + cp.window;
+        let fleet = Fleet::new(s, cp, streams);
+        let targets = (0..instances.len() as u32)
+            .take(if s.load_balancer.is_some() {
+                usize::MAX
+            } else {
+                1
+            })
+            .collect();
         WebModel {
+            fleet,
+            targets,
             arrivals: Arrivals::new(RateProfile::new(s, cp), cp.start, window_end),
             classes,
             cdn,
@@ -438,7 +511,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
     pub fn inside_since(&self, since: SimTime) -> u64 {
         self.requests
             .iter()
-            .filter(|r| r.live && r.arrived >= since)
+            .filter(|r| r.live && !r.orphan && r.arrived >= since)
             .count() as u64
     }
 
@@ -486,12 +559,17 @@ impl<'a, O: Observer> WebModel<'a, O> {
         i.min(self.classes.len() - 1) as u16
     }
 
-    fn pick_instance(&mut self) -> u32 {
-        let n = self.instances.len() as u32;
+    /// The instance the load balancer sends the next request to (`None`
+    /// when the fleet has none to send to).
+    fn pick_instance(&mut self) -> Option<u32> {
+        let n = self.targets.len() as u32;
+        if n == 0 {
+            return None;
+        }
         let Some((algorithm, _)) = &self.lb else {
-            return 0;
+            return Some(self.targets[0]);
         };
-        match algorithm {
+        let k = match algorithm {
             LbAlgorithm::RoundRobin => {
                 let i = self.next_instance;
                 self.next_instance = (i + 1) % n;
@@ -505,10 +583,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 self.next_instance = (start + 1) % n;
                 (0..n)
                     .map(|k| (start + k) % n)
-                    .min_by_key(|&i| self.instances[i as usize].outstanding)
+                    .min_by_key(|&k| self.instances[self.targets[k as usize] as usize].outstanding)
                     .unwrap_or(0)
             }
-        }
+        };
+        Some(self.targets[k as usize])
     }
 
     fn enter_origin(
@@ -519,11 +598,23 @@ impl<'a, O: Observer> WebModel<'a, O> {
         extra: SimDuration,
         sched: &mut Scheduler<Event>,
     ) {
-        let mut extra = extra;
+        let mut extra = extra + self.classes[class as usize].session_read;
         if let Some((_, latency)) = &self.lb {
             extra += latency.sample(&mut self.rng.network);
         }
-        let instance = self.pick_instance();
+        let down = Outcome::Error(ErrorCause::InstanceDown);
+        let Some(instance) = self.pick_instance() else {
+            self.observer
+                .finished(now, now, SimDuration::ZERO, down, class, route);
+            return;
+        };
+        if self.instances[instance as usize].life != Life::InService {
+            // Sent to a dead instance the health checks have not caught yet.
+            self.observer
+                .finished(now, now, SimDuration::ZERO, down, class, route);
+            return;
+        }
+        self.instances[instance as usize].period_requests += 1;
         let c = &self.classes[class as usize];
         let req = Request {
             arrived: now,
@@ -538,6 +629,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             share: 1.0,
             live: true,
             generation: 0,
+            orphan: false,
         };
         let inst = &mut self.instances[instance as usize];
         if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
@@ -586,6 +678,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
     /// Request `id` joins the station `at` for its current job.
     fn enter_station(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
         self.requests[id as usize].at = at;
+        if self.fleet.track_cpu
+            && let At::Instance(i) = at
+        {
+            self.instances[i as usize].count_busy(sched.now());
+        }
         let st = self.station(at);
         if st.busy < st.servers {
             st.busy += 1;
@@ -677,9 +774,20 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 self.start_service(next, sched);
             }
             None => {
+                if self.fleet.track_cpu
+                    && let At::Instance(i) = req.at
+                {
+                    self.instances[i as usize].count_busy(now);
+                }
+                let st = self.station(req.at);
                 st.busy -= 1;
                 self.busy_changed(now, req, -1);
             }
+        }
+        if req.orphan {
+            // Its instance died while this query ran: nothing waits for it.
+            self.free(id);
+            return;
         }
         self.advance(id, sched);
     }
@@ -703,13 +811,27 @@ impl<'a, O: Observer> WebModel<'a, O> {
         };
         let at = if db.colocated {
             At::Instance(instance)
-        } else if job == Job::Write || db.servers.len() == 1 {
-            At::Db(0)
         } else {
+            // Reads go round robin over the replicas that are up, to the
+            // primary when none is; writes to the primary.
             let replicas = db.servers.len() as u32 - 1;
-            let k = 1 + db.next_replica;
-            db.next_replica = (db.next_replica + 1) % replicas;
-            At::Db(k)
+            let replica = (job == Job::Read && replicas > 0)
+                .then(|| {
+                    (0..replicas)
+                        .map(|j| (db.next_replica + j) % replicas)
+                        .find(|&r| db.up[1 + r as usize])
+                })
+                .flatten();
+            match replica {
+                Some(r) => {
+                    db.next_replica = (r + 1) % replicas;
+                    At::Db(1 + r)
+                }
+                None if !db.up[0] => {
+                    return self.complete(id, Some(ErrorCause::DbDown), sched);
+                }
+                None => At::Db(0),
+            }
         };
         if let At::Db(k) = at
             && db.servers[k as usize].outstanding() >= db.max_connections
@@ -735,7 +857,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
             }
             None => inst.free_workers += 1,
         }
+        if self.instances[req.instance as usize].life == Life::Draining {
+            self.drained(req.instance, now);
+        }
         let latency = (now - req.arrived) + req.extra;
+        self.fleet.note_latency(latency);
         let outcome = if let Some(cause) = failed {
             Outcome::Error(cause)
         } else if latency > self.timeout {
@@ -764,6 +890,7 @@ impl<O: Observer> Model for WebModel<'_, O> {
                     self.on_done(id, sched);
                 }
             }
+            Event::Fleet(e) => self.on_fleet(e, sched),
         }
     }
 }

@@ -3,7 +3,9 @@
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
 use crate::metrics::{Balance, Fate, Frame, Intervals, WindowCollector, WindowSummary};
-use crate::model::{Capacity, CreditReading, Event, Observer, Outcome, Route, Tier, WebModel};
+use crate::model::{
+    Capacity, CreditReading, Event, FleetLevels, Observer, Outcome, Route, Tier, WebModel,
+};
 use crate::spec::{Checkpoint, CreditMode, DbPlacement, InstanceSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
@@ -89,6 +91,24 @@ impl Observer for WindowCollector {
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         self.db_server_service(now, server as usize, service);
     }
+
+    fn fleet(&mut self, now: SimTime, l: FleetLevels) {
+        WindowCollector::fleet(
+            self,
+            now,
+            [
+                l.in_service,
+                l.launching,
+                l.draining,
+                l.serving,
+                l.db_servers,
+            ],
+        );
+    }
+
+    fn sessions_lost(&mut self, now: SimTime, sessions: f64) {
+        WindowCollector::sessions_lost(self, now, sessions);
+    }
 }
 
 /// Simulates one window of `cp` with `streams`; the second value is the
@@ -103,9 +123,13 @@ pub(crate) fn des_window(
     let collector = WindowCollector::new(cp.start, cp.window, cp.warmup, frame(s, cp));
     let mut model = WebModel::new(s, cp, streams, collector);
     let first = model.start(cp.start);
+    let fleet_events = model.fleet_events();
     let mut sim = Simulation::new(model, cp.start);
     if let Some(t) = first {
         sim.schedule_at(t, Event::Arrival);
+    }
+    for (t, e) in fleet_events {
+        sim.schedule_at(t, e);
     }
     sim.run_until(end);
     let events = sim.events_handled();
@@ -129,7 +153,7 @@ pub(crate) fn des_window(
 
 /// What the DES measures checkpoint `cp` against.
 pub fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
-    let capacity = Capacity::of(s);
+    let capacity = Capacity::opening(s, cp);
     let baseline = |i: &InstanceSpec| {
         i.burst
             .filter(|b| b.mode == CreditMode::Standard)

@@ -83,9 +83,11 @@ fn minimal_scenario_gets_every_default() {
             queue_limit: 1024,
             timeout: SimDuration::from_secs(30),
             sessions: Sessions::Local,
+            autoscaling: None,
         },
         database: None,
         ladder: None,
+        faults: Vec::new(),
         billing: crate::spec::Billing::default(),
     };
     assert_eq!(s, expected);
@@ -286,6 +288,7 @@ fn full_scenario_resolves_exactly() {
             queue_limit: 0,
             timeout: SimDuration::from_secs(5),
             sessions: Sessions::Elasticache,
+            autoscaling: None,
         }
     );
     assert_eq!(

@@ -16,6 +16,8 @@ pub struct StationWork {
     pub primary: f64,
     /// One read replica.
     pub replica: f64,
+    /// Requests that reach the load balancer and the web tier.
+    pub origin: f64,
 }
 
 impl StationWork {
@@ -48,6 +50,7 @@ impl StationWork {
                 _ => 1.0,
             };
             let share = c.share * to_origin;
+            w.origin += share;
             let reads = f64::from(c.db_reads) * read / db_speed;
             let writes = f64::from(c.db_writes) * write / db_speed;
             w.web += share * c.web_cpu.mean().as_secs_f64() / web_speed / count;

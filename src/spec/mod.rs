@@ -9,6 +9,7 @@ mod credits;
 mod dist;
 mod placement;
 mod plan;
+mod resilience;
 mod tiers;
 mod traffic;
 
@@ -18,9 +19,13 @@ pub use plan::{
     Checkpoint, RateProfile, Segment, event_window, measures, peak_of_day, place_window,
     plan_checkpoints,
 };
+pub use resilience::{
+    Autoscaling, Fault, FaultAt, FaultKind, ScalingMetric, ScalingPolicy, ScheduledAction,
+    StepAdjustment,
+};
 pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
-    InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, Sessions, StaticOrigin, Web,
+    InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions, StaticOrigin, Web,
 };
 pub use traffic::{
     ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,
@@ -52,6 +57,8 @@ pub struct Scenario {
     /// The same scenario again with one key changed per rung (the
     /// scale-up ladder), if any.
     pub ladder: Option<Ladder>,
+    /// `[[faults]]`: what fails, and when.
+    pub faults: Vec<Fault>,
     /// How the bill is drawn up.
     pub billing: Billing,
 }

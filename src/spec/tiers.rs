@@ -148,6 +148,26 @@ pub enum Sessions {
     Elasticache,
 }
 
+/// How long a local session lives after its user's last request: users
+/// active within it are logged out when their instance goes (an
+/// assumption; see docs/modeling-notes.md).
+pub const SESSION_IDLE: SimDuration = SimDuration::from_secs(30 * 60);
+
+impl Sessions {
+    /// The session store's read on every origin request, added to the
+    /// response: DynamoDB's GetItem answers in single-digit milliseconds
+    /// (AWS's figure; 4 ms taken), ElastiCache within an AZ in under one
+    /// (0.5 ms taken), a local session in no time. Assumptions: see
+    /// docs/modeling-notes.md.
+    pub fn read_time(self) -> SimDuration {
+        match self {
+            Sessions::Local => SimDuration::ZERO,
+            Sessions::Dynamodb => SimDuration::from_millis(4),
+            Sessions::Elasticache => SimDuration(500_000),
+        }
+    }
+}
+
 /// The EC2 web fleet.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Web {
@@ -165,6 +185,8 @@ pub struct Web {
     pub timeout: SimDuration,
     /// Session store.
     pub sessions: Sessions,
+    /// The auto scaling group (`count` is then its initial size).
+    pub autoscaling: Option<super::Autoscaling>,
 }
 
 /// Database engine: its instance prices, and for Aurora how it is billed.

@@ -64,9 +64,11 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
             queue_limit,
             timeout: SimDuration::from_secs(3600),
             sessions: Sessions::Local,
+            autoscaling: None,
         },
         database: None,
         ladder: None,
+        faults: Vec::new(),
         billing: simscale::spec::Billing::default(),
     }
 }

@@ -10,6 +10,7 @@ use crate::spec::{self, Region};
 mod database;
 mod dist;
 mod edge;
+mod resilience;
 mod simulation;
 mod traffic;
 mod web;
@@ -17,6 +18,7 @@ mod web;
 use database::*;
 use dist::*;
 use edge::*;
+use resilience::*;
 use simulation::*;
 use traffic::*;
 use web::*;
@@ -120,14 +122,12 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
             v.span(),
         );
     }
-    if let Some(v) = root.take("faults") {
-        root.error(
-            "faults",
-            "fault injection is not supported yet",
-            format!("remove the [[faults]] sections; {LATER}"),
-            v.span(),
-        );
-    }
+    let azs = web.as_ref().map_or_else(Vec::new, |w| w.azs.clone());
+    let replicas = database
+        .as_ref()
+        .and_then(|d| d.as_ref())
+        .map(|d| d.read_replicas);
+    let faults = read_faults(&mut root, &azs, replicas, has_db);
     let ladder = read_ladder(root.table("ladder"));
     let billing = read_billing(root.table("billing"));
     root.finish();
@@ -143,6 +143,7 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         web: web?,
         database: database?,
         ladder: ladder?,
+        faults: faults?,
         billing,
     })
 }

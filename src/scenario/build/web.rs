@@ -209,12 +209,17 @@ pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Optio
             ],
         )
         .or(Sessions::Local);
-    if let Some(v) = t.take("autoscaling") {
+    let scaling_t = t.table("autoscaling");
+    let scaling_span = scaling_t.span();
+    let autoscaling = read_autoscaling(scaling_t, count.clone().or(1));
+    if let Some(Some(_)) = &autoscaling
+        && !has_lb
+    {
         t.error(
             "autoscaling",
-            "auto scaling is not supported yet",
-            format!("remove the [web.autoscaling] section and set web.count; {LATER}"),
-            v.span(),
+            "an auto scaling group needs a load balancer in front, found no [load_balancer]",
+            "add a [load_balancer] section",
+            scaling_span,
         );
     }
     if let Got::Ok(n, span) = &count
@@ -229,8 +234,9 @@ pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Optio
         );
     }
     t.finish();
-    let web = match (instance, azs) {
-        (Some(instance), Some(azs)) => Some(Web {
+    let web = match (instance, azs, autoscaling) {
+        (Some(instance), Some(azs), Some(autoscaling)) => Some(Web {
+            autoscaling,
             workers: workers.or(instance.vcpus.saturating_mul(4)),
             instance,
             count: count.clone().or(1),

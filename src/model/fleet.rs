@@ -1,0 +1,916 @@
+//! Instances that come and go while requests are in flight: the auto
+//! scaling group, faults (AZ outages, random instance failures, the DB
+//! primary and replicas), the load balancer's health checks and RDS
+//! Multi-AZ failover.
+//!
+//! An instance's life: `Launching` (billed, not yet serving) → `InService`
+//! → `Draining` (deregistered, finishing its own requests) → `Gone`; or
+//! `Down` when it fails, from which it restarts (a fixed fleet) or is
+//! replaced (auto scaling). The load balancer routes to instances it has
+//! registered and seen healthy: a dead one keeps receiving requests until
+//! `unhealthy_threshold` checks in a row fail, a restarted one waits for
+//! `healthy_threshold` passes. With no healthy target it fails open and
+//! sends to every registered one, as ALB does.
+
+use super::{At, Event, Instance, Outcome, Station, WebModel};
+use crate::engine::{RngStreams, Scheduler, StreamRng};
+use crate::route::ErrorCause;
+use crate::spec::{
+    Autoscaling, Checkpoint, DbPlacement, FaultAt, FaultKind, HealthCheck, RateProfile,
+    ScalingMetric, Scenario, Sessions,
+};
+use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+use std::collections::VecDeque;
+
+/// Where an instance is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Life {
+    /// Requested, booting: billed, not serving.
+    Launching,
+    /// Serving (when the load balancer routes to it).
+    InService,
+    /// Deregistered: finishes its requests, takes no new ones.
+    Draining,
+    /// Failed.
+    Down,
+    /// Terminated: the slot is unused.
+    Gone,
+}
+
+/// Fleet events. Those naming an instance carry its incarnation: one left
+/// over from an earlier life of the slot is ignored.
+#[derive(Clone, Copy, Debug)]
+pub enum FleetEvent {
+    /// A metric period ends: the scaling policy decides.
+    Tick,
+    /// A launched instance comes into service.
+    InService(u32, u32),
+    /// The load balancer's checks have marked a dead instance unhealthy.
+    HealthDown(u32, u32),
+    /// The load balancer's checks have marked a restarted instance healthy.
+    HealthUp(u32, u32),
+    /// A draining instance's deregistration delay is over.
+    DrainEnd(u32, u32),
+    /// A random instance failure.
+    Fail(u32, u32),
+    /// A failed instance of a fixed fleet is back.
+    Repair(u32, u32),
+    /// Fault `.0` of the scenario starts.
+    FaultStart(u16),
+    /// Fault `.0` ends.
+    FaultEnd(u16),
+    /// The Multi-AZ standby has taken over as primary.
+    Failover,
+}
+
+/// The fleet as the metrics see it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FleetLevels {
+    /// Instances in service (serving or able to, not draining).
+    pub in_service: u32,
+    /// Instances launching.
+    pub launching: u32,
+    /// Instances draining.
+    pub draining: u32,
+    /// Instances alive and holding requests (in service or draining, not down).
+    pub serving: u32,
+    /// DB servers up (vCPUs of the primary and replicas; 0 colocated or without a DB).
+    pub db_servers: u32,
+}
+
+/// What changes the fleet during one window.
+#[derive(Debug)]
+pub(super) struct Fleet<'a> {
+    s: &'a Scenario,
+    profile: RateProfile<'a>,
+    users: Option<f64>,
+    start: SimTime,
+    end: SimTime,
+    az_down: Vec<bool>,
+    health: Option<HealthCheck>,
+    scaling: Option<&'a Autoscaling>,
+    /// The metric's values, one per period with a warm instance.
+    history: Vec<f64>,
+    /// The group's desired capacity: losses leave it, the policy moves it.
+    pub(super) desired: u32,
+    cooling_until: SimTime,
+    period_start: SimTime,
+    /// Latencies of the period's responses, log buckets (latency metric only).
+    latencies: Vec<u32>,
+    /// Faults with their absolute start and end in this window.
+    faults: Vec<(SimTime, SimTime, &'a FaultKind)>,
+    /// Random instance failures: mean time between failures and to repair.
+    failures: Option<(SimDuration, SimDuration)>,
+    rng_faults: StreamRng,
+    rng_health: StreamRng,
+    /// The AZ (index) of the primary and of the standby (Multi-AZ).
+    primary_az: u16,
+    standby_az: Option<u16>,
+    replica_az: Vec<u16>,
+    /// The primary is down and the standby is taking over.
+    failing_over: bool,
+    /// Busy vCPU time is counted per instance (the CPU metric).
+    pub(super) track_cpu: bool,
+}
+
+/// Log buckets of the latency metric: 4% wide from 10 microseconds.
+const BUCKETS: usize = 512;
+const BUCKET_BASE: f64 = 1e-5;
+const BUCKET_RATIO: f64 = 1.04;
+
+fn bucket_of(secs: f64) -> usize {
+    if secs <= BUCKET_BASE {
+        return 0;
+    }
+    ((secs / BUCKET_BASE).ln() / BUCKET_RATIO.ln())
+        .ceil()
+        .min((BUCKETS - 1) as f64) as usize
+}
+
+impl<'a> Fleet<'a> {
+    pub(super) fn new(s: &'a Scenario, cp: &Checkpoint, streams: &RngStreams) -> Self {
+        let az_index =
+            |name: &str| -> u16 { s.web.azs.iter().position(|a| a == name).unwrap_or(0) as u16 };
+        let profile = RateProfile::new(s, cp);
+        let end = cp.start + cp.window;
+        let peak = busiest_moment(&profile, cp);
+        let faults = s
+            .faults
+            .iter()
+            .filter_map(|f| {
+                let at = match f.at? {
+                    FaultAt::Time(t) => SimTime(t.0),
+                    FaultAt::Peak => peak,
+                };
+                let until = at + f.duration;
+                (until > cp.start && at < end).then_some((at.max(cp.start), until, &f.kind))
+            })
+            .collect();
+        let failures = s.faults.iter().find_map(|f| match f.kind {
+            FaultKind::InstanceFailures { mtbf, mttr } => Some((mtbf, mttr)),
+            _ => None,
+        });
+        let (multi_az, replicas) = s
+            .database
+            .as_ref()
+            .map_or((false, 0), |d| (d.multi_az, d.read_replicas));
+        let scaling = s.web.autoscaling.as_ref();
+        Fleet {
+            s,
+            profile,
+            users: cp.users,
+            start: cp.start,
+            end,
+            az_down: vec![false; s.web.azs.len().max(1)],
+            health: s.load_balancer.as_ref().map(|lb| lb.health_check),
+            scaling,
+            history: Vec::new(),
+            desired: s.settled_fleet(cp, cp.start),
+            cooling_until: cp.start,
+            period_start: cp.start,
+            latencies: if scaling.is_some_and(|a| a.metric == ScalingMetric::LatencyP99) {
+                vec![0; BUCKETS]
+            } else {
+                Vec::new()
+            },
+            faults,
+            failures,
+            rng_faults: streams.stream("faults"),
+            rng_health: streams.stream("load_balancer.health_check"),
+            primary_az: az_index(s.db_primary_az()),
+            standby_az: multi_az.then(|| az_index(s.db_standby_az())),
+            replica_az: (0..replicas)
+                .map(|k| az_index(s.db_replica_az(k)))
+                .collect(),
+            failing_over: false,
+            track_cpu: scaling.is_some_and(|a| a.metric == ScalingMetric::Cpu),
+        }
+    }
+
+    /// Notes a response's latency for the latency metric.
+    #[inline]
+    pub(super) fn note_latency(&mut self, latency: SimDuration) {
+        if !self.latencies.is_empty() {
+            self.latencies[bucket_of(latency.as_secs_f64())] += 1;
+        }
+    }
+
+    fn latency_p99(&mut self) -> Option<f64> {
+        let n: u64 = self.latencies.iter().map(|&c| u64::from(c)).sum();
+        if n == 0 {
+            return None;
+        }
+        let rank = (0.99 * n as f64).ceil() as u64;
+        let mut seen = 0;
+        let mut out = None;
+        for (b, c) in self.latencies.iter().enumerate() {
+            seen += u64::from(*c);
+            if seen >= rank {
+                out = Some(BUCKET_BASE * BUCKET_RATIO.powi(b as i32));
+                break;
+            }
+        }
+        self.latencies.iter_mut().for_each(|c| *c = 0);
+        out
+    }
+
+    /// Users with a local session right now, over the whole fleet.
+    fn sessions(&self, now: SimTime) -> f64 {
+        let Some(users) = self.users.filter(|u| *u > 0.0) else {
+            return 0.0;
+        };
+        if self.s.web.sessions != Sessions::Local {
+            return 0.0;
+        }
+        // A user is logged in while they made a request within the idle
+        // time: with Poisson requests at `rate / users` each, a share
+        // 1 - exp(-rate / users * idle) of the users.
+        let per_user = self.profile.rate(now) / users;
+        users * (1.0 - (-per_user * crate::spec::SESSION_IDLE.as_secs_f64()).exp())
+    }
+
+    /// The next health check of an instance at or after `t`: each instance
+    /// is checked every `interval` from a phase of its own.
+    fn next_check(&mut self, t: SimTime, interval: SimDuration) -> SimTime {
+        let phase = self.rng_health.random_range(0..interval.0.max(1));
+        let since = t.0.saturating_sub(self.start.0 + phase);
+        let k = since.div_ceil(interval.0.max(1));
+        SimTime(self.start.0 + phase + k * interval.0)
+    }
+}
+
+/// The busiest moment of `cp`'s measured window (the first, at minute
+/// resolution): where a fault `at = "peak"` strikes.
+fn busiest_moment(profile: &RateProfile<'_>, cp: &Checkpoint) -> SimTime {
+    let from = cp.start + cp.warmup;
+    let end = cp.start + cp.window;
+    let step = 60 * NANOS_PER_SEC;
+    let mut best = (from, f64::NEG_INFINITY);
+    let mut t = from;
+    while t < end {
+        let r = profile.rate(t);
+        if r > best.1 + 1e-12 {
+            best = (t, r);
+        }
+        t = SimTime(t.0 + step);
+    }
+    best.0
+}
+
+impl Instance {
+    pub(super) fn new(s: &Scenario, az: u16, life: Life, now: SimTime) -> Instance {
+        Instance {
+            free_workers: s.web.workers,
+            waiting: VecDeque::new(),
+            cpu: Station::new(s.web.instance.vcpus),
+            outstanding: 0,
+            life,
+            az,
+            routed: life == Life::InService,
+            incarnation: 0,
+            warm_at: now,
+            busy_ns: 0,
+            busy_since: now,
+            period_requests: 0,
+        }
+    }
+
+    /// Counts busy vCPU time up to `now` (before its busy count changes).
+    #[inline]
+    pub(super) fn count_busy(&mut self, now: SimTime) {
+        self.busy_ns += u128::from(self.cpu.busy) * u128::from((now - self.busy_since).0);
+        self.busy_since = now;
+    }
+}
+
+impl<O: super::Observer> WebModel<'_, O> {
+    /// The fleet events to schedule before the first arrival.
+    pub fn fleet_events(&mut self) -> Vec<(SimTime, Event)> {
+        let mut out = Vec::new();
+        if let Some(a) = self.fleet.scaling {
+            out.push((self.fleet.start + a.period, Event::Fleet(FleetEvent::Tick)));
+        }
+        for (k, (at, until, _)) in self.fleet.faults.iter().enumerate() {
+            out.push((*at, Event::Fleet(FleetEvent::FaultStart(k as u16))));
+            out.push((*until, Event::Fleet(FleetEvent::FaultEnd(k as u16))));
+        }
+        for i in 0..self.instances.len() as u32 {
+            if let Some(e) = self.draw_failure(i, self.fleet.start) {
+                out.push(e);
+            }
+        }
+        self.report_fleet(self.fleet.start);
+        out
+    }
+
+    /// A random failure of instance `i` after `now`, if it falls in the window.
+    fn draw_failure(&mut self, i: u32, now: SimTime) -> Option<(SimTime, Event)> {
+        let (mtbf, _) = self.fleet.failures?;
+        let gap: f64 = Exp1.sample(&mut self.fleet.rng_faults);
+        let at = now + SimDuration::from_secs_f64(gap * mtbf.as_secs_f64());
+        let inc = self.instances[i as usize].incarnation;
+        (at < self.fleet.end).then_some((at, Event::Fleet(FleetEvent::Fail(i, inc))))
+    }
+
+    /// Recomputes the load balancer's targets and tells the observer.
+    pub(super) fn fleet_changed(&mut self, now: SimTime) {
+        self.targets.clear();
+        if self.lb.is_none() {
+            // No load balancer: requests go to the one instance whatever its state.
+            self.targets.extend(
+                (0..self.instances.len() as u32)
+                    .filter(|&i| self.instances[i as usize].life != Life::Gone)
+                    .take(1),
+            );
+        } else {
+            let routed = |i: &Instance| i.routed && matches!(i.life, Life::InService | Life::Down);
+            let healthy = |i: &Instance| i.routed && i.life == Life::InService;
+            let any_healthy = self.instances.iter().any(healthy);
+            // Fail open: with no healthy target, every registered one.
+            for (k, inst) in self.instances.iter().enumerate() {
+                let registered = matches!(inst.life, Life::InService | Life::Down);
+                if (any_healthy && healthy(inst)) || (!any_healthy && (routed(inst) || registered))
+                {
+                    self.targets.push(k as u32);
+                }
+            }
+        }
+        if self.next_instance as usize >= self.targets.len() {
+            self.next_instance = 0;
+        }
+        self.report_fleet(now);
+    }
+
+    fn report_fleet(&mut self, now: SimTime) {
+        let mut l = FleetLevels::default();
+        for i in &self.instances {
+            match i.life {
+                Life::InService => {
+                    l.in_service += 1;
+                    l.serving += 1;
+                }
+                Life::Launching => l.launching += 1,
+                Life::Draining => {
+                    l.draining += 1;
+                    l.serving += 1;
+                }
+                Life::Down | Life::Gone => {}
+            }
+        }
+        l.db_servers = match (
+            &self.db,
+            self.fleet.s.database.as_ref().map(|d| &d.placement),
+        ) {
+            (Some(db), Some(DbPlacement::Rds(i))) => {
+                db.up.iter().filter(|u| **u).count() as u32 * i.vcpus
+            }
+            (Some(_), Some(DbPlacement::Colocated)) => l.serving * self.fleet.s.web.instance.vcpus,
+            _ => 0,
+        };
+        self.observer.fleet(now, l);
+    }
+
+    /// Handles a fleet event.
+    pub(super) fn on_fleet(&mut self, e: FleetEvent, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let live = |m: &Self, i: u32, inc: u32| {
+            m.instances
+                .get(i as usize)
+                .is_some_and(|x| x.incarnation == inc)
+        };
+        match e {
+            FleetEvent::Tick => self.on_tick(sched),
+            FleetEvent::InService(i, inc) if live(self, i, inc) => {
+                let inst = &mut self.instances[i as usize];
+                if inst.life == Life::Launching {
+                    inst.life = Life::InService;
+                    inst.routed = true;
+                    inst.warm_at = now + self.fleet.scaling.map_or(SimDuration::ZERO, |a| a.warmup);
+                    inst.busy_since = now;
+                    if let Some(e) = self.draw_failure(i, now) {
+                        sched.schedule_at(e.0, e.1);
+                    }
+                    self.fleet_changed(now);
+                }
+            }
+            FleetEvent::HealthDown(i, inc) if live(self, i, inc) => {
+                if self.instances[i as usize].life == Life::Down {
+                    self.instances[i as usize].routed = false;
+                    if self.fleet.scaling.is_some() {
+                        // The group replaces an unhealthy instance.
+                        self.instances[i as usize].life = Life::Gone;
+                        self.instances[i as usize].incarnation += 1;
+                        self.fleet_changed(now);
+                        self.reconcile(now, sched);
+                    } else {
+                        self.fleet_changed(now);
+                    }
+                }
+            }
+            FleetEvent::HealthUp(i, inc) if live(self, i, inc) => {
+                if self.instances[i as usize].life == Life::InService {
+                    self.instances[i as usize].routed = true;
+                    self.fleet_changed(now);
+                }
+            }
+            FleetEvent::DrainEnd(i, inc) if live(self, i, inc) => {
+                if self.instances[i as usize].life == Life::Draining {
+                    // Whatever is still running is cut off.
+                    self.kill(i, now, sched);
+                    self.retire(i, now);
+                }
+            }
+            FleetEvent::Fail(i, inc) if live(self, i, inc) => {
+                if self.instances[i as usize].life == Life::InService {
+                    self.kill(i, now, sched);
+                    if self.fleet.scaling.is_none()
+                        && let Some((_, mttr)) = self.fleet.failures
+                    {
+                        let inc = self.instances[i as usize].incarnation;
+                        sched.schedule_at(now + mttr, Event::Fleet(FleetEvent::Repair(i, inc)));
+                    }
+                }
+            }
+            FleetEvent::Repair(i, inc) if live(self, i, inc) => {
+                let az = self.instances[i as usize].az as usize;
+                if self.instances[i as usize].life == Life::Down && !self.fleet.az_down[az] {
+                    self.restart(i, now, sched);
+                }
+            }
+            FleetEvent::FaultStart(k) => self.fault_start(k as usize, sched),
+            FleetEvent::FaultEnd(k) => self.fault_end(k as usize, sched),
+            FleetEvent::Failover => {
+                if self.fleet.failing_over {
+                    self.fleet.failing_over = false;
+                    if let Some(standby) = self.fleet.standby_az {
+                        // The old primary's AZ holds the new standby.
+                        let old = self.fleet.primary_az;
+                        self.fleet.primary_az = standby;
+                        self.fleet.standby_az = Some(old);
+                    }
+                    self.set_db_up(0, true, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Instance `i` dies at `now`: its requests fail, its sessions are lost.
+    pub(super) fn kill(&mut self, i: u32, now: SimTime, sched: &mut Scheduler<Event>) {
+        let idx = i as usize;
+        if !matches!(
+            self.instances[idx].life,
+            Life::InService | Life::Draining | Life::Launching
+        ) {
+            return;
+        }
+        let was_serving = self.instances[idx].life != Life::Launching;
+        self.instances[idx].count_busy(now);
+        let queued: Vec<u32> = self.instances[idx].cpu.queue.iter().copied().collect();
+        let waiting = self.instances[idx].waiting.len() as i32;
+        if waiting > 0 {
+            self.observer.worker_queue_changed(now, -waiting);
+        }
+        for id in 0..self.requests.len() as u32 {
+            let req = self.requests[id as usize];
+            if !req.live || req.orphan || req.instance != i {
+                continue;
+            }
+            // In service on this instance's vCPUs: the server stops.
+            if req.at == At::Instance(i)
+                && !queued.contains(&id)
+                && !self.instances[idx].waiting.contains(&id)
+            {
+                self.release_server(id, now);
+            }
+            self.observer.left_origin(req.arrived, now);
+            self.observer.finished(
+                req.arrived,
+                now,
+                SimDuration::ZERO,
+                Outcome::Error(ErrorCause::InstanceDown),
+                req.class,
+                req.route,
+            );
+            if matches!(req.at, At::Db(_)) && !self.instances[idx].waiting.contains(&id) {
+                // Its query finishes on the database, then it vanishes.
+                self.requests[id as usize].orphan = true;
+            } else {
+                self.free(id);
+            }
+        }
+        let s = self.fleet.s;
+        let inst = &mut self.instances[idx];
+        inst.cpu.busy = 0;
+        inst.cpu.queue.clear();
+        inst.waiting.clear();
+        inst.free_workers = s.web.workers;
+        inst.outstanding = 0;
+        inst.life = Life::Down;
+        inst.incarnation += 1;
+        if was_serving {
+            self.lose_sessions(now);
+        }
+        if let (Some(h), true) = (self.fleet.health, self.instances[idx].routed) {
+            let first = self.fleet.next_check(now, h.interval);
+            let at = first + SimDuration(h.interval.0 * u64::from(h.unhealthy_threshold - 1));
+            let inc = self.instances[idx].incarnation;
+            sched.schedule_at(at, Event::Fleet(FleetEvent::HealthDown(i, inc)));
+        }
+        self.fleet_changed(now);
+    }
+
+    /// The server running request `id` stops (its instance died, or its DB
+    /// server): the accounting of a service end, without its completion.
+    fn release_server(&mut self, id: u32, now: SimTime) {
+        let req = self.requests[id as usize];
+        if let Some(c) = &mut self.station(req.at).credits {
+            c.end_service(now, req.share);
+            if req.share < 1.0 {
+                self.throttled_changed(now, req, -1);
+            }
+            self.report_credits(now, req.at);
+        }
+        self.busy_changed(now, req, -1);
+    }
+
+    /// Frees request slot `id`; a completion still scheduled for it is stale.
+    pub(super) fn free(&mut self, id: u32) {
+        let r = &mut self.requests[id as usize];
+        r.live = false;
+        r.orphan = false;
+        r.generation = r.generation.wrapping_add(1);
+        self.free_slots.push(id);
+    }
+
+    /// Local sessions on one of the serving instances are lost.
+    fn lose_sessions(&mut self, now: SimTime) {
+        let serving = self
+            .instances
+            .iter()
+            .filter(|i| matches!(i.life, Life::InService | Life::Draining))
+            .count()
+            + 1;
+        let lost = self.fleet.sessions(now) / serving as f64;
+        if lost > 0.0 {
+            self.observer.sessions_lost(now, lost);
+        }
+    }
+
+    /// A failed instance boots again (in service; the load balancer routes
+    /// to it again after `healthy_threshold` passed checks).
+    fn restart(&mut self, i: u32, now: SimTime, sched: &mut Scheduler<Event>) {
+        let idx = i as usize;
+        let inst = &mut self.instances[idx];
+        inst.life = Life::InService;
+        inst.incarnation += 1;
+        inst.busy_since = now;
+        inst.warm_at = now;
+        if let Some(c) = &mut inst.cpu.credits {
+            c.update(now);
+        }
+        if !inst.routed
+            && let Some(h) = self.fleet.health
+        {
+            let first = self.fleet.next_check(now, h.interval);
+            let at = first + SimDuration(h.interval.0 * u64::from(h.healthy_threshold - 1));
+            let inc = self.instances[idx].incarnation;
+            sched.schedule_at(at, Event::Fleet(FleetEvent::HealthUp(i, inc)));
+        }
+        if let Some(e) = self.draw_failure(i, now) {
+            sched.schedule_at(e.0, e.1);
+        }
+        self.fleet_changed(now);
+    }
+
+    /// Instance `i` is terminated: it stops costing money.
+    pub(super) fn retire(&mut self, i: u32, now: SimTime) {
+        let inst = &mut self.instances[i as usize];
+        let serving = matches!(inst.life, Life::InService | Life::Draining);
+        inst.life = Life::Gone;
+        inst.routed = false;
+        inst.incarnation += 1;
+        if serving {
+            self.lose_sessions(now);
+        }
+        self.fleet_changed(now);
+    }
+
+    /// A draining instance with nothing left to do is terminated.
+    pub(super) fn drained(&mut self, i: u32, now: SimTime) {
+        let inst = &self.instances[i as usize];
+        if inst.life == Life::Draining && inst.outstanding == 0 {
+            self.retire(i, now);
+        }
+    }
+
+    /// The metric period ends: measure, decide, act.
+    fn on_tick(&mut self, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let Some(a) = self.fleet.scaling else { return };
+        sched.schedule_in(a.period, Event::Fleet(FleetEvent::Tick));
+        let period = (now - self.fleet.period_start).as_secs_f64();
+        self.fleet.period_start = now;
+        let vcpus = f64::from(self.fleet.s.web.instance.vcpus);
+        let (mut warm, mut busy, mut requests) = (0u32, 0u128, 0u64);
+        for inst in &mut self.instances {
+            inst.count_busy(now);
+            let in_metric = inst.life == Life::InService && inst.warm_at <= now;
+            if in_metric {
+                warm += 1;
+                busy += inst.busy_ns;
+                requests += inst.period_requests;
+            }
+            inst.busy_ns = 0;
+            inst.period_requests = 0;
+        }
+        let p99 = self.fleet.latency_p99();
+        let metric = match a.metric {
+            _ if warm == 0 || period <= 0.0 => None,
+            ScalingMetric::Cpu => {
+                Some(busy as f64 / NANOS_PER_SEC as f64 / (period * vcpus * f64::from(warm)))
+            }
+            ScalingMetric::RequestsPerTarget => {
+                Some(requests as f64 / f64::from(warm) / (period / 60.0))
+            }
+            ScalingMetric::LatencyP99 => p99,
+        };
+        if let Some(m) = metric {
+            self.fleet.history.push(m);
+        }
+        self.reconcile(now, sched);
+    }
+
+    /// Brings the group to the count its policy wants: launches or drains.
+    fn reconcile(&mut self, now: SimTime, sched: &mut Scheduler<Event>) {
+        let Some(a) = self.fleet.scaling else { return };
+        let current = self
+            .instances
+            .iter()
+            .filter(|i| matches!(i.life, Life::InService | Life::Launching))
+            .count() as u32;
+        let day = SimDuration(now.0 % (86_400 * NANOS_PER_SEC));
+        let cooling = now < self.fleet.cooling_until;
+        let was = self.fleet.desired;
+        let desired = a.desired(&self.fleet.history, was, cooling, day);
+        if desired != was {
+            self.fleet.desired = desired;
+            self.fleet.cooling_until = now + a.cooldown;
+        }
+        // Lost capacity is replaced to the desired count, cooldown or not.
+        if desired > current {
+            for _ in current..desired {
+                self.launch(now, a, sched);
+            }
+        } else if desired < current {
+            for _ in desired..current {
+                self.drain_one(now, a, sched);
+            }
+        }
+    }
+
+    /// Launches one instance in the up AZ with the fewest.
+    fn launch(&mut self, now: SimTime, a: &Autoscaling, sched: &mut Scheduler<Event>) {
+        let azs = self.fleet.az_down.len();
+        let mut per_az = vec![0u32; azs];
+        for i in &self.instances {
+            if matches!(i.life, Life::InService | Life::Launching) {
+                per_az[i.az as usize] += 1;
+            }
+        }
+        let az = (0..azs)
+            .filter(|&z| !self.fleet.az_down[z])
+            .min_by_key(|&z| (per_az[z], z))
+            .unwrap_or(0) as u16;
+        let s = self.fleet.s;
+        let mut inst = Instance::new(s, az, Life::Launching, now);
+        if let Some(b) = &s.web.instance.burst {
+            let launch = crate::spec::CreditBalance {
+                earned: 0.0,
+                launch: b.launch_credits,
+            };
+            inst.cpu.credits = Some(super::credits::Credits::new(b, launch, now));
+        }
+        // Reuse a terminated slot, or add one.
+        let i = match self.instances.iter().position(|x| x.life == Life::Gone) {
+            Some(k) => {
+                let inc = self.instances[k].incarnation + 1;
+                inst.incarnation = inc;
+                self.instances[k] = inst;
+                k as u32
+            }
+            None => {
+                self.instances.push(inst);
+                (self.instances.len() - 1) as u32
+            }
+        };
+        let inc = self.instances[i as usize].incarnation;
+        sched.schedule_at(
+            now + a.launch_time,
+            Event::Fleet(FleetEvent::InService(i, inc)),
+        );
+        self.fleet_changed(now);
+    }
+
+    /// Scales in by one: a launching instance is cancelled, else one in
+    /// service in the AZ with the most is drained (the newest there).
+    fn drain_one(&mut self, now: SimTime, a: &Autoscaling, sched: &mut Scheduler<Event>) {
+        if let Some(k) = self
+            .instances
+            .iter()
+            .rposition(|i| i.life == Life::Launching)
+        {
+            self.retire(k as u32, now);
+            return;
+        }
+        let azs = self.fleet.az_down.len();
+        let mut per_az = vec![0u32; azs];
+        for i in &self.instances {
+            if i.life == Life::InService {
+                per_az[i.az as usize] += 1;
+            }
+        }
+        let Some(k) = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.life == Life::InService)
+            .max_by_key(|(k, i)| (per_az[i.az as usize], *k))
+            .map(|(k, _)| k as u32)
+        else {
+            return;
+        };
+        let inst = &mut self.instances[k as usize];
+        inst.life = Life::Draining;
+        inst.routed = false;
+        inst.incarnation += 1;
+        let inc = inst.incarnation;
+        if inst.outstanding == 0 {
+            self.retire(k, now);
+        } else {
+            sched.schedule_at(
+                now + a.deregistration_delay,
+                Event::Fleet(FleetEvent::DrainEnd(k, inc)),
+            );
+            self.fleet_changed(now);
+        }
+    }
+
+    fn fault_start(&mut self, k: usize, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        let kind = self.fleet.faults[k].2;
+        match kind {
+            FaultKind::AzOutage { az } => {
+                let z = self
+                    .fleet
+                    .s
+                    .web
+                    .azs
+                    .iter()
+                    .position(|a| a == az)
+                    .unwrap_or(0);
+                self.fleet.az_down[z] = true;
+                for i in 0..self.instances.len() as u32 {
+                    if self.instances[i as usize].az as usize == z {
+                        if self.instances[i as usize].life == Life::Launching {
+                            self.retire(i, now);
+                        } else {
+                            self.kill(i, now, sched);
+                        }
+                    }
+                }
+                let z = z as u16;
+                if self.fleet.standby_az == Some(z) && self.fleet.primary_az != z {
+                    // The standby is lost: the primary carries on alone.
+                    self.fleet.standby_az = None;
+                }
+                if self.fleet.primary_az == z {
+                    self.primary_down(now, sched);
+                }
+                for r in 0..self.fleet.replica_az.len() {
+                    if self.fleet.replica_az[r] == z {
+                        self.db_kill(1 + r as u32, now, sched);
+                    }
+                }
+                self.reconcile(now, sched);
+            }
+            FaultKind::DbPrimaryFailure => self.primary_down(now, sched),
+            FaultKind::ReplicaFailure { replica } => self.db_kill(1 + replica, now, sched),
+            FaultKind::InstanceFailures { .. } => {}
+        }
+    }
+
+    fn fault_end(&mut self, k: usize, sched: &mut Scheduler<Event>) {
+        let now = sched.now();
+        match self.fleet.faults[k].2 {
+            FaultKind::AzOutage { az } => {
+                let z = self
+                    .fleet
+                    .s
+                    .web
+                    .azs
+                    .iter()
+                    .position(|a| a == az)
+                    .unwrap_or(0);
+                self.fleet.az_down[z] = false;
+                if self.fleet.scaling.is_none() {
+                    for i in 0..self.instances.len() as u32 {
+                        let inst = &self.instances[i as usize];
+                        if inst.az as usize == z && inst.life == Life::Down {
+                            self.restart(i, now, sched);
+                        }
+                    }
+                }
+                let z = z as u16;
+                for r in 0..self.fleet.replica_az.len() {
+                    if self.fleet.replica_az[r] == z {
+                        self.set_db_up(1 + r as u32, true, now);
+                    }
+                }
+                if self.fleet.primary_az == z && !self.fleet.failing_over {
+                    self.set_db_up(0, true, now);
+                } else if self.fleet.standby_az.is_none()
+                    && self.fleet.s.database.as_ref().is_some_and(|d| d.multi_az)
+                {
+                    // The lost standby is back beside the primary.
+                    self.fleet.standby_az = Some(z);
+                }
+            }
+            FaultKind::DbPrimaryFailure => {
+                if !self.fleet.failing_over {
+                    self.set_db_up(0, true, now);
+                }
+            }
+            FaultKind::ReplicaFailure { replica } => self.set_db_up(1 + replica, true, now),
+            FaultKind::InstanceFailures { .. } => {}
+        }
+    }
+
+    /// The primary is lost: Multi-AZ fails over to the standby (if it is
+    /// up) after `failover_time`; otherwise it is down until its fault ends.
+    fn primary_down(&mut self, now: SimTime, sched: &mut Scheduler<Event>) {
+        let Some(d) = self.fleet.s.database.as_ref() else {
+            return;
+        };
+        if d.placement == DbPlacement::Colocated {
+            return;
+        }
+        self.db_kill(0, now, sched);
+        if let Some(z) = self.fleet.standby_az
+            && !self.fleet.az_down[z as usize]
+            && !self.fleet.failing_over
+        {
+            self.fleet.failing_over = true;
+            sched.schedule_at(now + d.failover_time, Event::Fleet(FleetEvent::Failover));
+        }
+    }
+
+    /// DB server `k` dies: its queries fail.
+    fn db_kill(&mut self, k: u32, now: SimTime, sched: &mut Scheduler<Event>) {
+        let Some(db) = &self.db else { return };
+        if db.colocated || !db.up.get(k as usize).copied().unwrap_or(false) {
+            return;
+        }
+        let queued: Vec<u32> = db.servers[k as usize].queue.iter().copied().collect();
+        let mut victims = Vec::new();
+        for id in 0..self.requests.len() as u32 {
+            let r = self.requests[id as usize];
+            if r.live && r.at == At::Db(k) {
+                if !queued.contains(&id) {
+                    self.release_server(id, now);
+                }
+                victims.push(id);
+            }
+        }
+        if let Some(db) = &mut self.db {
+            let st = &mut db.servers[k as usize];
+            st.busy = 0;
+            st.queue.clear();
+        }
+        self.set_db_up(k, false, now);
+        for id in victims {
+            if self.requests[id as usize].orphan {
+                self.free(id);
+            } else {
+                self.complete(id, Some(ErrorCause::DbDown), sched);
+            }
+        }
+    }
+
+    fn set_db_up(&mut self, k: u32, up: bool, now: SimTime) {
+        if let Some(db) = &mut self.db
+            && let Some(u) = db.up.get_mut(k as usize)
+        {
+            if *u == up {
+                return;
+            }
+            *u = up;
+            if up && let Some(c) = &mut db.servers[k as usize].credits {
+                c.update(now);
+            }
+            self.report_fleet(now);
+        }
+    }
+}
