@@ -13,7 +13,7 @@ pub enum Template {
     DayOne,
     /// A fleet behind a load balancer over three AZs, RDS with replicas, a CDN.
     ScaleOut,
-    /// A fleet that grows and shrinks with load (not supported yet).
+    /// An auto scaling group over three AZs that follows the daily cycle.
     AutoScaling,
     /// API Gateway, Lambda and DynamoDB (not supported yet).
     Serverless,
@@ -31,7 +31,7 @@ impl Template {
         match self {
             Template::DayOne => Ok(include_str!("../../templates/day-one.toml")),
             Template::ScaleOut => Ok(include_str!("../../templates/scale-out.toml")),
-            Template::AutoScaling => Err(unsupported("auto-scaling", "[web.autoscaling]")),
+            Template::AutoScaling => Ok(include_str!("../../templates/auto-scaling.toml")),
             Template::Serverless => Err(unsupported("serverless", "[serverless]")),
         }
     }

@@ -123,7 +123,7 @@ impl Usage {
         let via_cdn: Vec<Route> = Route::ALL.into_iter().filter(|r| r.via_cdn()).collect();
         let (db_reads, db_writes) = served_queries(s, w);
         Usage {
-            web_instances: w.web_instances_mean,
+            web_instances: scale.web_instances.unwrap_or(w.web_billed_mean),
             cdn_requests: arrived(&via_cdn) * to_month,
             cdn_gb: served_bytes(&via_cdn) / BYTES_PER_GB * to_month,
             s3_get_requests: arrived(&[Route::EdgeS3]) * to_month,

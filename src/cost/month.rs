@@ -32,6 +32,9 @@ pub struct MonthScale {
     pub to_daily_mean: f64,
     /// How the scale was obtained, for people.
     pub basis: String,
+    /// Web instances billed on average over the month (`None`: the
+    /// window's own average).
+    pub web_instances: Option<f64>,
 }
 
 impl MonthScale {
@@ -47,12 +50,25 @@ impl MonthScale {
             to_daily_mean: 1.0,
             basis: "Billed by time: the measured window's usage extrapolated to a 30.44-day month"
                 .to_string(),
+            web_instances: None,
         }
     }
 
     /// The scale of checkpoint `cp` of `s`: a month of days like the
     /// checkpoint's, integrated over its daily profile.
     pub fn for_checkpoint(s: &Scenario, cp: &Checkpoint) -> MonthScale {
+        let mut m = MonthScale::for_checkpoint_usage(s, cp);
+        m.web_instances = Some(daily_fleet(s, cp));
+        if s.web.autoscaling.is_some() {
+            m.basis.push_str(&format!(
+                "; the auto scaling group billed at the {:.2} instances its policy holds on average over such a day",
+                m.web_instances.unwrap_or(0.0)
+            ));
+        }
+        m
+    }
+
+    fn for_checkpoint_usage(s: &Scenario, cp: &Checkpoint) -> MonthScale {
         let measured = SimDuration(cp.window.0.saturating_sub(cp.warmup.0));
         let measured_secs = measured.as_secs_f64();
         let days = 30.44;
@@ -98,11 +114,31 @@ impl MonthScale {
         MonthScale {
             per_month: ratio * days,
             to_daily_mean: ratio * measured_secs / DAY_SECS as f64,
+            web_instances: None,
             basis: format!(
                 "Billed as a month of days like this checkpoint's, scaled from a {len}{place} window by {profile_name} (a day expects {ratio:.2} times the window's requests{events})"
             ),
         }
     }
+}
+
+/// Web instances over checkpoint `cp`'s day, on average: `web.count`, or
+/// with auto scaling the size its policy settles at for each five minutes'
+/// load ([`Scenario::settled_fleet`], the function the window starts from).
+fn daily_fleet(s: &Scenario, cp: &Checkpoint) -> f64 {
+    if s.web.autoscaling.is_none() {
+        return f64::from(s.web.count);
+    }
+    const STEP: u64 = 300;
+    let day = cp.start.0 / (DAY_SECS * NANOS_PER_SEC) * DAY_SECS * NANOS_PER_SEC;
+    let n = DAY_SECS / STEP;
+    (0..n)
+        .map(|k| {
+            let t = SimTime(day + (k * STEP + STEP / 2) * NANOS_PER_SEC);
+            f64::from(s.settled_fleet(cp, t))
+        })
+        .sum::<f64>()
+        / n as f64
 }
 
 /// A duration as a report names a window: "5-minute", "1-hour", "23h 55m".

@@ -325,14 +325,14 @@ impl<O: super::Observer> WebModel<'_, O> {
                     .take(1),
             );
         } else {
-            let routed = |i: &Instance| i.routed && matches!(i.life, Life::InService | Life::Down);
-            let healthy = |i: &Instance| i.routed && i.life == Life::InService;
+            // Registered: in service, or dead without the group knowing.
+            let registered = |i: &Instance| matches!(i.life, Life::InService | Life::Down);
+            // Healthy as the checks last saw it (a dead one until detected).
+            let healthy = |i: &Instance| i.routed && registered(i);
             let any_healthy = self.instances.iter().any(healthy);
             // Fail open: with no healthy target, every registered one.
             for (k, inst) in self.instances.iter().enumerate() {
-                let registered = matches!(inst.life, Life::InService | Life::Down);
-                if (any_healthy && healthy(inst)) || (!any_healthy && (routed(inst) || registered))
-                {
+                if (any_healthy && healthy(inst)) || (!any_healthy && registered(inst)) {
                     self.targets.push(k as u32);
                 }
             }

@@ -15,7 +15,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 51] = [
+pub const CHECKPOINT_COLUMNS: [&str; 53] = [
     "checkpoint",
     "time_s",
     "users",
@@ -67,6 +67,8 @@ pub const CHECKPOINT_COLUMNS: [&str; 51] = [
     "error_instance_down",
     "error_db_down",
     "error_db_connections",
+    "sessions_lost",
+    "web_instances_billed",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -102,7 +104,7 @@ pub const SUMMARY_COLUMNS: [&str; 17] = [
 ];
 
 /// Columns of `timeline.csv`.
-pub const TIMELINE_COLUMNS: [&str; 14] = [
+pub const TIMELINE_COLUMNS: [&str; 20] = [
     "checkpoint",
     "minute",
     "offered_rps",
@@ -117,6 +119,12 @@ pub const TIMELINE_COLUMNS: [&str; 14] = [
     "lambda_concurrency",
     "web_cpu_credits",
     "db_cpu_credits",
+    "web_in_service",
+    "web_launching",
+    "web_draining",
+    "error_instance_down",
+    "error_db_down",
+    "error_db_connections",
 ];
 
 /// Columns of `classes.csv`: the contract's, then the other fates and the
@@ -307,6 +315,8 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         fixed(st.web_worker_queue, 3),
     ]);
     row.extend(c.error_causes.iter().map(|n| n.to_string()));
+    row.push(fixed(r.window.sessions_lost, 0));
+    row.push(fixed(r.window.web_billed_mean, 3));
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {
@@ -409,7 +419,11 @@ pub fn timeline_csv(report: &RunReport) -> Vec<u8> {
                 "0".to_string(),
                 m.web_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
                 m.db_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
+                fixed(m.web_instances, 3),
+                fixed(m.web_launching, 3),
+                fixed(m.web_draining, 3),
             ]);
+            row.extend(m.errors_by_cause.iter().map(|n| n.to_string()));
             row
         })
     });

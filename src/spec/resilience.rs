@@ -213,6 +213,12 @@ impl Autoscaling {
 }
 
 impl Scenario {
+    /// Whether the fleet can change during a window (auto scaling or
+    /// faults): only the DES models that.
+    pub fn fleet_changes(&self) -> bool {
+        self.web.autoscaling.is_some() || !self.faults.is_empty()
+    }
+
     /// Web instances in service at `t` on checkpoint `cp`'s day: `web.count`,
     /// or with auto scaling the size its policy settles at for the load then.
     pub fn settled_fleet(&self, cp: &Checkpoint, t: SimTime) -> u32 {

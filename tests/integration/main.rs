@@ -11,6 +11,7 @@ mod conservation;
 mod credits;
 mod growth;
 mod layering;
+mod resilience;
 mod schema;
 mod stations;
 mod sweep;

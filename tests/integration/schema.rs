@@ -262,10 +262,7 @@ fn init_writes_starters_that_validate_and_run() {
 
 #[test]
 fn init_refuses_designs_the_loader_does_not_run_yet() {
-    for (template, section) in [
-        ("auto-scaling", "[web.autoscaling]\nmin = 1\n"),
-        ("serverless", "[serverless]\nmemory_mb = 512\n"),
-    ] {
+    for (template, section) in [("serverless", "[serverless]\nmemory_mb = 512\n")] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.toml");
         let o = simscale_env(

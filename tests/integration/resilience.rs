@@ -1,0 +1,298 @@
+//! Auto scaling, AZ outages, health checks and Multi-AZ failover, against
+//! answers derived by hand.
+
+use crate::cli::{repo, simscale};
+use crate::support::*;
+use simscale::route::ErrorCause;
+use simscale::run::{RunOptions, simulate};
+use simscale::scenario::parse;
+use simscale::spec::Scenario;
+
+fn load(text: &str) -> Scenario {
+    parse(text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// 30 m5.large over three AZs behind round robin, 300 requests/s of 20 ms
+/// bursts (10% busy), health checks every 10 s with 2 failures to mark a
+/// target down; AZ a fails 20 minutes into an hour for 30 minutes.
+const OUTAGE: &str = r#"
+name = "outage"
+[simulation]
+window = "1h"
+warmup = "5m"
+[traffic]
+rate = 300
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = { mean = "20ms", dist = "exponential" }
+[load_balancer]
+algorithm = "round_robin"
+latency = "0ms"
+health_check = { interval = "10s", unhealthy_threshold = 2, healthy_threshold = 5 }
+[web]
+instance = "m5.large"
+count = 30
+azs = ["a", "b", "c"]
+[[faults]]
+kind = "az_outage"
+az = "a"
+at = "20m"
+duration = "30m"
+"#;
+
+#[test]
+fn an_az_outage_loses_what_the_balancer_sends_before_it_detects() {
+    let s = load(OUTAGE);
+    // Each of the 10 dead instances keeps its share (1/30) of the traffic
+    // for h, uniform between (threshold - 1) x interval and threshold x
+    // interval: 10 to 20 s, 15 s on average. Lost: 300 x 10/30 x 15 = 1,500
+    // per run, plus the few in flight (300 x 10/30 x 20 ms = 2).
+    let runs = run_seeds(&s, &[1, 2, 3, 4, 5, 6]);
+    let lost = mean_of(
+        runs.iter()
+            .map(|r| r.window.counts.error_causes[ErrorCause::InstanceDown.index()] as f64),
+    );
+    // 60 draws of h (sd of their mean 2.9 s / sqrt(60) = 0.37 s, 2.5%)
+    // and Poisson counts (sd 1.1%): 10% is over three standard errors.
+    assert!(
+        rel(lost, 1502.0) < 0.10,
+        "lost {lost}, expected about 1,502"
+    );
+    for r in &runs {
+        assert_conserved(r);
+        // After detection the survivors carry everything: no more losses
+        // from minute 21 (the outage at 20:00, detected by 20:20).
+        for m in &r.window.timeline[21..] {
+            assert_eq!(m.errors_by_cause[ErrorCause::InstanceDown.index()], 0);
+        }
+        // 20 of 30 instances serve during the outage, all 30 after (the
+        // fixed fleet's instances boot again and pass 5 checks).
+        let during = &r.window.timeline[30];
+        assert!((during.web_instances - 20.0).abs() < 1e-9, "{during:?}");
+        let after = r.window.timeline.last().unwrap();
+        assert!((after.web_instances - 30.0).abs() < 1e-9, "{after:?}");
+    }
+}
+
+/// Pages read from the replicas; an API call reads and writes. The primary
+/// fails for 10 minutes; Multi-AZ fails over in 90 s.
+const FAILOVER: &str = r#"
+name = "failover"
+[simulation]
+window = "1h"
+warmup = "5m"
+[traffic]
+rate = 200
+[[traffic.mix]]
+name = "page"
+share = 0.8
+web_cpu = "10ms"
+db_reads = 2
+[[traffic.mix]]
+name = "api"
+share = 0.2
+web_cpu = "10ms"
+db_reads = 1
+db_writes = 1
+[load_balancer]
+[web]
+instance = "m5.xlarge"
+count = 2
+azs = ["a", "b"]
+[database]
+instance = "db.r5.large"
+multi_az = true
+read_replicas = 1
+failover_time = "90s"
+[[faults]]
+kind = "db_primary_failure"
+at = "30m"
+duration = "10m"
+"#;
+
+#[test]
+fn multi_az_failover_loses_writes_for_its_duration_and_no_reads() {
+    let s = load(FAILOVER);
+    // Writes come at 200 x 0.2 = 40/s: 40 x 90 s = 3,600 lost.
+    let runs = run_seeds(&s, &[1, 2, 3]);
+    let lost = mean_of(
+        runs.iter()
+            .map(|r| r.window.counts.error_causes[ErrorCause::DbDown.index()] as f64),
+    );
+    // Poisson sd of the mean is 1%; the in-flight writes add a handful.
+    assert!(
+        rel(lost, 3600.0) < 0.10,
+        "lost {lost}, expected about 3,600"
+    );
+    for r in &runs {
+        assert_conserved(r);
+        let c = &r.window.counts;
+        assert_eq!(c.errors, c.error_causes[ErrorCause::DbDown.index()]);
+        // Pages only read (from the replica): none of them failed.
+        let page = &r.window.classes[0].counts;
+        assert_eq!(page.errors, 0, "no read is lost");
+    }
+    // Without Multi-AZ the primary is down for the fault's 10 minutes.
+    let single = load(&FAILOVER.replace("multi_az = true", "multi_az = false"));
+    let lost = mean_of(
+        run_seeds(&single, &[1, 2, 3])
+            .iter()
+            .map(|r| r.window.counts.error_causes[ErrorCause::DbDown.index()] as f64),
+    );
+    assert!(rel(lost, 40.0 * 600.0) < 0.10, "lost {lost}");
+}
+
+/// 80 requests/s of 20 ms on m5.large (2 vCPUs), target tracking at 50%
+/// CPU: 2 instances settle it at 40%. At 30 minutes the rate triples.
+const STEP: &str = r#"
+name = "step"
+[simulation]
+window = "1h"
+warmup = "5m"
+[traffic]
+rate = 80
+events = [{ at = "30m", duration = "1h", multiplier = 3.0 }]
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = { mean = "20ms", dist = "exponential" }
+[load_balancer]
+algorithm = "least_outstanding"
+[web]
+instance = "m5.large"
+count = 2
+azs = ["a", "b"]
+[web.autoscaling]
+policy = "target_tracking"
+target = 0.5
+min = 1
+max = 20
+period = "60s"
+evaluation_periods = 3
+launch_time = "90s"
+warmup = "120s"
+"#;
+
+#[test]
+fn target_tracking_follows_a_step_on_time_and_settles_at_the_target() {
+    let s = load(STEP);
+    let r = &run_seeds(&s, &[1])[0];
+    let t = &r.window.timeline;
+    // Periods end on the minute: those ending at 31, 32 and 33 minutes are
+    // above the target, so the group acts at 33:00 and the new instances
+    // are in service 90 s later, at 34:30.
+    assert!((t[33].web_instances - 2.0).abs() < 1e-9, "{:?}", t[33]);
+    assert!(t[33].web_launching > 0.0, "launching from 33:00");
+    assert!(t[34].web_instances > 2.0 && t[34].web_instances < t[35].web_instances);
+    assert!((t[32].web_instances - 2.0).abs() < 1e-9 && t[32].web_launching == 0.0);
+    // 240/s of 20 ms is 4.8 busy vCPUs: 5 instances at 48%. Target
+    // tracking overshoots while the new ones warm up (they are left out of
+    // the metric) and scales in only gradually, so allow 5 to 8.
+    let end = t.last().unwrap();
+    assert!((5.0..=8.0).contains(&end.web_instances), "{end:?}");
+    // The p99 recovers: the last ten minutes are near the unloaded p99.
+    let late = &t[t.len() - 10..];
+    for m in late {
+        let p99 = m.latency.unwrap().p99_ms;
+        assert!(p99 < 200.0, "p99 {p99} ms at minute {}", m.minute);
+    }
+    assert_conserved(r);
+
+    // With max too low the fleet saturates and the verdict says so.
+    let capped = load(&STEP.replace("max = 20", "max = 3"));
+    let r = &run_seeds(&capped, &[1])[0];
+    assert_eq!(r.window.web_instances_max, 3);
+    assert_eq!(r.verdict().name(), "missed");
+}
+
+#[test]
+fn faults_and_scaling_are_deterministic_whatever_the_threads() {
+    let text = format!(
+        "{}\n[[faults]]\nkind = \"az_outage\"\naz = \"a\"\nat = \"40m\"\nduration = \"10m\"\n\n[[faults]]\nkind = \"instance_failures\"\nmtbf = \"2h\"\nmttr = \"5m\"\n",
+        STEP.replace(
+            "[load_balancer]",
+            "[load_balancer]\nhealth_check = { interval = \"10s\" }"
+        )
+    );
+    let s = load(&text);
+    let run = |threads| {
+        let opts = RunOptions {
+            seed: Some(9),
+            threads: Some(threads),
+            ..RunOptions::default()
+        };
+        let r = simulate(&s, &opts).expect("runs");
+        simscale::report::timeline_csv(&r)
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    let text = String::from_utf8(one).unwrap();
+    assert!(text.contains("web_in_service,web_launching,web_draining"));
+}
+
+#[test]
+fn a_single_box_loses_everything_while_its_az_is_down_and_sessions_go_with_it() {
+    let s = load(
+        r#"
+name = "one box"
+[simulation]
+window = "1h"
+warmup = "5m"
+[traffic]
+users = 10000
+requests_per_user_per_day = 100
+[web]
+instance = "m5.large"
+[database]
+instance = "colocated"
+[[faults]]
+kind = "az_outage"
+az = "a"
+at = "30m"
+duration = "10m"
+"#,
+    );
+    let r = &run_seeds(&s, &[1])[0];
+    let c = &r.window.counts;
+    // No load balancer, no other AZ: the 10 minutes' traffic fails.
+    let rate = 10_000.0 * 100.0 / 86_400.0;
+    let lost = c.error_causes[ErrorCause::InstanceDown.index()] as f64;
+    assert!(rel(lost, rate * 600.0) < 0.05, "lost {lost}");
+    // Every user active in the last 30 minutes loses the session.
+    let per_user = 100.0 / 86_400.0;
+    let active = 10_000.0 * (1.0 - (-per_user * 1800.0f64).exp());
+    assert!(
+        rel(r.window.sessions_lost, active) < 1e-6,
+        "{}",
+        r.window.sessions_lost
+    );
+}
+
+#[test]
+fn auto_scaling_costs_less_than_the_fleet_sized_for_the_peak() {
+    let out = tempfile::tempdir().unwrap();
+    let file = repo("scenarios/07-auto-scaling.toml");
+    let o = simscale(&[
+        "run",
+        &file,
+        "--short",
+        "--quiet",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ladder = std::fs::read_to_string(out.path().join("ladder.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(ladder.as_bytes());
+    let head = rdr.headers().unwrap().clone();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let cost = |i: usize| rows[i][col("cost_usd_month")].parse::<f64>().unwrap();
+    let verdict = |i: usize| rows[i][col("slo_verdict")].to_string();
+    // Rungs: target tracking, step, the fixed fleet. Equal SLO: none missed.
+    for i in 0..3 {
+        assert_ne!(verdict(i), "missed", "{ladder}");
+    }
+    assert!(cost(0) < cost(2), "{ladder}");
+    assert!(cost(1) < cost(2), "{ladder}");
+}
