@@ -8,8 +8,7 @@
 //! validate against the schema, and for every table the keys the loader
 //! accepts must be exactly the schema's properties.
 //!
-//! `[serverless]`, `[[faults]]` and `[web.autoscaling]` are left out: the
-//! loader rejects them ("not supported yet").
+//! `[serverless]` is left out: the loader rejects it ("not supported yet").
 
 use schemars::{JsonSchema, schema_for};
 use serde::Deserialize;
@@ -53,6 +52,8 @@ pub struct ScenarioFile {
     pub database: Option<Database>,
     /// Run the scenario once per value of one key.
     pub ladder: Option<Ladder>,
+    /// What fails, and when.
+    pub faults: Option<Vec<Fault>>,
     /// How the bill is made.
     pub billing: Option<Billing>,
 }
@@ -460,12 +461,149 @@ pub struct Web {
     pub queue_limit: Option<u32>,
     /// Client-view response time after which a request fails [default: 30s].
     pub timeout: Option<Duration>,
-    /// Session store (parsed; not modelled yet) [default: local].
+    /// Session store: local sessions are lost with their instance; DynamoDB
+    /// and ElastiCache add their read to every request [default: local].
     pub sessions: Option<Sessions>,
+    /// An auto scaling group (`count` is its initial size).
+    pub autoscaling: Option<Autoscaling>,
     /// Burstable types: `standard` or `unlimited`.
     pub credits: Option<CreditMode>,
     /// Burstable types: `steady`, `launch`, `full` or a number of credits.
     pub initial_credits: Option<InitialCredits>,
+}
+
+/// `[web.autoscaling]`.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Autoscaling {
+    /// `target_tracking`, `step`, `scheduled` or `none` [default: none].
+    pub policy: Option<ScalingPolicy>,
+    /// `cpu`, `requests_per_target` or `latency_p99` [default: cpu].
+    pub metric: Option<ScalingMetric>,
+    /// Target tracking's set point: a share of CPU, requests per target per
+    /// minute, or a duration for `latency_p99` [default: 0.5].
+    pub target: Option<Level>,
+    /// Step policy: `[{ above = 0.75, add = 2 }, { below = 0.20, remove = 1 }]`.
+    pub steps: Option<Vec<ScalingStep>>,
+    /// Scheduled policy: `[{ at = "8h", count = 10 }]`, every day.
+    pub schedule: Option<Vec<ScheduledAction>>,
+    /// Fewest instances [default: 1].
+    #[schemars(range(min = 0))]
+    pub min: Option<u32>,
+    /// Most instances [default: 100].
+    #[schemars(range(min = 1))]
+    pub max: Option<u32>,
+    /// Metric period, whole minutes [default: 60s].
+    pub period: Option<Duration>,
+    /// Periods a condition must hold [default: 3].
+    #[schemars(range(min = 1))]
+    pub evaluation_periods: Option<u32>,
+    /// Wait after a scaling action [default: 300s].
+    pub cooldown: Option<Duration>,
+    /// Launch request to in service [default: 90s].
+    pub launch_time: Option<Duration>,
+    /// After in service, left out of the metric [default: 300s].
+    pub warmup: Option<Duration>,
+    /// A removed instance finishes its requests for at most this [default: 300s].
+    pub deregistration_delay: Option<Duration>,
+}
+
+/// A metric level: a number, or a duration for `latency_p99`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Level {
+    /// A share of CPU or a count.
+    Number(f64),
+    /// A latency.
+    Duration(Duration),
+}
+
+/// A scaling policy.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingPolicy {
+    /// Keep the metric near the target.
+    TargetTracking,
+    /// Add or remove by steps.
+    Step,
+    /// Counts by time of day.
+    Scheduled,
+    /// A fixed fleet of `web.count`.
+    None,
+}
+
+/// A scaling metric.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScalingMetric {
+    /// CPU of the warm instances in service.
+    Cpu,
+    /// Requests per target per minute.
+    RequestsPerTarget,
+    /// The period's p99.
+    LatencyP99,
+}
+
+/// One step of a step policy.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScalingStep {
+    /// Acts above this.
+    pub above: Option<Level>,
+    /// Acts below this.
+    pub below: Option<Level>,
+    /// Instances to add.
+    #[schemars(range(min = 1))]
+    pub add: Option<u32>,
+    /// Instances to remove.
+    #[schemars(range(min = 1))]
+    pub remove: Option<u32>,
+}
+
+/// A scheduled action.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScheduledAction {
+    /// Time of day.
+    pub at: Duration,
+    /// Desired count from then on.
+    #[schemars(range(min = 0))]
+    pub count: u32,
+}
+
+/// A `[[faults]]` entry.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Fault {
+    /// `az_outage`, `instance_failures`, `db_primary_failure` or `replica_failure`.
+    pub kind: FaultKind,
+    /// `az_outage`: the AZ letter.
+    pub az: Option<String>,
+    /// When: a time since the start, or `"peak"` (each window's busiest moment).
+    pub at: Option<Duration>,
+    /// How long.
+    pub duration: Option<Duration>,
+    /// `instance_failures`: mean time between failures per instance.
+    pub mtbf: Option<Duration>,
+    /// `instance_failures`: time to repair [default: 10m].
+    pub mttr: Option<Duration>,
+    /// `replica_failure`: which replica, from 0 [default: 0].
+    #[schemars(range(min = 0))]
+    pub replica: Option<u32>,
+}
+
+/// What fails.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Everything in one AZ.
+    AzOutage,
+    /// Random failures per instance.
+    InstanceFailures,
+    /// The DB primary.
+    DbPrimaryFailure,
+    /// One read replica.
+    ReplicaFailure,
 }
 
 /// Session store.

@@ -375,83 +375,74 @@ impl<O: super::Observer> WebModel<'_, O> {
     /// Handles a fleet event.
     pub(super) fn on_fleet(&mut self, e: FleetEvent, sched: &mut Scheduler<Event>) {
         let now = sched.now();
-        let live = |m: &Self, i: u32, inc: u32| {
+        // The life of instance `i` if the event is for its current incarnation.
+        let life = |m: &Self, i: u32, inc: u32| {
             m.instances
                 .get(i as usize)
-                .is_some_and(|x| x.incarnation == inc)
+                .filter(|x| x.incarnation == inc)
+                .map(|x| x.life)
         };
         match e {
             FleetEvent::Tick => self.on_tick(sched),
-            FleetEvent::InService(i, inc) if live(self, i, inc) => {
+            FleetEvent::InService(i, inc) if life(self, i, inc) == Some(Life::Launching) => {
+                let warmup = self.fleet.scaling.map_or(SimDuration::ZERO, |a| a.warmup);
                 let inst = &mut self.instances[i as usize];
-                if inst.life == Life::Launching {
-                    inst.life = Life::InService;
-                    inst.routed = true;
-                    inst.warm_at = now + self.fleet.scaling.map_or(SimDuration::ZERO, |a| a.warmup);
-                    inst.busy_since = now;
-                    if let Some(e) = self.draw_failure(i, now) {
-                        sched.schedule_at(e.0, e.1);
-                    }
+                inst.life = Life::InService;
+                inst.routed = true;
+                inst.warm_at = now + warmup;
+                inst.busy_since = now;
+                if let Some(e) = self.draw_failure(i, now) {
+                    sched.schedule_at(e.0, e.1);
+                }
+                self.fleet_changed(now);
+            }
+            FleetEvent::HealthDown(i, inc) if life(self, i, inc) == Some(Life::Down) => {
+                self.instances[i as usize].routed = false;
+                if self.fleet.scaling.is_some() {
+                    // The group replaces an unhealthy instance.
+                    self.instances[i as usize].life = Life::Gone;
+                    self.instances[i as usize].incarnation += 1;
+                    self.fleet_changed(now);
+                    self.reconcile(now, sched);
+                } else {
                     self.fleet_changed(now);
                 }
             }
-            FleetEvent::HealthDown(i, inc) if live(self, i, inc) => {
-                if self.instances[i as usize].life == Life::Down {
-                    self.instances[i as usize].routed = false;
-                    if self.fleet.scaling.is_some() {
-                        // The group replaces an unhealthy instance.
-                        self.instances[i as usize].life = Life::Gone;
-                        self.instances[i as usize].incarnation += 1;
-                        self.fleet_changed(now);
-                        self.reconcile(now, sched);
-                    } else {
-                        self.fleet_changed(now);
-                    }
+            FleetEvent::HealthUp(i, inc) if life(self, i, inc) == Some(Life::InService) => {
+                self.instances[i as usize].routed = true;
+                self.fleet_changed(now);
+            }
+            FleetEvent::DrainEnd(i, inc) if life(self, i, inc) == Some(Life::Draining) => {
+                // Whatever is still running is cut off.
+                self.kill(i, now, sched);
+                self.retire(i, now);
+            }
+            FleetEvent::Fail(i, inc) if life(self, i, inc) == Some(Life::InService) => {
+                self.kill(i, now, sched);
+                if self.fleet.scaling.is_none()
+                    && let Some((_, mttr)) = self.fleet.failures
+                {
+                    let inc = self.instances[i as usize].incarnation;
+                    sched.schedule_at(now + mttr, Event::Fleet(FleetEvent::Repair(i, inc)));
                 }
             }
-            FleetEvent::HealthUp(i, inc) if live(self, i, inc) => {
-                if self.instances[i as usize].life == Life::InService {
-                    self.instances[i as usize].routed = true;
-                    self.fleet_changed(now);
-                }
-            }
-            FleetEvent::DrainEnd(i, inc) if live(self, i, inc) => {
-                if self.instances[i as usize].life == Life::Draining {
-                    // Whatever is still running is cut off.
-                    self.kill(i, now, sched);
-                    self.retire(i, now);
-                }
-            }
-            FleetEvent::Fail(i, inc) if live(self, i, inc) => {
-                if self.instances[i as usize].life == Life::InService {
-                    self.kill(i, now, sched);
-                    if self.fleet.scaling.is_none()
-                        && let Some((_, mttr)) = self.fleet.failures
-                    {
-                        let inc = self.instances[i as usize].incarnation;
-                        sched.schedule_at(now + mttr, Event::Fleet(FleetEvent::Repair(i, inc)));
-                    }
-                }
-            }
-            FleetEvent::Repair(i, inc) if live(self, i, inc) => {
-                let az = self.instances[i as usize].az as usize;
-                if self.instances[i as usize].life == Life::Down && !self.fleet.az_down[az] {
-                    self.restart(i, now, sched);
-                }
+            FleetEvent::Repair(i, inc)
+                if life(self, i, inc) == Some(Life::Down)
+                    && !self.fleet.az_down[self.instances[i as usize].az as usize] =>
+            {
+                self.restart(i, now, sched);
             }
             FleetEvent::FaultStart(k) => self.fault_start(k as usize, sched),
             FleetEvent::FaultEnd(k) => self.fault_end(k as usize, sched),
-            FleetEvent::Failover => {
-                if self.fleet.failing_over {
-                    self.fleet.failing_over = false;
-                    if let Some(standby) = self.fleet.standby_az {
-                        // The old primary's AZ holds the new standby.
-                        let old = self.fleet.primary_az;
-                        self.fleet.primary_az = standby;
-                        self.fleet.standby_az = Some(old);
-                    }
-                    self.set_db_up(0, true, now);
+            FleetEvent::Failover if self.fleet.failing_over => {
+                self.fleet.failing_over = false;
+                if let Some(standby) = self.fleet.standby_az {
+                    // The old primary's AZ holds the new standby.
+                    let old = self.fleet.primary_az;
+                    self.fleet.primary_az = standby;
+                    self.fleet.standby_az = Some(old);
                 }
+                self.set_db_up(0, true, now);
             }
             _ => {}
         }
