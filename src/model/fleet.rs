@@ -143,6 +143,11 @@ impl<'a> Fleet<'a> {
                 let at = match f.at? {
                     FaultAt::Time(t) => SimTime(t.0),
                     FaultAt::Peak => peak,
+                    // `lead` before the measured part, which the probe
+                    // places on the busiest hour.
+                    FaultAt::BusiestHour { lead } => {
+                        SimTime((cp.start + cp.warmup).0.saturating_sub(lead.0))
+                    }
                 };
                 let until = at + f.duration;
                 (until > cp.start && at < end).then_some((at.max(cp.start), until, &f.kind))
@@ -882,6 +887,9 @@ impl<O: super::Observer> WebModel<'_, O> {
         }
         self.set_db_up(k, false, now);
         for id in victims {
+            // A completion still scheduled for it is stale.
+            let r = &mut self.requests[id as usize];
+            r.generation = r.generation.wrapping_add(1);
             if self.requests[id as usize].orphan {
                 self.free(id);
             } else {

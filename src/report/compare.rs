@@ -53,8 +53,7 @@ fn row(c: &Comparison, d: &DesignResult) -> Vec<String> {
         opt(w.users_low, 0),
         opt(w.users_high, 0),
         opt(w.peak_rps, 3),
-        // Resilience to the loss of an availability zone is not modelled yet.
-        String::new(),
+        opt(w.az_loss_users, 0),
         opt(w.cost_usd_month, 2),
         opt(w.cost_usd_per_1k_users_month, 4),
         opt(d.relative_wall(first), 3),

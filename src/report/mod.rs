@@ -83,7 +83,7 @@ pub const CI95_COLUMNS: [&str; 7] = [
 ];
 
 /// Columns of `summary.csv`.
-pub const SUMMARY_COLUMNS: [&str; 17] = [
+pub const SUMMARY_COLUMNS: [&str; 18] = [
     "scenario",
     "wall_users",
     "wall_reason",
@@ -101,6 +101,7 @@ pub const SUMMARY_COLUMNS: [&str; 17] = [
     "wall_peak_web_util",
     "wall_peak_db_util",
     "wall_mode",
+    "wall_users_az_loss",
 ];
 
 /// Columns of `timeline.csv`.
@@ -396,6 +397,11 @@ pub fn summary_csv(report: &RunReport) -> Vec<u8> {
         w.map_or(String::new(), |w| fixed(w.peak_web_util(), 4)),
         w.map_or(String::new(), |w| fixed(w.peak_db_util(), 4)),
         w.map_or(String::new(), |w| w.mode().name().to_string()),
+        report
+            .az_loss
+            .as_ref()
+            .and_then(|a| a.users)
+            .map_or(String::new(), |u| fixed(u, 0)),
     ];
     csv_bytes(&SUMMARY_COLUMNS, [row])
 }
@@ -590,7 +596,30 @@ pub fn terminal_summary(report: &RunReport) -> String {
         }
         _ => {}
     }
+    if let Some(line) = az_loss_line(report) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
+}
+
+/// The AZ-loss wall in a sentence, and which checkpoints survive it.
+pub fn az_loss_line(report: &RunReport) -> Option<String> {
+    let a = report.az_loss.as_ref()?;
+    let Some(users) = a.users else {
+        return Some(format!("AZ-loss wall: {}", a.basis));
+    };
+    let survive: Vec<String> = report
+        .checkpoints
+        .iter()
+        .filter_map(|c| Some((c.checkpoint.index, c.checkpoint.users?)))
+        .map(|(i, u)| format!("{i}: {}", if u <= users { "yes" } else { "no" }))
+        .collect();
+    Some(format!(
+        "AZ-loss wall: {users:.0} users ({}). Survives the loss, by checkpoint: {}",
+        a.basis,
+        survive.join(", ")
+    ))
 }
 
 /// A warning when fluid checkpoints fall outside the fluid mode's

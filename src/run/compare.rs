@@ -70,12 +70,15 @@ pub struct WallFigures {
     pub cost_usd_per_1k_users_month: Option<f64>,
     /// The SLO bound that broke: `p99` or `availability`.
     pub reason: Option<&'static str>,
+    /// The AZ-loss wall's users.
+    pub az_loss_users: Option<f64>,
 }
 
 impl WallFigures {
     /// The figures of a run.
     pub fn of(report: &RunReport) -> WallFigures {
-        match &report.wall {
+        let az_loss_users = report.az_loss.as_ref().and_then(|a| a.users);
+        let figures = match &report.wall {
             Some(w) => WallFigures {
                 users: Some(w.users),
                 users_low: Some(w.users_low),
@@ -85,6 +88,7 @@ impl WallFigures {
                 cost_usd_per_1k_users_month: (w.users > 0.0)
                     .then(|| w.cost_usd_month / w.users * 1000.0),
                 reason: Some(w.reason),
+                az_loss_users: None,
             },
             None => WallFigures {
                 users_low: report
@@ -95,6 +99,10 @@ impl WallFigures {
                     .reduce(f64::max),
                 ..WallFigures::default()
             },
+        };
+        WallFigures {
+            az_loss_users,
+            ..figures
         }
     }
 }

@@ -7,12 +7,14 @@
 //! did not. It prints nothing and writes no file, so tests and other
 //! programs can drive it directly.
 
+mod az_loss;
 pub mod compare;
 mod des;
 pub mod guard;
 mod verdict;
 mod wall;
 
+pub use az_loss::AzLoss;
 pub use des::frame;
 pub use verdict::{Judged, Judgement, Verdict, judge, judge_class};
 pub use wall::Wall;
@@ -214,6 +216,9 @@ pub struct RunReport {
     /// Where the design stops meeting its SLO; `None` when it holds to the
     /// end of the horizon, or when traffic is not given in users.
     pub wall: Option<Wall>,
+    /// The wall with the largest AZ down through the busiest hour; `None`
+    /// when traffic is not given in users.
+    pub az_loss: Option<AzLoss>,
 }
 
 impl RunReport {
@@ -290,26 +295,43 @@ pub fn simulate_with_progress(
     let s = effective_scenario(s, options);
     crate::cost::check_prices(&s)?;
     let run = || -> Result<RunReport, Error> {
-        guard::check(&s, options)?;
-        let plan = plan_checkpoints(&s);
-        let streams = RngStreams::new(s.simulation.seed);
-        progress.add_work(plan.len() as u64 * u64::from(s.simulation.replications));
-        let checkpoints = plan
-            .par_iter()
-            .map(|cp| {
-                let r = run_checkpoint(&s, cp, &streams.child("checkpoint", cp.index as u64));
-                progress.done(u64::from(s.simulation.replications));
-                r
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let wall = wall::find(&s, &checkpoints, &streams, progress)?;
-        Ok(RunReport {
-            scenario: s.clone(),
-            checkpoints,
-            wall,
-        })
+        let mut report = run_plan(&s, options, progress)?;
+        report.az_loss = az_loss::find(&s, &report, options)?;
+        Ok(report)
     };
     in_pool(options.threads, run)?
+}
+
+/// Every checkpoint of `s` (already effective) and its wall, without the
+/// AZ-loss wall: the AZ-loss probe's own run.
+fn simulate_inner(s: &Scenario, options: &RunOptions) -> Result<RunReport, Error> {
+    run_plan(s, options, &NoProgress)
+}
+
+fn run_plan(
+    s: &Scenario,
+    options: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<RunReport, Error> {
+    guard::check(s, options)?;
+    let plan = plan_checkpoints(s);
+    let streams = RngStreams::new(s.simulation.seed);
+    progress.add_work(plan.len() as u64 * u64::from(s.simulation.replications));
+    let checkpoints = plan
+        .par_iter()
+        .map(|cp| {
+            let r = run_checkpoint(s, cp, &streams.child("checkpoint", cp.index as u64));
+            progress.done(u64::from(s.simulation.replications));
+            r
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let wall = wall::find(s, &checkpoints, &streams, progress)?;
+    Ok(RunReport {
+        scenario: s.clone(),
+        checkpoints,
+        wall,
+        az_loss: None,
+    })
 }
 
 /// How checkpoint `cp` is evaluated, and why: as the scenario says, and

@@ -247,6 +247,13 @@ pub enum FaultAt {
     Time(SimDuration),
     /// At the busiest moment of every checkpoint's window.
     Peak,
+    /// `lead` before the measured part of every checkpoint's window, which
+    /// the AZ-loss wall's probe places on the busiest hour (not a scenario
+    /// key).
+    BusiestHour {
+        /// How long before the hour.
+        lead: SimDuration,
+    },
 }
 
 /// What fails.

@@ -87,8 +87,8 @@ fn compare_csv_has_the_contract_columns_in_order() {
     assert!(low <= small && small < high, "{csv}");
     let peak: f64 = rows[0][5].parse().unwrap();
     assert!((peak - small * 400.0 / 86_400.0).abs() < 0.01, "{csv}");
-    // AZ-loss resilience is not modelled: its cell stays empty.
-    assert_eq!(rows[0][6], "");
+    // Every instance in one AZ: with it down, nothing is left.
+    assert_eq!(rows[0][6], "0");
 }
 
 #[test]
