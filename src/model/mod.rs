@@ -25,6 +25,7 @@
 mod arrivals;
 mod credits;
 mod sampler;
+mod station;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
 use crate::spec::{
@@ -35,6 +36,7 @@ use arrivals::Arrivals;
 use credits::Credits;
 use rand::RngExt;
 use sampler::Sampler;
+use station::Station;
 use std::collections::VecDeque;
 
 /// How a request ended.
@@ -159,31 +161,6 @@ pub enum Event {
     /// reused once its request is gone, and a completion left over from an
     /// earlier request (one whose instance died) must not land on the new one.
     Done(u32, u32),
-}
-
-/// A station: `servers` identical servers with one FIFO queue.
-#[derive(Debug)]
-struct Station {
-    servers: u32,
-    busy: u32,
-    queue: VecDeque<u32>,
-    credits: Option<Credits>,
-}
-
-impl Station {
-    fn new(servers: u32) -> Self {
-        Station {
-            servers,
-            busy: 0,
-            queue: VecDeque::new(),
-            credits: None,
-        }
-    }
-
-    /// Requests queued or in service.
-    fn outstanding(&self) -> usize {
-        self.busy as usize + self.queue.len()
-    }
 }
 
 /// One web instance: a worker pool in front of its vCPUs.
@@ -581,107 +558,6 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 None => unreachable!("DB station without a database"),
             },
         }
-    }
-
-    /// Request `id` joins the station `at` for its current job.
-    fn enter_station(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
-        self.requests[id as usize].at = at;
-        let st = self.station(at);
-        if st.busy < st.servers {
-            st.busy += 1;
-            self.start_service(id, sched);
-        } else {
-            st.queue.push_back(id);
-        }
-    }
-
-    fn start_service(&mut self, id: u32, sched: &mut Scheduler<Event>) {
-        let req = self.requests[id as usize];
-        let service = match req.job {
-            Job::Cpu => self.classes[req.class as usize]
-                .web_cpu
-                .sample(&mut self.rng.web),
-            Job::Read | Job::Write => {
-                let db = self.db.as_ref().expect("DB job without a database");
-                let s = if req.job == Job::Read {
-                    &db.read
-                } else {
-                    &db.write
-                };
-                s.sample(&mut self.rng.db)
-            }
-        };
-        let now = sched.now();
-        self.busy_changed(now, req, 1);
-        let service = match &mut self.station(req.at).credits {
-            None => service,
-            Some(c) => {
-                let share = c.start_service(now);
-                self.requests[id as usize].share = share;
-                self.report_credits(now, req.at);
-                if share < 1.0 {
-                    self.throttled_changed(now, req, 1);
-                    SimDuration::from_secs_f64(service.as_secs_f64() / share)
-                } else {
-                    service
-                }
-            }
-        };
-        if let At::Db(k) = req.at {
-            self.observer.db_server_service(now, k, service);
-        }
-        let generation = self.requests[id as usize].generation;
-        sched.schedule_in(service, Event::Done(id, generation));
-    }
-
-    fn busy_changed(&mut self, now: SimTime, req: Request, delta: i32) {
-        match req.at {
-            At::Instance(_) => {
-                self.observer.busy_changed(now, Tier::Web, delta);
-                if req.job != Job::Cpu {
-                    self.observer.busy_changed(now, Tier::Db, delta);
-                }
-            }
-            At::Db(_) => self.observer.busy_changed(now, Tier::Db, delta),
-        }
-    }
-
-    fn throttled_changed(&mut self, now: SimTime, req: Request, delta: i32) {
-        match req.at {
-            At::Instance(_) => {
-                self.observer.throttled_changed(now, Tier::Web, delta);
-                if req.job != Job::Cpu {
-                    self.observer.throttled_changed(now, Tier::Db, delta);
-                }
-            }
-            At::Db(_) => self.observer.throttled_changed(now, Tier::Db, delta),
-        }
-    }
-
-    fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
-        let now = sched.now();
-        let req = self.requests[id as usize];
-        let st = self.station(req.at);
-        if let Some(c) = &mut st.credits {
-            c.end_service(now, req.share);
-            self.report_credits(now, req.at);
-            if req.share < 1.0 {
-                self.throttled_changed(now, req, -1);
-            }
-        }
-        let st = self.station(req.at);
-        match st.queue.pop_front() {
-            Some(next) => {
-                // The server goes straight to the next job: it stays busy.
-                self.busy_changed(now, req, -1);
-                self.start_service(next, sched);
-            }
-            None => {
-                st.busy -= 1;
-                self.busy_changed(now, req, -1);
-            }
-        }
-        self.advance(id, sched);
     }
 
     /// Moves request `id` on to its next DB query, or completes it.
