@@ -29,7 +29,8 @@ mod station;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
 use crate::spec::{
-    Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, StaticOrigin, StationWork,
+    Checkpoint, DbPlacement, LbAlgorithm, RateProfile, Scenario, Scheduling, StaticOrigin,
+    StationWork,
 };
 use crate::time::{SimDuration, SimTime};
 use arrivals::Arrivals;
@@ -107,6 +108,15 @@ pub trait Observer {
     #[inline]
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         let _ = (now, server, service);
+    }
+    /// `threads` vCPUs of RDS server `server` were busy from `from` for
+    /// `span` (a server whose speed depends on how many are busy reports
+    /// its busy time this way, as it goes).
+    #[inline]
+    fn db_server_busy(&mut self, from: SimTime, server: u32, span: SimDuration, threads: u32) {
+        for _ in 0..threads {
+            self.db_server_service(from, server, span);
+        }
     }
 }
 
@@ -296,7 +306,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
             .map(|_| Instance {
                 free_workers: web.workers,
                 waiting: VecDeque::new(),
-                cpu: Station::new(web.instance.vcpus),
+                cpu: Station::shared(
+                    web.instance.curve(web.scaling),
+                    web.cpu_scheduling == Scheduling::ProcessorSharing,
+                ),
                 outstanding: 0,
             })
             .collect();
@@ -305,7 +318,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 DbPlacement::Colocated => (Vec::new(), true, speed),
                 DbPlacement::Rds(i) => (
                     (0..=d.read_replicas)
-                        .map(|_| Station::new(i.vcpus))
+                        .map(|_| Station::shared(i.curve(d.scaling), false))
                         .collect(),
                     false,
                     i.cpu_speed,

@@ -89,6 +89,11 @@ impl Observer for WindowCollector {
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         self.db_server_service(now, server as usize, service);
     }
+
+    #[inline]
+    fn db_server_busy(&mut self, from: SimTime, server: u32, span: SimDuration, threads: u32) {
+        self.db_server_threads(from, server as usize, span, threads);
+    }
 }
 
 /// Simulates one window of `cp` with `streams`; the second value is the

@@ -5,6 +5,7 @@
 //! instance types exist, durations are in range. Nothing here holds runtime
 //! state, spans or randomness; the DES model and the fluid mode both read it.
 
+mod cpu;
 mod credits;
 mod dist;
 mod placement;
@@ -12,6 +13,7 @@ mod plan;
 mod tiers;
 mod traffic;
 
+pub use cpu::{Curve, Scheduling, Usl};
 pub use credits::{CreditBalance, StationWork};
 pub use dist::Dist;
 pub use plan::{
