@@ -62,9 +62,7 @@ pub(super) fn read_database(
             Some(ty) => resolve_instance(
                 &t,
                 &name,
-                ty.vcpu,
-                ty.cpu_speed,
-                ty.threads_per_core,
+                (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
                 ty.usd_per_hour(engine.code(), region.code()),
                 region,
                 span,

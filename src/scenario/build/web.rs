@@ -17,9 +17,7 @@ use super::*;
 pub(super) fn resolve_instance(
     t: &Table<'_>,
     name: &str,
-    vcpus: u32,
-    cpu_speed: Option<f64>,
-    threads_per_core: u32,
+    (vcpus, cpu_speed, threads_per_core): (u32, Option<f64>, u32),
     price: Option<f64>,
     region: Region,
     span: Range<usize>,
@@ -196,9 +194,7 @@ pub(super) fn read_web(
             Some(ty) => resolve_instance(
                 &t,
                 &name,
-                ty.vcpu,
-                ty.cpu_speed,
-                ty.threads_per_core,
+                (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
                 ty.usd_per_hour(region.code()),
                 region,
                 span,
