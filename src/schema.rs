@@ -466,6 +466,13 @@ pub struct Web {
     pub sessions: Option<Sessions>,
     /// An auto scaling group (`count` is its initial size).
     pub autoscaling: Option<Autoscaling>,
+    /// How requests share the vCPUs [default: fcfs; processor_sharing is
+    /// the better model where a colocated database shares them].
+    pub cpu_scheduling: Option<CpuScheduling>,
+    /// Universal Scalability Law over busy vCPUs [default: linear].
+    pub scaling: Option<Scaling>,
+    /// Model hyperthreads: a vCPU alone on its core runs faster [default: false].
+    pub hyperthreads: Option<bool>,
     /// Burstable types: `standard` or `unlimited`.
     pub credits: Option<CreditMode>,
     /// Burstable types: `steady`, `launch`, `full` or a number of credits.
@@ -606,6 +613,28 @@ pub enum FaultKind {
     ReplicaFailure,
 }
 
+/// How jobs share a station's servers.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuScheduling {
+    /// First come, first served.
+    Fcfs,
+    /// Processor sharing (time-slicing).
+    ProcessorSharing,
+}
+
+/// Universal Scalability Law coefficients.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Scaling {
+    /// Contention (sigma), 0 to 1 [default: 0].
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub contention: Option<f64>,
+    /// Coherency (kappa), 0 to 1 [default: 0].
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub coherency: Option<f64>,
+}
+
 /// Session store.
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -677,6 +706,10 @@ pub struct Database {
     /// Bytes a query moves between web and DB [default: 2,000].
     #[schemars(range(min = 0))]
     pub bytes_per_query: Option<u64>,
+    /// Universal Scalability Law over an RDS server's busy vCPUs [default: linear].
+    pub scaling: Option<Scaling>,
+    /// Model the RDS class's hyperthreads [default: false].
+    pub hyperthreads: Option<bool>,
     /// Burstable classes: `standard` or `unlimited`.
     pub credits: Option<CreditMode>,
     /// Burstable classes: `steady`, `launch`, `full` or a number of credits.

@@ -565,13 +565,14 @@ fn rds_cpu_credits_that_last_leave_the_db_at_full_speed() {
 
 #[test]
 fn unlimited_rds_credits_run_up_surplus() {
-    // 150k users in unlimited mode: the DB's full-speed work averages 0.71
-    // of a vCPU over the day against 0.4 earned. Nothing slows down; the
+    // 90k users in unlimited mode: the DB's full-speed work averages about
+    // 0.7 of a vCPU over the day against 0.4 earned (db.t2 runs at 0.90 of
+    // an m5 vCPU, its benchmark taken as with a busy hyperthread sibling). Nothing slows down; the
     // balance goes negative and the surplus is what it owes at the end
     // beyond what it owed when the warm-up ended. (The DES cannot be run
     // on this: the bill has no price for RDS surplus credits and refuses.
     // The standard-mode tests above check the balance against the DES.)
-    let mut s = t2_medium_db(150_000, "credits = \"unlimited\"\n");
+    let mut s = t2_medium_db(90_000, "credits = \"unlimited\"\n");
     s.simulation.mode = Mode::Fluid;
     let f = fluid(&s);
     let balance = |m: usize| f.timeline[m].db_cpu_credits.unwrap();

@@ -4,10 +4,15 @@
 //! `data/SOURCES.md` saying where each value comes from and how old it is.
 //! Missing facts stay missing (`None`): nothing here is estimated.
 //!
-//! `cpu_speed` is the one derived value: the median CoreMark score per vCPU
-//! of an instance family (`data/ec2-coremark.csv`), divided by the same median
-//! for m5, so that m5 is exactly 1.0. RDS families take the speed of the EC2
-//! family they are built on (`db.m5` runs on m5).
+//! `cpu_speed` is the one derived value: the speed of one vCPU whose core is
+//! fully busy, relative to m5's, from `data/ec2-coremark.csv` (every thread
+//! the guest sees busy): the score per thread, the family's median, over
+//! m5's. A t2 guest sees each vCPU as a core of its own, but it is one
+//! hyperthread of the host's core whose sibling the benchmark left idle
+//! (t2.medium's two threads score twice one), so its score is taken at
+//! `smt_pair / 2` of it, as with its sibling busy. RDS families take the
+//! speed of the EC2 family they are built on (`db.m5` runs on m5), and its
+//! threads per core.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -44,8 +49,11 @@ pub struct Ec2Type {
     pub baseline_cpu_pct: Option<f64>,
     /// CPU credits earned per hour (burstable types).
     pub cpu_credits_per_hour: Option<f64>,
-    /// Work per second of one vCPU relative to m5; `None` when the family has no benchmark.
+    /// Work per second of one vCPU alone on its core, relative to m5's;
+    /// `None` when the family has no benchmark.
     pub cpu_speed: Option<f64>,
+    /// Hardware threads per core (2 with hyperthreading).
+    pub threads_per_core: u32,
     prices: [Option<f64>; 2],
 }
 
@@ -65,8 +73,10 @@ pub struct RdsType {
     pub vcpu: u32,
     /// Memory in GiB.
     pub memory_gib: f64,
-    /// Work per second of one vCPU relative to m5.
+    /// Work per second of one vCPU alone on its core, relative to m5's.
     pub cpu_speed: Option<f64>,
+    /// Hardware threads per core (2 with hyperthreading).
+    pub threads_per_core: u32,
     /// `(engine, [us-east-1, eu-west-1])`, in [`RDS_ENGINES`] order.
     prices: Vec<(String, [Option<f64>; 2])>,
 }
@@ -217,15 +227,54 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
-/// Per-family `cpu_speed` from CoreMark per vCPU, m5 = 1.0.
+/// `smt_pair` from `data/behaviour.csv`: a core with both threads busy
+/// does this many times the work of one thread alone.
+pub fn smt_pair_throughput() -> f64 {
+    static H: OnceLock<f64> = OnceLock::new();
+    *H.get_or_init(|| behaviour_number("cpu_smt_pair_throughput").unwrap_or(2.0))
+}
+
+fn behaviour_number(fact: &str) -> Option<f64> {
+    rows::<BehaviourFact>(BEHAVIOUR_CSV)
+        .into_iter()
+        .find(|f| f.fact == fact)
+        .and_then(|f| f.value.parse().ok())
+}
+
+/// Hardware threads per core of `family` (`data/behaviour.csv`): Graviton
+/// has none to share, a t2 guest sees each vCPU as a core, the other x86
+/// families run two threads per core.
+pub fn threads_per_core(family: &str) -> u32 {
+    let graviton = family
+        .strip_suffix('g')
+        .is_some_and(|f| f.ends_with(|c: char| c.is_ascii_digit()));
+    let fact = if graviton {
+        "cpu_threads_per_core_graviton"
+    } else if family == "t2" {
+        "cpu_threads_per_core_t2"
+    } else {
+        "cpu_threads_per_core_x86"
+    };
+    behaviour_number(fact).map_or(1, |n| n as u32)
+}
+
+/// Per-family `cpu_speed`: CoreMark per thread with every thread of its core
+/// busy, median over the family, m5 = 1.0.
 fn family_speeds() -> BTreeMap<String, f64> {
+    let h = smt_pair_throughput();
     let mut per_vcpu: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in rows::<CoremarkRow>(COREMARK_CSV) {
         if r.threads_seen > 0 {
-            per_vcpu
-                .entry(family_of(&r.name))
-                .or_default()
-                .push(r.coremark_iterations_per_sec / f64::from(r.threads_seen));
+            let family = family_of(&r.name);
+            let per_thread = r.coremark_iterations_per_sec / f64::from(r.threads_seen);
+            // A t2 vCPU ran without a busy sibling: a pair does `h`
+            // threads' work alone, so one loaded thread does `h / 2`.
+            let loaded = if family == "t2" {
+                per_thread * h / 2.0
+            } else {
+                per_thread
+            };
+            per_vcpu.entry(family).or_default().push(loaded);
         }
     }
     let medians: BTreeMap<String, f64> = per_vcpu
@@ -252,6 +301,7 @@ impl Catalog {
             .into_iter()
             .map(|r| Ec2Type {
                 cpu_speed: speeds.get(&r.family).copied(),
+                threads_per_core: threads_per_core(&r.family),
                 name: r.name,
                 family: r.family,
                 vcpu: r.vcpu,
@@ -275,6 +325,7 @@ impl Catalog {
                     let family = family_of(&r.name);
                     rds.push(RdsType {
                         cpu_speed: speeds.get(&family).copied(),
+                        threads_per_core: threads_per_core(&family),
                         family,
                         name: r.name,
                         vcpu: r.vcpu,
@@ -434,9 +485,18 @@ mod tests {
         // c5 per-vCPU CoreMark is ~13% above m5 (median 16.4k vs 14.5k).
         let c5 = c.ec2("c5.large").unwrap().cpu_speed.unwrap();
         assert!((1.05..1.25).contains(&c5), "{c5}");
-        // Graviton3 (m7g) is well above m5 on this benchmark.
+        // Graviton3 (m7g) runs one thread per core: per vCPU it is well
+        // above a loaded m5 thread.
         let m7g = c.ec2("m7g.large").unwrap().cpu_speed.unwrap();
         assert!(m7g > 1.5, "{m7g}");
+        assert_eq!(c.ec2("m7g.large").unwrap().threads_per_core, 1);
+        assert_eq!(c.ec2("m5.large").unwrap().threads_per_core, 2);
+        assert_eq!(c.ec2("t2.micro").unwrap().threads_per_core, 1);
+        // t2's benchmark ran one thread per core, t3's two: on the same
+        // basis (a thread beside a busy sibling) they are within 10%.
+        let t2 = c.ec2("t2.micro").unwrap().cpu_speed.unwrap();
+        let t3 = c.ec2("t3.micro").unwrap().cpu_speed.unwrap();
+        assert!((t2 / t3 - 1.0).abs() < 0.1, "t2 {t2}, t3 {t3}");
         for t in c.ec2_types() {
             assert!(t.cpu_speed.is_some(), "{} has no benchmark", t.name);
         }
@@ -498,6 +558,7 @@ mod tests {
             Some(0.286)
         );
         assert!(r6g.cpu_speed.unwrap() > 1.2);
+        assert_eq!(r6g.threads_per_core, 1);
         let m6g = c.ec2("m6g.large").unwrap();
         assert_eq!(m6g.usd_per_hour("us-east-1"), Some(0.077));
         assert_eq!(m6g.usd_per_hour("eu-west-1"), Some(0.086));

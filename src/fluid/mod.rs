@@ -48,8 +48,8 @@ pub use range::outside_validated_range;
 use crate::metrics::WindowSummary;
 use crate::route::Route;
 use crate::spec::{
-    Burst, Checkpoint, CreditBalance, CreditMode, DbPlacement, Dist, LbAlgorithm, RequestClass,
-    Scenario, StaticOrigin,
+    Burst, Checkpoint, CreditBalance, CreditMode, Curve, DbPlacement, Dist, LbAlgorithm,
+    RequestClass, Scenario, Scheduling, StaticOrigin, StationWork,
 };
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
@@ -148,7 +148,16 @@ struct Model<'a> {
     /// Classes, paths and DB for the other throttle states (standard-mode
     /// burstable types), built when first needed and swapped with the ones
     /// in use when the throttle changes.
-    variants: [Option<Variant>; 8],
+    variants: std::collections::BTreeMap<(usize, i32, i32), Variant>,
+    /// The web vCPUs' and the RDS servers' throughput curves.
+    web_curve: Curve,
+    db_curve: Option<Curve>,
+    /// Processor sharing at the web vCPUs.
+    web_ps: bool,
+    /// Work per offered request at each station (for the stretch).
+    work: StationWork,
+    /// The stretch of services in force: web and RDS, as `round(200 ln k)`.
+    stretch: (i32, i32),
 }
 
 /// What depends on the stations' CPU speed.
@@ -286,7 +295,7 @@ fn cv2(mean: f64, m2: f64) -> f64 {
 }
 impl<'a> Model<'a> {
     fn new(s: &'a Scenario) -> Self {
-        let (classes, paths, db) = Model::variant(s, Throttle::default());
+        let (classes, paths, db) = Model::variant(s, Throttle::default(), (0, 0));
         // Least outstanding keeps every instance's queue nearly equal: the
         // fleet behaves as one pooled station (a central queue) for waits.
         let pooled = s.web.count > 1
@@ -322,25 +331,38 @@ impl<'a> Model<'a> {
             inner_cache: None,
             throttle: Throttle::default(),
             variants: Default::default(),
+            web_curve: s.web.instance.curve(s.web.scaling),
+            db_curve: s.database.as_ref().and_then(|d| match &d.placement {
+                DbPlacement::Rds(i) => Some(i.curve(d.scaling)),
+                DbPlacement::Colocated => None,
+            }),
+            web_ps: s.web.cpu_scheduling == Scheduling::ProcessorSharing,
+            work: StationWork::of(s),
+            stretch: (0, 0),
         }
     }
 
     /// Classes, paths and DB with the stations of `t` at their credit
-    /// baseline share of full speed.
-    fn variant(s: &Scenario, t: Throttle) -> Variant {
+    /// baseline share of full speed, and every service stretched by
+    /// `exp(stretch / 200)` (web, RDS): see [`Curve::stretch`].
+    fn variant(s: &Scenario, t: Throttle, stretch: (i32, i32)) -> Variant {
         let share = |burst: Option<Burst>, on: bool| match burst {
             Some(b) if on && b.mode == CreditMode::Standard => b.baseline,
             _ => 1.0,
         };
-        let web_speed = s.web.instance.cpu_speed * share(s.web.instance.burst, t.web);
+        let (kw, kd) = (
+            (f64::from(stretch.0) / 200.0).exp(),
+            (f64::from(stretch.1) / 200.0).exp(),
+        );
+        let web_speed = s.web.instance.cpu_speed * share(s.web.instance.burst, t.web) / kw;
         let db = s.database.as_ref().map(|d| {
             let (colocated, vcpus, read_speed, write_speed) = match &d.placement {
                 DbPlacement::Colocated => (true, s.web.instance.vcpus, web_speed, web_speed),
                 DbPlacement::Rds(i) => {
-                    let primary = i.cpu_speed * share(i.burst, t.primary);
+                    let primary = i.cpu_speed * share(i.burst, t.primary) / kd;
                     // Reads go to the replicas when there are any.
                     let reader = if d.read_replicas > 0 {
-                        i.cpu_speed * share(i.burst, t.replica)
+                        i.cpu_speed * share(i.burst, t.replica) / kd
                     } else {
                         primary
                     };
@@ -411,23 +433,44 @@ impl<'a> Model<'a> {
     }
 
     /// Switches the stations of `t` to their baseline speed, the others to
-    /// full speed.
-    fn set_throttle(&mut self, t: Throttle) {
-        if t == self.throttle {
+    /// full speed, with the services stretched by `stretch`.
+    fn set_variant(&mut self, t: Throttle, stretch: (i32, i32)) {
+        if t == self.throttle && stretch == self.stretch {
             return;
         }
-        let next = self.variants[t.index()]
-            .take()
-            .unwrap_or_else(|| Model::variant(self.s, t));
+        let key = (t.index(), stretch.0, stretch.1);
+        let next = self
+            .variants
+            .remove(&key)
+            .unwrap_or_else(|| Model::variant(self.s, t, stretch));
         let (classes, paths, db) = next;
         let old = (
             std::mem::replace(&mut self.classes, classes),
             std::mem::replace(&mut self.paths, paths),
             std::mem::replace(&mut self.db, db),
         );
-        self.variants[self.throttle.index()] = Some(old);
+        self.variants
+            .insert((self.throttle.index(), self.stretch.0, self.stretch.1), old);
         self.throttle = t;
+        self.stretch = stretch;
         self.inner_cache = None;
+    }
+
+    /// The stretch of the web and RDS services at `rate` offered requests
+    /// per second (see [`Curve::stretch`]), as `round(200 ln k)`: a
+    /// saturated station runs every thread, stretched by servers over capacity.
+    fn stretch_at(&self, rate: f64) -> (i32, i32) {
+        let key = |curve: &Curve, a: f64| {
+            let k = curve
+                .stretch(a)
+                .unwrap_or(f64::from(curve.servers) / curve.capacity().max(1e-12));
+            (k.max(1e-3).ln() * 200.0).round() as i32
+        };
+        let web = key(&self.web_curve, rate * self.work.web);
+        let db = self.db_curve.as_ref().map_or(0, |c| {
+            key(c, rate * self.work.primary.max(self.work.replica))
+        });
+        (web, db)
     }
 
     /// Service time inside the origin without any wait.

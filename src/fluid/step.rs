@@ -235,7 +235,14 @@ impl Model<'_> {
             }
         }
         let job_mean = d / jobs;
-        let job_cs2 = cv2(job_mean, jobs_m2 / jobs);
+        // Processor sharing: the M/G/c-PS law of the number present is
+        // M/M/c's whatever the service (insensitivity), so its mean wait is
+        // taken with exponential service.
+        let job_cs2 = if self.web_ps {
+            1.0
+        } else {
+            cv2(job_mean, jobs_m2 / jobs)
+        };
         let z = match &self.db {
             Some(db) if !db.colocated => {
                 reads * (read_wait.mean() + db.read.mean)
@@ -321,7 +328,7 @@ impl Model<'_> {
             };
             // The holding time's squared cv, for the wait for a worker.
             let (h1, h2, h3) = inner_hold(&self.classes, &f, self.db.as_ref());
-            let hold = cv2(h1, h2);
+            let hold = if self.web_ps { 1.0 } else { cv2(h1, h2) };
             // Without a DB delay or colocated queries, and with a vCPU for
             // every worker, the instance is M/G/w/K on its workers: its
             // blocking and wait by Tijms's finite-buffer heuristic, which

@@ -93,11 +93,15 @@ impl Model<'_> {
                 origin_rates[k] = rates[k] * c.origin;
             }
             let throttled = |c: &Option<Credits>| c.as_ref().is_some_and(Credits::throttled);
-            self.set_throttle(Throttle {
-                web: throttled(&web_credits),
-                primary: throttled(&primary_credits),
-                replica: throttled(&replica_credits),
-            });
+            let stretch = self.stretch_at(rate);
+            self.set_variant(
+                Throttle {
+                    web: throttled(&web_credits),
+                    primary: throttled(&primary_credits),
+                    replica: throttled(&replica_credits),
+                },
+                stretch,
+            );
             if t0 >= measure_from {
                 for c in [&mut web_credits, &mut primary_credits, &mut replica_credits]
                     .into_iter()

@@ -357,6 +357,17 @@ impl WindowCollector {
         }
     }
 
+    /// `threads` vCPUs of RDS server `k` busy from `from` for `span`.
+    pub fn db_server_threads(&mut self, from: SimTime, k: usize, span: SimDuration, threads: u32) {
+        let lo = from.0.max(self.measure_from.0);
+        let hi = from.0.saturating_add(span.0).min(self.end.0);
+        if hi > lo
+            && let Some(b) = self.db_servers_busy.get_mut(k)
+        {
+            *b += (hi - lo) * u64::from(threads);
+        }
+    }
+
     /// Busy DB servers changed by `delta`.
     #[inline]
     pub fn db_busy(&mut self, now: SimTime, delta: i32) {

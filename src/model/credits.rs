@@ -80,6 +80,21 @@ impl Credits {
         self.spend = (self.spend - share).max(0.0);
     }
 
+    /// `threads` vCPUs busy from now on, all at the speed the balance
+    /// allows now (a station whose speed is shared decides it at every
+    /// change of its busy threads): the share of full speed they get.
+    #[inline]
+    pub(crate) fn set_threads(&mut self, now: SimTime, threads: u32) -> f64 {
+        self.update(now);
+        let share = if !self.unlimited && self.balance.total() <= 0.0 {
+            self.baseline
+        } else {
+            1.0
+        };
+        self.spend = f64::from(threads) * share;
+        share
+    }
+
     /// Balance in credits (negative: surplus credits owed, unlimited mode;
     /// a standard-mode debt reads as a spent balance).
     pub(crate) fn balance_credits(&self) -> f64 {

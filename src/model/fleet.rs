@@ -17,7 +17,7 @@ use crate::engine::{RngStreams, Scheduler, StreamRng};
 use crate::route::ErrorCause;
 use crate::spec::{
     Autoscaling, Checkpoint, DbPlacement, FaultAt, FaultKind, HealthCheck, RateProfile,
-    ScalingMetric, Scenario, Sessions,
+    ScalingMetric, Scenario, Scheduling, Sessions,
 };
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use rand::RngExt;
@@ -269,7 +269,10 @@ impl Instance {
         Instance {
             free_workers: s.web.workers,
             waiting: VecDeque::new(),
-            cpu: Station::new(s.web.instance.vcpus),
+            cpu: Station::shared(
+                s.web.instance.curve(s.web.scaling),
+                s.web.cpu_scheduling == Scheduling::ProcessorSharing,
+            ),
             outstanding: 0,
             life,
             az,
@@ -285,7 +288,8 @@ impl Instance {
     /// Counts busy vCPU time up to `now` (before its busy count changes).
     #[inline]
     pub(super) fn count_busy(&mut self, now: SimTime) {
-        self.busy_ns += u128::from(self.cpu.busy) * u128::from((now - self.busy_since).0);
+        let busy = self.cpu.busy.min(self.cpu.servers);
+        self.busy_ns += u128::from(busy) * u128::from((now - self.busy_since).0);
         self.busy_since = now;
     }
 }
@@ -469,6 +473,7 @@ impl<O: super::Observer> WebModel<'_, O> {
         if waiting > 0 {
             self.observer.worker_queue_changed(now, -waiting);
         }
+        let mut in_service = Vec::new();
         for id in 0..self.requests.len() as u32 {
             let req = self.requests[id as usize];
             if !req.live || req.orphan || req.instance != i {
@@ -479,7 +484,14 @@ impl<O: super::Observer> WebModel<'_, O> {
                 && !queued.contains(&id)
                 && !self.instances[idx].waiting.contains(&id)
             {
-                self.release_server(id, now);
+                in_service.push(id);
+            }
+        }
+        self.clear_station(At::Instance(i), now, &in_service);
+        for id in 0..self.requests.len() as u32 {
+            let req = self.requests[id as usize];
+            if !req.live || req.orphan || req.instance != i {
+                continue;
             }
             self.observer.left_origin(req.arrived, now);
             self.observer.finished(
@@ -499,8 +511,6 @@ impl<O: super::Observer> WebModel<'_, O> {
         }
         let s = self.fleet.s;
         let inst = &mut self.instances[idx];
-        inst.cpu.busy = 0;
-        inst.cpu.queue.clear();
         inst.waiting.clear();
         inst.free_workers = s.web.workers;
         inst.outstanding = 0;
@@ -516,20 +526,6 @@ impl<O: super::Observer> WebModel<'_, O> {
             sched.schedule_at(at, Event::Fleet(FleetEvent::HealthDown(i, inc)));
         }
         self.fleet_changed(now);
-    }
-
-    /// The server running request `id` stops (its instance died, or its DB
-    /// server): the accounting of a service end, without its completion.
-    fn release_server(&mut self, id: u32, now: SimTime) {
-        let req = self.requests[id as usize];
-        if let Some(c) = &mut self.station(req.at).credits {
-            c.end_service(now, req.share);
-            if req.share < 1.0 {
-                self.throttled_changed(now, req, -1);
-            }
-            self.report_credits(now, req.at);
-        }
-        self.busy_changed(now, req, -1);
     }
 
     /// Frees request slot `id`; a completion still scheduled for it is stale.
@@ -871,20 +867,17 @@ impl<O: super::Observer> WebModel<'_, O> {
         }
         let queued: Vec<u32> = db.servers[k as usize].queue.iter().copied().collect();
         let mut victims = Vec::new();
+        let mut in_service = Vec::new();
         for id in 0..self.requests.len() as u32 {
             let r = self.requests[id as usize];
             if r.live && r.at == At::Db(k) {
                 if !queued.contains(&id) {
-                    self.release_server(id, now);
+                    in_service.push(id);
                 }
                 victims.push(id);
             }
         }
-        if let Some(db) = &mut self.db {
-            let st = &mut db.servers[k as usize];
-            st.busy = 0;
-            st.queue.clear();
-        }
+        self.clear_station(At::Db(k), now, &in_service);
         self.set_db_up(k, false, now);
         for id in victims {
             // A completion still scheduled for it is stale.

@@ -26,6 +26,7 @@ mod arrivals;
 mod credits;
 mod fleet;
 mod sampler;
+mod station;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
 use crate::spec::{
@@ -38,6 +39,7 @@ use fleet::{Fleet, Life};
 pub use fleet::{FleetEvent, FleetLevels};
 use rand::RngExt;
 use sampler::Sampler;
+use station::Station;
 use std::collections::VecDeque;
 
 /// How a request ended.
@@ -121,6 +123,15 @@ pub trait Observer {
     fn sessions_lost(&mut self, now: SimTime, sessions: f64) {
         let _ = (now, sessions);
     }
+    /// `threads` vCPUs of RDS server `server` were busy from `from` for
+    /// `span` (a server whose speed depends on how many are busy reports
+    /// its busy time this way, as it goes).
+    #[inline]
+    fn db_server_busy(&mut self, from: SimTime, server: u32, span: SimDuration, threads: u32) {
+        for _ in 0..threads {
+            self.db_server_service(from, server, span);
+        }
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -192,31 +203,6 @@ pub enum Event {
     Done(u32, u32),
     /// Something happens to the fleet: scaling, faults, health checks.
     Fleet(FleetEvent),
-}
-
-/// A station: `servers` identical servers with one FIFO queue.
-#[derive(Debug)]
-struct Station {
-    servers: u32,
-    busy: u32,
-    queue: VecDeque<u32>,
-    credits: Option<Credits>,
-}
-
-impl Station {
-    fn new(servers: u32) -> Self {
-        Station {
-            servers,
-            busy: 0,
-            queue: VecDeque::new(),
-            credits: None,
-        }
-    }
-
-    /// Requests queued or in service.
-    fn outstanding(&self) -> usize {
-        self.busy as usize + self.queue.len()
-    }
 }
 
 /// One web instance: a worker pool in front of its vCPUs.
@@ -390,7 +376,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 DbPlacement::Colocated => (Vec::new(), true, speed),
                 DbPlacement::Rds(i) => (
                     (0..=d.read_replicas)
-                        .map(|_| Station::new(i.vcpus))
+                        .map(|_| Station::shared(i.curve(d.scaling), false))
                         .collect(),
                     false,
                     i.cpu_speed,
@@ -675,125 +661,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
-    /// Request `id` joins the station `at` for its current job.
-    fn enter_station(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
-        self.requests[id as usize].at = at;
-        if self.fleet.track_cpu
-            && let At::Instance(i) = at
-        {
-            self.instances[i as usize].count_busy(sched.now());
-        }
-        let st = self.station(at);
-        if st.busy < st.servers {
-            st.busy += 1;
-            self.start_service(id, sched);
-        } else {
-            st.queue.push_back(id);
-        }
-    }
-
-    fn start_service(&mut self, id: u32, sched: &mut Scheduler<Event>) {
-        let req = self.requests[id as usize];
-        let service = match req.job {
-            Job::Cpu => self.classes[req.class as usize]
-                .web_cpu
-                .sample(&mut self.rng.web),
-            Job::Read | Job::Write => {
-                let db = self.db.as_ref().expect("DB job without a database");
-                let s = if req.job == Job::Read {
-                    &db.read
-                } else {
-                    &db.write
-                };
-                s.sample(&mut self.rng.db)
-            }
-        };
-        let now = sched.now();
-        self.busy_changed(now, req, 1);
-        let service = match &mut self.station(req.at).credits {
-            None => service,
-            Some(c) => {
-                let share = c.start_service(now);
-                self.requests[id as usize].share = share;
-                self.report_credits(now, req.at);
-                if share < 1.0 {
-                    self.throttled_changed(now, req, 1);
-                    SimDuration::from_secs_f64(service.as_secs_f64() / share)
-                } else {
-                    service
-                }
-            }
-        };
-        if let At::Db(k) = req.at {
-            self.observer.db_server_service(now, k, service);
-        }
-        let generation = self.requests[id as usize].generation;
-        sched.schedule_in(service, Event::Done(id, generation));
-    }
-
-    fn busy_changed(&mut self, now: SimTime, req: Request, delta: i32) {
-        match req.at {
-            At::Instance(_) => {
-                self.observer.busy_changed(now, Tier::Web, delta);
-                if req.job != Job::Cpu {
-                    self.observer.busy_changed(now, Tier::Db, delta);
-                }
-            }
-            At::Db(_) => self.observer.busy_changed(now, Tier::Db, delta),
-        }
-    }
-
-    fn throttled_changed(&mut self, now: SimTime, req: Request, delta: i32) {
-        match req.at {
-            At::Instance(_) => {
-                self.observer.throttled_changed(now, Tier::Web, delta);
-                if req.job != Job::Cpu {
-                    self.observer.throttled_changed(now, Tier::Db, delta);
-                }
-            }
-            At::Db(_) => self.observer.throttled_changed(now, Tier::Db, delta),
-        }
-    }
-
-    fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
-        let now = sched.now();
-        let req = self.requests[id as usize];
-        let st = self.station(req.at);
-        if let Some(c) = &mut st.credits {
-            c.end_service(now, req.share);
-            self.report_credits(now, req.at);
-            if req.share < 1.0 {
-                self.throttled_changed(now, req, -1);
-            }
-        }
-        let st = self.station(req.at);
-        match st.queue.pop_front() {
-            Some(next) => {
-                // The server goes straight to the next job: it stays busy.
-                self.busy_changed(now, req, -1);
-                self.start_service(next, sched);
-            }
-            None => {
-                if self.fleet.track_cpu
-                    && let At::Instance(i) = req.at
-                {
-                    self.instances[i as usize].count_busy(now);
-                }
-                let st = self.station(req.at);
-                st.busy -= 1;
-                self.busy_changed(now, req, -1);
-            }
-        }
-        if req.orphan {
+    /// Moves request `id` on to its next DB query, or completes it.
+    fn advance(&mut self, id: u32, sched: &mut Scheduler<Event>) {
+        if self.requests[id as usize].orphan {
             // Its instance died while this query ran: nothing waits for it.
             self.free(id);
             return;
         }
-        self.advance(id, sched);
-    }
-
-    /// Moves request `id` on to its next DB query, or completes it.
-    fn advance(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         let req = &mut self.requests[id as usize];
         let job = if req.reads_left > 0 {
             req.reads_left -= 1;

@@ -109,6 +109,11 @@ impl Observer for WindowCollector {
     fn sessions_lost(&mut self, now: SimTime, sessions: f64) {
         WindowCollector::sessions_lost(self, now, sessions);
     }
+
+    #[inline]
+    fn db_server_busy(&mut self, from: SimTime, server: u32, span: SimDuration, threads: u32) {
+        self.db_server_threads(from, server as usize, span, threads);
+    }
 }
 
 /// Simulates one window of `cp` with `streams`; the second value is the

@@ -2,8 +2,8 @@ use super::*;
 use crate::spec::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, Dist, Diurnal, GrowthShape,
     HealthCheck, InitialCredits, InstanceSpec, LbAlgorithm, LbKind, Load, LoadBalancer, Mode,
-    Region, RequestClass, Sessions, Simulation, Slo, StaticOrigin, Traffic, TrafficEvent, Users,
-    Web,
+    Region, RequestClass, Scheduling, Sessions, Simulation, Slo, StaticOrigin, Traffic,
+    TrafficEvent, Users, Usl, Web,
 };
 use crate::time::SimDuration;
 
@@ -74,6 +74,8 @@ fn minimal_scenario_gets_every_default() {
                 name: "m5.large".to_string(),
                 vcpus: 2,
                 cpu_speed: m5.cpu_speed.unwrap(),
+                threads_per_core: m5.threads_per_core,
+                smt_pair: 2.0,
                 usd_per_hour: m5.usd_per_hour("us-east-1").unwrap(),
                 burst: None,
             },
@@ -84,6 +86,8 @@ fn minimal_scenario_gets_every_default() {
             timeout: SimDuration::from_secs(30),
             sessions: Sessions::Local,
             autoscaling: None,
+            cpu_scheduling: Scheduling::Fcfs,
+            scaling: Usl::LINEAR,
         },
         database: None,
         ladder: None,
@@ -272,6 +276,8 @@ fn full_scenario_resolves_exactly() {
                 name: "t3.micro".to_string(),
                 vcpus: t3.vcpu,
                 cpu_speed: t3.cpu_speed.unwrap(),
+                threads_per_core: t3.threads_per_core,
+                smt_pair: 2.0,
                 usd_per_hour: t3.usd_per_hour("eu-west-1").unwrap(),
                 burst: Some(Burst {
                     baseline: 0.1,
@@ -289,6 +295,8 @@ fn full_scenario_resolves_exactly() {
             timeout: SimDuration::from_secs(5),
             sessions: Sessions::Elasticache,
             autoscaling: None,
+            cpu_scheduling: Scheduling::Fcfs,
+            scaling: Usl::LINEAR,
         }
     );
     assert_eq!(
@@ -299,6 +307,8 @@ fn full_scenario_resolves_exactly() {
                 name: "db.m5.large".to_string(),
                 vcpus: rds.vcpu,
                 cpu_speed: rds.cpu_speed.unwrap(),
+                threads_per_core: rds.threads_per_core,
+                smt_pair: 2.0,
                 usd_per_hour: rds.usd_per_hour("postgres", "eu-west-1").unwrap(),
                 burst: None,
             }),
@@ -316,6 +326,7 @@ fn full_scenario_resolves_exactly() {
             failover_time: SimDuration::from_secs(90),
             replica_lag: ms(100),
             bytes_per_query: 2_000,
+            scaling: Usl::LINEAR,
         })
     );
 }

@@ -5,6 +5,7 @@
 //! instance types exist, durations are in range. Nothing here holds runtime
 //! state, spans or randomness; the DES model and the fluid mode both read it.
 
+mod cpu;
 mod credits;
 mod dist;
 mod placement;
@@ -13,6 +14,7 @@ mod resilience;
 mod tiers;
 mod traffic;
 
+pub use cpu::{Curve, Scheduling, Usl};
 pub use credits::{CreditBalance, StationWork};
 pub use dist::Dist;
 pub use plan::{

@@ -1,6 +1,6 @@
 //! The architecture's tiers: CDN, load balancer, web fleet, database.
 
-use super::Dist;
+use super::{Curve, Dist, Scheduling, Usl};
 use crate::time::SimDuration;
 
 /// An EC2 or RDS instance type as the scenario uses it, resolved from the catalog.
@@ -10,14 +10,33 @@ pub struct InstanceSpec {
     pub name: String,
     /// Virtual CPUs.
     pub vcpus: u32,
-    /// Work per second of one vCPU relative to an m5 vCPU (m5 = 1.0).
+    /// Work per second of one vCPU alone on its core, relative to an m5
+    /// vCPU alone on its core (m5 = 1.0).
     pub cpu_speed: f64,
+    /// Hardware threads per core: 2 with hyperthreading (a vCPU is one of a
+    /// core's two threads), 1 otherwise.
+    pub threads_per_core: u32,
+    /// Work of a core with both threads busy over one thread's alone
+    /// (used when `threads_per_core` is 2).
+    pub smt_pair: f64,
     /// On-demand Linux price per instance-hour in the scenario's region
     /// (RDS: the database engine's Single-AZ price, or one Aurora cluster
     /// instance's).
     pub usd_per_hour: f64,
     /// CPU credits, for burstable types (t2, t3, t3a, db.t2, db.t3).
     pub burst: Option<Burst>,
+}
+
+impl InstanceSpec {
+    /// The throughput curve of this instance's vCPUs under `usl`.
+    pub fn curve(&self, usl: Usl) -> Curve {
+        Curve {
+            servers: self.vcpus,
+            threads_per_core: self.threads_per_core,
+            smt_pair: self.smt_pair,
+            usl,
+        }
+    }
 }
 
 /// What happens when a burstable instance's credits run out.
@@ -187,6 +206,10 @@ pub struct Web {
     pub sessions: Sessions,
     /// The auto scaling group (`count` is then its initial size).
     pub autoscaling: Option<super::Autoscaling>,
+    /// How requests share the vCPUs.
+    pub cpu_scheduling: Scheduling,
+    /// Scaling of the application's work over busy vCPUs (a global lock).
+    pub scaling: Usl,
 }
 
 /// Database engine: its instance prices, and for Aurora how it is billed.
@@ -253,4 +276,6 @@ pub struct Database {
     /// Bytes a query moves between a web instance and the database,
     /// request and result together (cross-AZ data transfer).
     pub bytes_per_query: u64,
+    /// Scaling of the engine's work over busy vCPUs of an RDS server.
+    pub scaling: Usl,
 }

@@ -15,6 +15,8 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
             name: "db.test".into(),
             vcpus,
             cpu_speed: 1.0,
+            threads_per_core: 1,
+            smt_pair: 2.0,
             usd_per_hour: 0.2,
             burst: None,
         }),
@@ -26,6 +28,7 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
         failover_time: secs(90),
         replica_lag: ms(100.0),
         bytes_per_query: 2_000,
+        scaling: Usl::LINEAR,
     }
 }
 

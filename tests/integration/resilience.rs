@@ -296,3 +296,25 @@ fn auto_scaling_costs_less_than_the_fleet_sized_for_the_peak() {
     assert!(cost(0) < cost(2), "{ladder}");
     assert!(cost(1) < cost(2), "{ladder}");
 }
+
+#[test]
+fn an_outage_on_processor_sharing_instances_loses_the_same() {
+    // Shared stations (processor sharing) are cleared differently from
+    // FCFS ones when their instance dies; the losses and the conservation
+    // of requests are the same.
+    let s = load(&OUTAGE.replace(
+        "azs = [\"a\", \"b\", \"c\"]",
+        "azs = [\"a\", \"b\", \"c\"]\ncpu_scheduling = \"processor_sharing\"",
+    ));
+    let runs = run_seeds(&s, &[1, 2, 3, 4, 5, 6]);
+    let lost = mean_of(
+        runs.iter()
+            .map(|r| r.window.counts.error_causes[ErrorCause::InstanceDown.index()] as f64),
+    );
+    assert!(rel(lost, 1502.0) < 0.10, "lost {lost}");
+    for r in &runs {
+        assert_conserved(r);
+        let during = &r.window.timeline[30];
+        assert!(during.web_util > 0.1 && during.web_util < 0.2, "{during:?}");
+    }
+}

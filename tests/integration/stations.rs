@@ -84,6 +84,8 @@ fn one_saturated_replica_is_named_though_the_mean_db_util_hides_it() {
             name: "db.test".into(),
             vcpus: 2,
             cpu_speed: 1.0,
+            threads_per_core: 1,
+            smt_pair: 2.0,
             usd_per_hour: 0.2,
             burst: None,
         }),
@@ -95,6 +97,7 @@ fn one_saturated_replica_is_named_though_the_mean_db_util_hides_it() {
         failover_time: secs(90),
         replica_lag: ms(100.0),
         bytes_per_query: 2_000,
+        scaling: Usl::LINEAR,
     });
     let [des, fluid] = both(&s);
     for r in [&des, &fluid] {

@@ -227,6 +227,8 @@ fn tandem_web_and_database_is_a_jackson_network() {
             name: "db.test".into(),
             vcpus: 2,
             cpu_speed: 1.0,
+            threads_per_core: 1,
+            smt_pair: 2.0,
             usd_per_hour: 0.2,
             burst: None,
         }),
@@ -238,6 +240,7 @@ fn tandem_web_and_database_is_a_jackson_network() {
         failover_time: secs(90),
         replica_lag: ms(100.0),
         bytes_per_query: 2_000,
+        scaling: Usl::LINEAR,
     });
     let cps = run_seeds(&s, &SEEDS[..3]);
     let web = Mmc {

@@ -62,8 +62,7 @@ pub(super) fn read_database(
             Some(ty) => resolve_instance(
                 &t,
                 &name,
-                ty.vcpu,
-                ty.cpu_speed,
+                (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
                 ty.usd_per_hour(engine.code(), region.code()),
                 region,
                 span,
@@ -120,6 +119,16 @@ pub(super) fn read_database(
     );
     let max_connections = t.u32("max_connections", 1).or(1000);
     let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
+    let scaling = read_scaling(&mut t, crate::spec::Usl::LINEAR);
+    let mut rds = match &placement {
+        Some(DbPlacement::Rds(i)) => Some(i.clone()),
+        _ => None,
+    };
+    read_hyperthreads(&mut t, &mut rds);
+    let placement = match (placement, rds) {
+        (Some(DbPlacement::Rds(_)), Some(i)) => Some(DbPlacement::Rds(i)),
+        (p, _) => p,
+    };
     let failover_time = t
         .duration("failover_time", false)
         .or(SimDuration::from_secs(90));
@@ -191,5 +200,6 @@ pub(super) fn read_database(
         failover_time,
         replica_lag,
         bytes_per_query,
+        scaling,
     })
 }

@@ -105,7 +105,7 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
     let load_balancer = lb_t.is_present().then(|| read_lb(lb_t));
 
     let web_t = root.required_table("web", "add a [web] section with instance = \"m5.large\"");
-    let (web, web_count) = read_web(web_t, region, has_lb);
+    let (web, web_count, _) = read_web(web_t, region, has_lb);
 
     let db_t = root.table("database");
     let database = if db_t.is_present() {

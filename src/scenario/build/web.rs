@@ -5,9 +5,9 @@ use std::ops::Range;
 use toml::de::DeValue;
 
 use crate::catalog::Catalog;
-use crate::scenario::reader::{Got, Table, number_of};
+use crate::scenario::reader::{Bounds, Got, Table, number_of};
 use crate::spec::{Burst, CreditMode, InitialCredits};
-use crate::spec::{InstanceSpec, Region, Sessions, Web};
+use crate::spec::{InstanceSpec, Region, Scheduling, Sessions, Usl, Web};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -17,8 +17,7 @@ use super::*;
 pub(super) fn resolve_instance(
     t: &Table<'_>,
     name: &str,
-    vcpus: u32,
-    cpu_speed: Option<f64>,
+    (vcpus, cpu_speed, threads_per_core): (u32, Option<f64>, u32),
     price: Option<f64>,
     region: Region,
     span: Range<usize>,
@@ -45,6 +44,9 @@ pub(super) fn resolve_instance(
         name: name.to_string(),
         vcpus,
         cpu_speed,
+        threads_per_core,
+        // The plain model until the scenario asks for hyperthreads.
+        smt_pair: 2.0,
         usd_per_hour,
         burst: None,
     })
@@ -150,8 +152,39 @@ pub(super) fn read_initial_credits(t: &mut Table<'_>) -> Got<InitialCredits> {
     }
 }
 
-/// The web tier, and its instance count (for rules elsewhere).
-pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Option<Web>, Got<u32>) {
+/// `scaling = { contention, coherency }`: the Universal Scalability Law's
+/// coefficients, each from 0 to 1; an absent key keeps `default`'s.
+pub(super) fn read_scaling(t: &mut Table<'_>, default: Usl) -> Usl {
+    let mut s = t.table("scaling");
+    if !s.is_present() {
+        return default;
+    }
+    let unit = Bounds::between(0.0, true, 1.0, true);
+    let usl = Usl {
+        contention: s.num("contention", unit).or(default.contention),
+        coherency: s.num("coherency", unit).or(default.coherency),
+    };
+    s.finish();
+    usl
+}
+
+/// `hyperthreads = true`: a vCPU alone on its core runs faster than one
+/// beside a busy sibling (`data/behaviour.csv`, `cpu_smt_pair_throughput`).
+pub(super) fn read_hyperthreads(t: &mut Table<'_>, instance: &mut Option<InstanceSpec>) {
+    if t.bool("hyperthreads").or(false)
+        && let Some(i) = instance
+    {
+        i.smt_pair = crate::catalog::smt_pair_throughput();
+    }
+}
+
+/// The web tier, its instance count (for rules elsewhere), and whether
+/// `cpu_scheduling` was given (its default depends on the database).
+pub(super) fn read_web(
+    mut t: Table<'_>,
+    region: Region,
+    has_lb: bool,
+) -> (Option<Web>, Got<u32>, bool) {
     let catalog = Catalog::embedded();
     let instance = match t.required_str(
         "instance",
@@ -161,8 +194,7 @@ pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Optio
             Some(ty) => resolve_instance(
                 &t,
                 &name,
-                ty.vcpu,
-                ty.cpu_speed,
+                (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
                 ty.usd_per_hour(region.code()),
                 region,
                 span,
@@ -209,6 +241,19 @@ pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Optio
             ],
         )
         .or(Sessions::Local);
+    let scheduling = t.choice(
+        "cpu_scheduling",
+        "CPU scheduling",
+        &[
+            ("fcfs", Scheduling::Fcfs),
+            ("processor_sharing", Scheduling::ProcessorSharing),
+        ],
+    );
+    let scheduling_given = !scheduling.is_absent();
+    let cpu_scheduling = scheduling.or(Scheduling::Fcfs);
+    let scaling = read_scaling(&mut t, Usl::LINEAR);
+    let mut instance = instance;
+    read_hyperthreads(&mut t, &mut instance);
     let scaling_t = t.table("autoscaling");
     let scaling_span = scaling_t.span();
     let autoscaling = read_autoscaling(scaling_t, count.clone().or(1));
@@ -244,10 +289,12 @@ pub(super) fn read_web(mut t: Table<'_>, region: Region, has_lb: bool) -> (Optio
             queue_limit,
             timeout,
             sessions,
+            cpu_scheduling,
+            scaling,
         }),
         _ => None,
     };
-    (web, count)
+    (web, count, scheduling_given)
 }
 
 pub(super) fn read_azs(t: &mut Table<'_>) -> Option<Vec<String>> {

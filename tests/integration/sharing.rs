@@ -1,0 +1,135 @@
+//! Processor sharing, hyperthreads and the Universal Scalability Law in the
+//! DES, against queueing theory.
+//!
+//! Tolerances: at rho = 0.7 the M/M/1 mean over 4 x 4 hours (about 1e6
+//! responses) has a relative standard error near 0.3% (see theory.rs); PS
+//! responses are as correlated as FCFS's, so 2% is again about six
+//! standard errors. Lognormal service with cv 2 has a heavy tail that makes
+//! the PS mean noisier (long jobs stay long under sharing), hence 4%. A
+//! station held full (fixed concurrency) has a throughput whose only noise
+//! is the count of completions, about 1e6 per run: 1%.
+
+use crate::support::*;
+use simscale::spec::*;
+
+const SEEDS: [u64; 4] = [21, 22, 23, 24];
+
+fn ps(mut s: Scenario) -> Scenario {
+    s.web.cpu_scheduling = Scheduling::ProcessorSharing;
+    s
+}
+
+fn mean_response_ms(s: &Scenario) -> f64 {
+    let cps = run_seeds(s, &SEEDS);
+    mean_of(cps.iter().map(|c| c.window.latency.mean_ms))
+}
+
+fn check(name: &str, got: f64, want: f64, tol: f64) {
+    let r = rel(got, want);
+    assert!(
+        r < tol,
+        "{name}: got {got:.4}, theory {want:.4} ({:.2}% off, tolerance {:.1}%)",
+        100.0 * r,
+        100.0 * tol
+    );
+}
+
+#[test]
+fn mm1_processor_sharing_mean_equals_fcfs() {
+    // One vCPU, workers to spare: M/M/1-PS at rho = 0.7, mean 1 / (mu - lambda).
+    let mut s = ps(station(70.0, 1, 100_000, u32::MAX, exp(10.0)));
+    s.simulation.window = secs(4 * 3600);
+    let theory = 1000.0 / (100.0 - 70.0);
+    check("M/M/1-PS mean", mean_response_ms(&s), theory, 0.02);
+    let mut f = s.clone();
+    f.web.cpu_scheduling = Scheduling::Fcfs;
+    check("M/M/1-FCFS mean", mean_response_ms(&f), theory, 0.02);
+}
+
+#[test]
+fn mg1_processor_sharing_mean_is_insensitive() {
+    // E[T] = E[S] / (1 - rho) for any service law: deterministic and
+    // lognormal (cv 2) against the exponential's value.
+    let theory = 10.0 / (1.0 - 0.7);
+    for (name, cpu, tol) in [
+        (
+            "deterministic",
+            Dist::Deterministic { value: ms(10.0) },
+            0.02,
+        ),
+        (
+            "lognormal cv 2",
+            Dist::Lognormal {
+                mean: ms(10.0),
+                cv: 2.0,
+            },
+            0.04,
+        ),
+    ] {
+        let mut s = ps(station(70.0, 1, 100_000, u32::MAX, cpu));
+        s.simulation.window = secs(4 * 3600);
+        check(name, mean_response_ms(&s), theory, tol);
+    }
+}
+
+/// Throughput of a station held at `n` busy servers (overloaded, a short
+/// queue): served per second.
+fn held_throughput(s: &Scenario) -> f64 {
+    let cps = run_seeds(s, &SEEDS[..2]);
+    mean_of(
+        cps.iter()
+            .map(|c| c.window.counts.served as f64 / c.window.measured_secs),
+    )
+}
+
+#[test]
+fn usl_station_reproduces_capacity_at_fixed_concurrency() {
+    // Eight workers on eight vCPUs, offered three times what they can do:
+    // eight requests always in service, X = C(8) mu.
+    let usl = Usl {
+        contention: 0.05,
+        coherency: 0.002,
+    };
+    let mut s = station(2400.0, 8, 8, 8, exp(10.0));
+    s.web.scaling = usl;
+    s.simulation.window = secs(1200);
+    let want = usl.capacity(8.0) * 100.0;
+    check("USL X(8)", held_throughput(&s), want, 0.01);
+    // Processor sharing holds the same eight.
+    check("USL X(8), PS", held_throughput(&ps(s)), want, 0.01);
+}
+
+#[test]
+fn hyperthreads_do_smt_pair_per_busy_core() {
+    // Eight threads on four cores, all busy: eight loaded threads' work.
+    let mut s = station(2400.0, 8, 8, 8, exp(10.0));
+    s.web.instance.threads_per_core = 2;
+    s.web.instance.smt_pair = 1.25;
+    s.simulation.window = secs(1200);
+    check("8 threads", held_throughput(&s), 800.0, 0.01);
+    // Four workers spread over the four cores: each thread alone, 2 / 1.25
+    // times a loaded one.
+    let mut four = station(2400.0, 8, 4, 8, exp(10.0));
+    four.web.instance.threads_per_core = 2;
+    four.web.instance.smt_pair = 1.25;
+    four.simulation.window = secs(1200);
+    check("4 threads", held_throughput(&four), 640.0, 0.01);
+}
+
+#[test]
+fn fluid_processor_sharing_mean_is_insensitive() {
+    // The fluid mode takes M/G/1-PS's mean as M/M/1's: E[S] / (1 - rho)
+    // exactly (it is a formula, not a sample), whatever the service law.
+    let theory = 10.0 / (1.0 - 0.7);
+    for cpu in [exp(10.0), Dist::Deterministic { value: ms(10.0) }] {
+        let mut s = ps(station(70.0, 1, 100_000, u32::MAX, cpu));
+        s.simulation.mode = Mode::Fluid;
+        let cps = run_seeds(&s, &SEEDS[..1]);
+        check(
+            "fluid M/G/1-PS",
+            cps[0].window.latency.mean_ms,
+            theory,
+            0.01,
+        );
+    }
+}
