@@ -109,6 +109,9 @@ pub fn report_md_with_warnings(
         out.push_str(&format!("| **total** | **{:.2}** |\n", r.cost_usd_month));
         out.push_str(&format!("\n{}.\n", r.bill_basis(&report.scenario)));
     }
+    if let Some(line) = super::scaling_limit_line(report) {
+        out.push_str(&format!("\n**Auto scaling**: {line}.\n"));
+    }
     if let Some(line) = super::az_loss_line(report) {
         out.push_str(&format!("\n## Losing an AZ\n\n{line}.\n"));
     }

@@ -596,11 +596,38 @@ pub fn terminal_summary(report: &RunReport) -> String {
         }
         _ => {}
     }
-    if let Some(line) = az_loss_line(report) {
+    for line in [scaling_limit_line(report), az_loss_line(report)]
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&line);
         out.push('\n');
     }
     out
+}
+
+/// The checkpoints where the auto scaling group sat at its `max` with its
+/// web tier saturated (a minute with every instance in service and the
+/// vCPUs over 90% busy).
+pub fn scaling_limit_line(report: &RunReport) -> Option<String> {
+    let max = report.scenario.web.autoscaling.as_ref()?.max;
+    let capped: Vec<String> = report
+        .checkpoints
+        .iter()
+        .filter(|c| {
+            c.window
+                .timeline
+                .iter()
+                .any(|m| m.web_instances >= f64::from(max) - 1e-9 && m.web_util > 0.9)
+        })
+        .map(|c| c.checkpoint.index.to_string())
+        .collect();
+    (!capped.is_empty()).then(|| {
+        format!(
+            "the auto scaling group reached its max of {max} instances with the web tier saturated at checkpoint {}: raise web.autoscaling.max",
+            capped.join(", ")
+        )
+    })
 }
 
 /// The AZ-loss wall in a sentence, and which checkpoints survive it.

@@ -200,10 +200,14 @@ fn target_tracking_follows_a_step_on_time_and_settles_at_the_target() {
     assert_conserved(r);
 
     // With max too low the fleet saturates and the verdict says so.
-    let capped = load(&STEP.replace("max = 20", "max = 3"));
+    let capped = load(&STEP.replace("max = 20", "max = 2"));
     let r = &run_seeds(&capped, &[1])[0];
-    assert_eq!(r.window.web_instances_max, 3);
+    assert_eq!(r.window.web_instances_max, 2);
     assert_eq!(r.verdict().name(), "missed");
+    let report = simulate(&capped, &RunOptions::default()).unwrap();
+    let line = simscale::report::scaling_limit_line(&report).expect("the report says so");
+    assert!(line.contains("reached its max of 2"), "{line}");
+    assert!(simscale::report::terminal_summary(&report).contains(&line));
 }
 
 #[test]
@@ -316,5 +320,57 @@ fn an_outage_on_processor_sharing_instances_loses_the_same() {
         assert_conserved(r);
         let during = &r.window.timeline[30];
         assert!(during.web_util > 0.1 && during.web_util < 0.2, "{during:?}");
+    }
+}
+
+#[test]
+fn random_instance_failures_lose_about_detection_over_mtbf() {
+    // Ten instances fail every 10 minutes on average and come back 2
+    // minutes later; the balancer takes 10 to 20 s (15 s on average) to
+    // notice a dead one. Each instance is out of the rotation for about as
+    // long after it comes back (two passed checks), so about n of n routed
+    // targets share the traffic and each failure loses 15 s of a tenth of
+    // it: the fleet loses about h / (mtbf + mttr) x (n / routed) = 15 / 720
+    // x 720 / 600 = 2.5% of its requests.
+    let s = load(
+        r#"
+name = "failures"
+[simulation]
+window = "2h"
+warmup = "5m"
+[traffic]
+rate = 200
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = "10ms"
+[load_balancer]
+health_check = { interval = "10s", unhealthy_threshold = 2, healthy_threshold = 2 }
+[web]
+instance = "m5.large"
+count = 10
+azs = ["a", "b"]
+[[faults]]
+kind = "instance_failures"
+mtbf = "10m"
+mttr = "2m"
+"#,
+    );
+    let runs = run_seeds(&s, &[1, 2, 3, 4]);
+    let share = mean_of(runs.iter().map(|r| {
+        let c = &r.window.counts;
+        c.error_causes[ErrorCause::InstanceDown.index()] as f64 / c.requests as f64
+    }));
+    // About 96 failures a run, 380 in all: their count varies by 5%, the
+    // detection times by less; 15% is about three standard errors.
+    assert!(rel(share, 0.025) < 0.15, "lost {share}");
+    for r in &runs {
+        assert_conserved(r);
+        // About a sixth of the fleet is down at any time (2 of every 12 minutes).
+        assert!(
+            (7.5..9.5).contains(&r.window.web_instances_mean),
+            "{}",
+            r.window.web_instances_mean
+        );
     }
 }
