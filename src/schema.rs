@@ -587,7 +587,7 @@ pub struct Fault {
     /// `az_outage`: the AZ letter.
     pub az: Option<String>,
     /// When: a time since the start, or `"peak"` (each window's busiest moment).
-    pub at: Option<Duration>,
+    pub at: Option<FaultAt>,
     /// How long.
     pub duration: Option<Duration>,
     /// `instance_failures`: mean time between failures per instance.
@@ -597,6 +597,24 @@ pub struct Fault {
     /// `replica_failure`: which replica, from 0 [default: 0].
     #[schemars(range(min = 0))]
     pub replica: Option<u32>,
+}
+
+/// When a fault starts.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FaultAt {
+    /// The busiest minute of every checkpoint's window.
+    Peak(PeakWord),
+    /// A time since the start of the horizon (or of the window).
+    Time(Duration),
+}
+
+/// The word `peak`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PeakWord {
+    /// The busiest moment.
+    Peak,
 }
 
 /// What fails.

@@ -37,6 +37,7 @@
 //! requests.
 
 mod dist;
+mod fleet;
 mod queue;
 mod range;
 mod slo;
@@ -158,6 +159,8 @@ struct Model<'a> {
     work: StationWork,
     /// The stretch of services in force: web and RDS, as `round(200 ln k)`.
     stretch: (i32, i32),
+    /// Read replicas up, when faults have taken some down.
+    replicas_up: Option<u32>,
 }
 
 /// What depends on the stations' CPU speed.
@@ -339,7 +342,39 @@ impl<'a> Model<'a> {
             web_ps: s.web.cpu_scheduling == Scheduling::ProcessorSharing,
             work: StationWork::of(s),
             stretch: (0, 0),
+            replicas_up: None,
         }
+    }
+
+    /// Solves the next steps with `n` web instances alive and routed to
+    /// (the fleet as a per-minute input: auto scaling, faults).
+    fn set_fleet(&mut self, n: f64) {
+        let s = self.s;
+        let n = n.max(1e-3);
+        if (n - self.fleet).abs() < 1e-12 {
+            return;
+        }
+        let whole = n.round().max(1.0) as u32;
+        let pooled = whole > 1
+            && s.load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.algorithm == LbAlgorithm::LeastOutstanding);
+        let pool = if pooled { whole } else { 1 };
+        self.instances = if pooled { 1.0 } else { n };
+        self.fleet = n;
+        self.vcpus = s.web.instance.vcpus.max(1) * pool;
+        self.workers = s.web.workers.max(1).saturating_mul(pool);
+        self.queue_limit = s.web.queue_limit.saturating_mul(pool);
+        if let Some(d) = &self.db
+            && d.colocated
+        {
+            self.db_servers = n * f64::from(s.web.instance.vcpus);
+        }
+        self.ca2 = match &s.load_balancer {
+            Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => 1.0 / n.max(1.0),
+            _ => 1.0,
+        };
+        self.inner_cache = None;
     }
 
     /// Classes, paths and DB with the stations of `t` at their credit

@@ -194,7 +194,10 @@ impl Model<'_> {
         let (mut read_fluid, mut write_fluid) = (0.0, 0.0);
         // vCPU jobs per request and their service moments.
         let (mut d, mut jobs, mut jobs_m2, mut jobs_m3) = (cpu, 1.0, cpu_m2, cpu_m3);
-        if let Some(db) = self.db.clone() {
+        if let Some(mut db) = self.db.clone() {
+            if let Some(up) = self.replicas_up {
+                db.replicas = db.replicas.min(up);
+            }
             if db.colocated {
                 d += reads * db.read.mean + writes * db.write.mean;
                 jobs += reads + writes;

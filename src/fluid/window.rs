@@ -2,6 +2,7 @@
 //! into one `WindowSummary`.
 
 use super::dist::{Mixture, Response};
+use super::fleet::{FleetMinute, FluidFleet};
 use super::slo;
 use super::{Credits, MERGE_TOL, MINUTE_NS, Model, Parts, RATE_SAMPLES, Throttle};
 use crate::metrics::{
@@ -73,6 +74,23 @@ impl Model<'_> {
         // workers, the RDS primary and each (alike) read replica.
         let (mut workers_area, mut primary_area, mut replica_area) = (0.0, 0.0, 0.0);
         let mut worker_queue_area = 0.0;
+        // The fleet as a per-minute input, when it can change.
+        let mut fleet = s.fleet_changes().then(|| FluidFleet::new(s, cp));
+        if s.web.autoscaling.is_some() {
+            self.set_fleet(f64::from(s.settled_fleet(cp, cp.start)));
+        }
+        // Which classes need the primary (a write, or a read with no
+        // replica), for the minutes it is down.
+        let needs_primary: Vec<(bool, bool)> = self
+            .classes
+            .iter()
+            .map(|c| (c.writes > 0.0, c.reads > 0.0))
+            .collect();
+        // Errors by cause over the measured part, and per class.
+        let mut err_by = [0.0f64; ErrorCause::COUNT];
+        let mut class_err_by = vec![[0.0f64; ErrorCause::COUNT]; n_cls];
+        let (mut in_service_area, mut billed_area, mut sessions_lost) = (0.0, 0.0, 0.0);
+        let mut in_service_max: f64 = 0.0;
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -88,9 +106,23 @@ impl Model<'_> {
                 })
                 .sum::<f64>()
                 / RATE_SAMPLES as f64;
+            let fm = match &mut fleet {
+                Some(f) => {
+                    let fm = f.minute(t0_ns as f64 / 1e9, t1_ns as f64 / 1e9);
+                    self.set_fleet(fm.serving);
+                    self.replicas_up = Some(fm.replicas_up);
+                    fm
+                }
+                None => FleetMinute {
+                    serving: self.fleet,
+                    in_service: self.fleet,
+                    ..FleetMinute::default()
+                },
+            };
             for (k, c) in self.classes.iter().enumerate() {
                 rates[k] = rate * c.share;
-                origin_rates[k] = rates[k] * c.origin;
+                // What reaches a live instance.
+                origin_rates[k] = rates[k] * c.origin * (1.0 - fm.p_instance_down);
             }
             let throttled = |c: &Option<Credits>| c.as_ref().is_some_and(Credits::throttled);
             let stretch = self.stretch_at(rate);
@@ -132,7 +164,8 @@ impl Model<'_> {
                 .filter(|_| measured > 0.0)
                 .map(|sl| sl.at(measure_from.max(t0), t1));
             let (mut m_arr, mut m_served, mut m_other) = (0.0, 0.0, 0.0);
-            let mut m_errors = 0.0;
+            let mut m_err_by = [0.0f64; ErrorCause::COUNT];
+            let readers_up = fm.replicas_up > 0;
             for (pi, path) in self.paths.iter().enumerate() {
                 let k = path.class;
                 let a = rates[k] * path.share * len;
@@ -147,7 +180,24 @@ impl Model<'_> {
                 } else {
                     (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0, 1.0))
                 };
-                let answered = a * (1.0 - p_drop) * (1.0 - p_err);
+                // Sent to a dead instance; then refused; then failed at the
+                // DB for want of a connection, or for its primary being down.
+                let p_inst = if origin { fm.p_instance_down } else { 0.0 };
+                let (writes, reads) = needs_primary[k];
+                let p_dbd = if origin && (writes || (reads && !readers_up)) {
+                    fm.primary_down
+                } else {
+                    0.0
+                };
+                let live = a * (1.0 - p_inst);
+                let drop_n = live * p_drop;
+                let err_n = [
+                    a * p_inst,
+                    live * (1.0 - p_drop) * (1.0 - p_err) * p_dbd,
+                    live * (1.0 - p_drop) * p_err,
+                ];
+                let err_total: f64 = err_n.iter().sum();
+                let answered = live * (1.0 - p_drop) * (1.0 - p_err) * (1.0 - p_dbd);
                 let f_timeout = resp.cdf(timeout);
                 // Fates by arrival time within the minute (in flight at the end).
                 let (fs, ft, fi) = if near_end(&resp) {
@@ -169,7 +219,9 @@ impl Model<'_> {
                 m_arr += a;
                 m_served += sv;
                 m_other += a - answered + answered * ft;
-                m_errors += a * (1.0 - p_drop) * p_err;
+                for (e, n) in m_err_by.iter_mut().zip(err_n) {
+                    *e += n;
+                }
                 responses.push((sv, resp));
                 if measured > 0.0 {
                     let am = a * measured;
@@ -179,15 +231,19 @@ impl Model<'_> {
                     served += sv * measured;
                     timed_out += answered * ft * measured;
                     in_flight += answered * fi * measured;
-                    dropped += a * p_drop * measured;
-                    errors += a * (1.0 - p_drop) * p_err * measured;
+                    dropped += drop_n * measured;
+                    errors += err_total * measured;
+                    for (c, n) in err_n.iter().enumerate() {
+                        err_by[c] += n * measured;
+                        class_err_by[k][c] += n * measured;
+                    }
                     latency_sum += sv * measured * resp.truncated_mean(timeout);
                     let pc = &mut per_class[k];
                     pc[0] += am;
                     pc[1] += sv * measured;
-                    pc[2] += a * p_drop * measured;
+                    pc[2] += drop_n * measured;
                     pc[3] += answered * ft * measured;
-                    pc[4] += a * (1.0 - p_drop) * p_err * measured;
+                    pc[4] += err_total * measured;
                     pc[5] += answered * fi * measured;
                     pc[6] += sv * measured * resp.truncated_mean(timeout);
                     window_mix[pi].push(sv * measured, resp, timeout, MERGE_TOL);
@@ -195,13 +251,13 @@ impl Model<'_> {
                         sl.requests += am;
                         sl.served += sv * measured;
                         sl.timed_out += answered * ft * measured;
-                        sl.dropped += a * p_drop * measured;
-                        sl.errors += a * (1.0 - p_drop) * p_err * measured;
+                        sl.dropped += drop_n * measured;
+                        sl.errors += err_total * measured;
                         sl.latency_sum += sv * measured * resp.truncated_mean(timeout);
                         sl.served_like(sv * measured, resp, timeout);
                     }
                     if origin {
-                        let adm = a * (1.0 - p_drop) * (1.0 - fi) * measured;
+                        let adm = live * (1.0 - p_drop) * (1.0 - fi) * measured;
                         origin_done += adm;
                         origin_secs_sum += adm * step.origin_secs[k];
                     }
@@ -264,19 +320,26 @@ impl Model<'_> {
                     *b = (b.0.min(q / 1e3), b.1.max(q / 1e3));
                 }
             }
+            if let Some(f) = &mut fleet {
+                let origin_rps: f64 = origin_rates.iter().sum();
+                f.decide(t1, web_util, origin_rps, latency.map(|l| l.p99_ms / 1e3));
+            }
+            if measured > 0.0 {
+                in_service_area += fm.in_service * len * measured;
+                billed_area += (fm.in_service + fm.launching + fm.draining) * len * measured;
+                in_service_max = in_service_max.max(fm.in_service);
+                sessions_lost += fm.sessions_lost;
+            }
             timeline.push(MinuteRow {
                 minute: m as u64,
                 offered_rps: m_arr / len,
                 served_rps: m_served / len,
                 error_rps: m_other / len,
                 latency,
-                web_instances: self.fleet,
-                web_launching: 0.0,
-                web_draining: 0.0,
-                errors_by_cause: ErrorCause::only(
-                    ErrorCause::DbConnections,
-                    m_errors.round() as u64,
-                ),
+                web_instances: fm.in_service,
+                web_launching: fm.launching,
+                web_draining: fm.draining,
+                errors_by_cause: m_err_by.map(|e| e.round() as u64),
                 web_util,
                 db_util,
                 web_cpu_credits: web_credits.map(|c| c.balance()),
@@ -297,7 +360,7 @@ impl Model<'_> {
             dropped: fates[1],
             timed_out: fates[2],
             errors: fates[3],
-            error_causes: ErrorCause::only(ErrorCause::DbConnections, fates[3]),
+            error_causes: causes_of(&err_by, fates[3]),
             throttled: fates[4],
         };
         let routes = RouteCounts {
@@ -417,7 +480,7 @@ impl Model<'_> {
                     dropped: f[1],
                     timed_out: f[2],
                     errors: f[3],
-                    error_causes: ErrorCause::only(ErrorCause::DbConnections, f[3]),
+                    error_causes: causes_of(&class_err_by[k], f[3]),
                     throttled: f[4],
                 };
                 let finished = pc[1] + pc[2] + pc[3] + pc[4];
@@ -471,10 +534,10 @@ impl Model<'_> {
             routes,
             latency,
             measured_secs,
-            web_instances_mean: self.fleet,
-            web_billed_mean: self.fleet,
-            sessions_lost: 0.0,
-            web_instances_max: self.fleet as u32,
+            web_instances_mean: share(in_service_area),
+            web_billed_mean: share(billed_area),
+            sessions_lost,
+            web_instances_max: in_service_max.round() as u32,
             web_util: share(web_area),
             db_util: share(db_area),
             mean_in_origin: if measured_secs > 0.0 {
@@ -492,6 +555,12 @@ impl Model<'_> {
             timeline,
         }
     }
+}
+
+/// `total` errors apportioned over the causes in the proportions of `by`.
+fn causes_of(by: &[f64; ErrorCause::COUNT], total: u64) -> [u64; ErrorCause::COUNT] {
+    let f = apportion(by, total as f64);
+    [f[0], f[1], f[2]]
 }
 
 /// Latency of one minute's served requests, `None` if hardly any.

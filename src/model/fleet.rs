@@ -16,8 +16,8 @@ use super::{At, Event, Instance, Outcome, Station, WebModel};
 use crate::engine::{RngStreams, Scheduler, StreamRng};
 use crate::route::ErrorCause;
 use crate::spec::{
-    Autoscaling, Checkpoint, DbPlacement, FaultAt, FaultKind, HealthCheck, RateProfile,
-    ScalingMetric, Scenario, Scheduling, Sessions,
+    Autoscaling, Checkpoint, DbPlacement, FaultKind, HealthCheck, RateProfile, ScalingMetric,
+    Scenario, Scheduling, Sessions,
 };
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 use rand::RngExt;
@@ -135,28 +135,12 @@ impl<'a> Fleet<'a> {
             |name: &str| -> u16 { s.web.azs.iter().position(|a| a == name).unwrap_or(0) as u16 };
         let profile = RateProfile::new(s, cp);
         let end = cp.start + cp.window;
-        let peak = busiest_moment(&profile, cp);
         let faults = s
-            .faults
-            .iter()
-            .filter_map(|f| {
-                let at = match f.at? {
-                    FaultAt::Time(t) => SimTime(t.0),
-                    FaultAt::Peak => peak,
-                    // `lead` before the measured part, which the probe
-                    // places on the busiest hour.
-                    FaultAt::BusiestHour { lead } => {
-                        SimTime((cp.start + cp.warmup).0.saturating_sub(lead.0))
-                    }
-                };
-                let until = at + f.duration;
-                (until > cp.start && at < end).then_some((at.max(cp.start), until, &f.kind))
-            })
+            .fault_spans(cp)
+            .into_iter()
+            .map(|f| (f.from, f.until, f.kind))
             .collect();
-        let failures = s.faults.iter().find_map(|f| match f.kind {
-            FaultKind::InstanceFailures { mtbf, mttr } => Some((mtbf, mttr)),
-            _ => None,
-        });
+        let failures = s.instance_failures();
         let (multi_az, replicas) = s
             .database
             .as_ref()
@@ -229,11 +213,7 @@ impl<'a> Fleet<'a> {
         if self.s.web.sessions != Sessions::Local {
             return 0.0;
         }
-        // A user is logged in while they made a request within the idle
-        // time: with Poisson requests at `rate / users` each, a share
-        // 1 - exp(-rate / users * idle) of the users.
-        let per_user = self.profile.rate(now) / users;
-        users * (1.0 - (-per_user * crate::spec::SESSION_IDLE.as_secs_f64()).exp())
+        crate::spec::logged_in(users, self.profile.rate(now))
     }
 
     /// The next health check of an instance at or after `t`: each instance
@@ -244,24 +224,6 @@ impl<'a> Fleet<'a> {
         let k = since.div_ceil(interval.0.max(1));
         SimTime(self.start.0 + phase + k * interval.0)
     }
-}
-
-/// The busiest moment of `cp`'s measured window (the first, at minute
-/// resolution): where a fault `at = "peak"` strikes.
-fn busiest_moment(profile: &RateProfile<'_>, cp: &Checkpoint) -> SimTime {
-    let from = cp.start + cp.warmup;
-    let end = cp.start + cp.window;
-    let step = 60 * NANOS_PER_SEC;
-    let mut best = (from, f64::NEG_INFINITY);
-    let mut t = from;
-    while t < end {
-        let r = profile.rate(t);
-        if r > best.1 + 1e-12 {
-            best = (t, r);
-        }
-        t = SimTime(t.0 + step);
-    }
-    best.0
 }
 
 impl Instance {
@@ -638,10 +600,14 @@ impl<O: super::Observer> WebModel<'_, O> {
     /// Brings the group to the count its policy wants: launches or drains.
     fn reconcile(&mut self, now: SimTime, sched: &mut Scheduler<Event>) {
         let Some(a) = self.fleet.scaling else { return };
+        // The group counts a dead instance until the balancer marks it down.
         let current = self
             .instances
             .iter()
-            .filter(|i| matches!(i.life, Life::InService | Life::Launching))
+            .filter(|i| {
+                matches!(i.life, Life::InService | Life::Launching)
+                    || (i.life == Life::Down && i.routed)
+            })
             .count() as u32;
         let day = SimDuration(now.0 % (86_400 * NANOS_PER_SEC));
         let cooling = now < self.fleet.cooling_until;

@@ -341,10 +341,6 @@ fn run_plan(
 /// range`), and the reports warn.
 pub fn choose_mode(s: &Scenario, cp: &Checkpoint) -> (Mode, String) {
     match s.simulation.mode {
-        Mode::Auto if s.fleet_changes() => (
-            Mode::Des,
-            "des: the fluid mode does not model auto scaling or faults".to_string(),
-        ),
         Mode::Auto => {
             let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
             let budget = s.simulation.des_budget as f64;

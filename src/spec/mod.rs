@@ -22,12 +22,13 @@ pub use plan::{
     plan_checkpoints,
 };
 pub use resilience::{
-    Autoscaling, Fault, FaultAt, FaultKind, ScalingMetric, ScalingPolicy, ScheduledAction,
-    StepAdjustment,
+    Autoscaling, Fault, FaultAt, FaultKind, FaultSpan, ScalingMetric, ScalingPolicy,
+    ScheduledAction, StepAdjustment, busiest_moment,
 };
 pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
     InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions, StaticOrigin, Web,
+    logged_in,
 };
 pub use traffic::{
     ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,

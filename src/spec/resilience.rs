@@ -2,7 +2,7 @@
 //! faults. Pure descriptions; the scaling decision itself is a pure
 //! function here too, so the DES and the fluid mode take the same one.
 
-use super::{Checkpoint, Scenario, StationWork};
+use super::{Checkpoint, RateProfile, Scenario, StationWork};
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
 
 /// The metric a scaling policy watches (CloudWatch's, per `period`).
@@ -212,7 +212,71 @@ impl Autoscaling {
     }
 }
 
+/// A fault as it falls in one checkpoint's window.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaultSpan<'a> {
+    /// Its start, at the window's start at the earliest.
+    pub from: SimTime,
+    /// Its end (it may lie past the window's).
+    pub until: SimTime,
+    /// What fails.
+    pub kind: &'a FaultKind,
+}
+
+/// The busiest moment of `cp`'s measured window (the first, at minute
+/// resolution): where a fault `at = "peak"` strikes.
+pub fn busiest_moment(s: &Scenario, cp: &Checkpoint) -> SimTime {
+    let profile = RateProfile::new(s, cp);
+    let from = cp.start + cp.warmup;
+    let end = cp.start + cp.window;
+    let step = 60 * NANOS_PER_SEC;
+    let mut best = (from, f64::NEG_INFINITY);
+    let mut t = from;
+    while t < end {
+        let r = profile.rate(t);
+        if r > best.1 + 1e-12 {
+            best = (t, r);
+        }
+        t = SimTime(t.0 + step);
+    }
+    best.0
+}
+
 impl Scenario {
+    /// The timed faults that overlap checkpoint `cp`'s window, in file order.
+    pub fn fault_spans(&self, cp: &Checkpoint) -> Vec<FaultSpan<'_>> {
+        let end = cp.start + cp.window;
+        let peak = busiest_moment(self, cp);
+        self.faults
+            .iter()
+            .filter_map(|f| {
+                let at = match f.at? {
+                    FaultAt::Time(t) => SimTime(t.0),
+                    FaultAt::Peak => peak,
+                    // `lead` before the measured part, which the AZ-loss
+                    // probe places on the busiest hour.
+                    FaultAt::BusiestHour { lead } => {
+                        SimTime((cp.start + cp.warmup).0.saturating_sub(lead.0))
+                    }
+                };
+                let until = at + f.duration;
+                (until > cp.start && at < end).then_some(FaultSpan {
+                    from: at.max(cp.start),
+                    until,
+                    kind: &f.kind,
+                })
+            })
+            .collect()
+    }
+
+    /// Random instance failures: mean time between failures and to repair.
+    pub fn instance_failures(&self) -> Option<(SimDuration, SimDuration)> {
+        self.faults.iter().find_map(|f| match f.kind {
+            FaultKind::InstanceFailures { mtbf, mttr } => Some((mtbf, mttr)),
+            _ => None,
+        })
+    }
+
     /// Whether the fleet can change during a window (auto scaling or
     /// faults): only the DES models that.
     pub fn fleet_changes(&self) -> bool {

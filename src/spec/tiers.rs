@@ -172,6 +172,16 @@ pub enum Sessions {
 /// assumption; see docs/modeling-notes.md).
 pub const SESSION_IDLE: SimDuration = SimDuration::from_secs(30 * 60);
 
+/// Users logged in (a local session alive) among `users` making `rate`
+/// requests per second in all: with Poisson requests at `rate / users`
+/// each, those with one in the last [`SESSION_IDLE`].
+pub fn logged_in(users: f64, rate: f64) -> f64 {
+    if users <= 0.0 {
+        return 0.0;
+    }
+    users * (1.0 - (-rate / users * SESSION_IDLE.as_secs_f64()).exp())
+}
+
 impl Sessions {
     /// The session store's read on every origin request, added to the
     /// response: DynamoDB's GetItem answers in single-digit milliseconds

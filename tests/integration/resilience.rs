@@ -374,3 +374,60 @@ mttr = "2m"
         );
     }
 }
+
+/// Runs `text` in both modes: the DES over `seeds`, the fluid mode once.
+fn both_modes(
+    text: &str,
+    seeds: &[u64],
+) -> (
+    Vec<simscale::run::CheckpointResult>,
+    simscale::run::CheckpointResult,
+) {
+    let mut s = load(text);
+    s.simulation.mode = simscale::spec::Mode::Des;
+    let des = run_seeds(&s, seeds);
+    s.simulation.mode = simscale::spec::Mode::Fluid;
+    let fluid = run_seeds(&s, &[1]).remove(0);
+    (des, fluid)
+}
+
+fn cause(r: &simscale::run::CheckpointResult, c: ErrorCause) -> f64 {
+    r.window.counts.error_causes[c.index()] as f64
+}
+
+#[test]
+fn the_fluid_mode_loses_what_the_des_loses() {
+    // The fluid mode takes expectations where the DES draws: the losses to
+    // detection and failover agree within the DES's own spread (10%).
+    let (des, fluid) = both_modes(OUTAGE, &[1, 2, 3, 4, 5, 6]);
+    let d = mean_of(des.iter().map(|r| cause(r, ErrorCause::InstanceDown)));
+    let f = cause(&fluid, ErrorCause::InstanceDown);
+    eprintln!("outage: des {d} fluid {f}");
+    assert!(rel(f, d) < 0.10, "des {d}, fluid {f}");
+    assert!((fluid.window.timeline[30].web_instances - 20.0).abs() < 1e-9);
+    assert_conserved(&fluid);
+
+    let (des, fluid) = both_modes(FAILOVER, &[1, 2, 3]);
+    let d = mean_of(des.iter().map(|r| cause(r, ErrorCause::DbDown)));
+    let f = cause(&fluid, ErrorCause::DbDown);
+    eprintln!("failover: des {d} fluid {f}");
+    assert!(rel(f, d) < 0.10, "des {d}, fluid {f}");
+    assert_eq!(fluid.window.classes[0].counts.errors, 0);
+
+    // Auto scaling: the same decisions, so the same fleet at the end and
+    // the first launch in the same minute.
+    let (des, fluid) = both_modes(STEP, &[1]);
+    let t_des = &des[0].window.timeline;
+    let t_fl = &fluid.window.timeline;
+    let first = |t: &[simscale::metrics::MinuteRow]| t.iter().position(|m| m.web_launching > 0.0);
+    eprintln!(
+        "step: des first launch {:?} fluid {:?}; end des {} fluid {}",
+        first(t_des),
+        first(t_fl),
+        t_des.last().unwrap().web_instances,
+        t_fl.last().unwrap().web_instances
+    );
+    assert_eq!(first(t_des), first(t_fl));
+    let end = (t_des.last().unwrap().web_instances - t_fl.last().unwrap().web_instances).abs();
+    assert!(end <= 2.0, "{end}");
+}

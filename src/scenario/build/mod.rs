@@ -127,21 +127,7 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         .as_ref()
         .and_then(|d| d.as_ref())
         .map(|d| d.read_replicas);
-    let faults_span = root.has("faults").then(|| root.span());
     let faults = read_faults(&mut root, &azs, replicas, has_db);
-    let dynamic = web.as_ref().is_some_and(|w| w.autoscaling.is_some())
-        || faults.as_ref().is_some_and(|f| !f.is_empty());
-    if dynamic
-        && let Some(sim) = &simulation.value
-        && sim.mode == spec::Mode::Fluid
-    {
-        root.error(
-            "simulation",
-            "simulation.mode = \"fluid\" cannot run auto scaling or faults: the fluid mode does not model a fleet that changes",
-            "use mode = \"auto\" (it picks the DES here) or \"des\"",
-            faults_span.unwrap_or_else(|| root.span()),
-        );
-    }
     let ladder = read_ladder(root.table("ladder"));
     let billing = read_billing(root.table("billing"));
     root.finish();
