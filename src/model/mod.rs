@@ -25,6 +25,7 @@
 mod arrivals;
 mod credits;
 mod sampler;
+mod serverless;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
 use crate::spec::{
@@ -36,6 +37,9 @@ use credits::Credits;
 use rand::RngExt;
 use sampler::Sampler;
 use std::collections::VecDeque;
+
+use serverless::ServerlessRt;
+pub use serverless::{LambdaLimit, SlEvent, SlRecord, SlService};
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +110,22 @@ pub trait Observer {
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         let _ = (now, server, service);
     }
+    /// Busy Lambda execution environments changed by `delta` at `now`.
+    #[inline]
+    fn lambda_busy(&mut self, now: SimTime, delta: i32) {
+        let _ = (now, delta);
+    }
+    /// Something happened on the serverless path (see [`SlRecord`]).
+    #[inline]
+    fn serverless(&mut self, now: SimTime, record: SlRecord) {
+        let _ = (now, record);
+    }
+    /// Firehose delivered an object of `bytes` to S3 at `now`, holding the
+    /// records of the requests that arrived at `arrivals`.
+    #[inline]
+    fn s3_object(&mut self, now: SimTime, arrivals: &[SimTime], bytes: u64) {
+        let _ = (now, arrivals, bytes);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -159,6 +179,8 @@ pub enum Event {
     /// reused once its request is gone, and a completion left over from an
     /// earlier request (one whose instance died) must not land on the new one.
     Done(u32, u32),
+    /// An event of the serverless path.
+    Serverless(SlEvent),
 }
 
 /// A station: `servers` identical servers with one FIFO queue.
@@ -286,6 +308,7 @@ pub struct WebModel<'a, O> {
     requests: Vec<Request>,
     free_slots: Vec<u32>,
     rng: Streams,
+    serverless: Option<ServerlessRt>,
     observer: O,
 }
 
@@ -389,6 +412,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 web: streams.stream("web.service"),
                 db: streams.stream("database.service"),
             },
+            serverless: s
+                .serverless
+                .as_ref()
+                .map(|sl| ServerlessRt::new(s, sl, cp, streams)),
             observer,
         }
     }
@@ -440,6 +467,16 @@ impl<'a, O: Observer> WebModel<'a, O> {
             .iter()
             .filter(|r| r.live && r.arrived >= since)
             .count() as u64
+            + self
+                .serverless
+                .as_ref()
+                .map_or(0, |sl| sl.inside_since(since))
+    }
+
+    /// Memory of the serverless path's request function, MB (`None`
+    /// without the path).
+    pub fn lambda_memory_mb(&self) -> Option<u32> {
+        self.serverless.as_ref().map(ServerlessRt::memory_mb)
     }
 
     fn on_arrival(&mut self, sched: &mut Scheduler<Event>) {
@@ -448,6 +485,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
             sched.schedule_at(next, Event::Arrival);
         }
         let class = self.pick_class();
+        if let Some(sl) = &mut self.serverless
+            && sl.takes()
+        {
+            self.observer.arrival(now, class, Route::Serverless);
+            sl.arrive(now, class, sched, &mut self.observer);
+            return;
+        }
         let mut extra = self.client_rtt;
         let mut route = Route::Origin;
         if self.classes[class as usize].cacheable
@@ -762,6 +806,11 @@ impl<O: Observer> Model for WebModel<'_, O> {
                     .is_some_and(|r| r.generation == generation)
                 {
                     self.on_done(id, sched);
+                }
+            }
+            Event::Serverless(e) => {
+                if let Some(sl) = &mut self.serverless {
+                    sl.handle(e, sched, &mut self.observer);
                 }
             }
         }

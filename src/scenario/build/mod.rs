@@ -10,6 +10,7 @@ use crate::spec::{self, Region};
 mod database;
 mod dist;
 mod edge;
+mod serverless;
 mod simulation;
 mod traffic;
 mod web;
@@ -17,6 +18,7 @@ mod web;
 use database::*;
 use dist::*;
 use edge::*;
+use serverless::*;
 use simulation::*;
 use traffic::*;
 use web::*;
@@ -102,8 +104,31 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
     let lb_t = root.table("load_balancer");
     let load_balancer = lb_t.is_present().then(|| read_lb(lb_t));
 
-    let web_t = root.required_table("web", "add a [web] section with instance = \"m5.large\"");
-    let (web, web_count) = read_web(web_t, region, has_lb);
+    // The serverless path first: with all traffic on it, [web] may be absent.
+    let sl_t = root.table("serverless");
+    let serverless = sl_t.is_present().then(|| read_serverless(sl_t));
+    let all_serverless = matches!(&serverless, Some(Some(sl)) if sl.share >= 1.0);
+    let (web, web_count) = if all_serverless && !root.has("web") {
+        (Some(spec::Web::absent()), Got::Absent)
+    } else {
+        let web_t = root.required_table(
+            "web",
+            "add a [web] section with instance = \"m5.large\" (or send every request to [serverless] with share = 1.0)",
+        );
+        read_web(web_t, region, has_lb)
+    };
+    if all_serverless && !root.has("web") && has_db {
+        let span = root.table("database").span();
+        root.sink().error(
+            "database".to_string(),
+            "the database needs a [web] tier to query it, found no [web] section",
+            Some(
+                "add a [web] section, or remove [database] (the serverless path uses DynamoDB)"
+                    .to_string(),
+            ),
+            span,
+        );
+    }
 
     let db_t = root.table("database");
     let database = if db_t.is_present() {
@@ -112,14 +137,6 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         Some(None)
     };
 
-    if let Some(v) = root.take("serverless") {
-        root.error(
-            "serverless",
-            "the serverless path is not supported yet",
-            format!("remove the [serverless] section; {LATER}"),
-            v.span(),
-        );
-    }
     if let Some(v) = root.take("faults") {
         root.error(
             "faults",
@@ -142,6 +159,10 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         load_balancer: load_balancer.flatten(),
         web: web?,
         database: database?,
+        serverless: match serverless {
+            None => None,
+            Some(sl) => Some(sl?),
+        },
         ladder: ladder?,
         billing,
     })
