@@ -85,6 +85,7 @@ fn minimal_scenario_gets_every_default() {
             sessions: Sessions::Local,
         },
         database: None,
+        serverless: None,
         ladder: None,
         billing: crate::spec::Billing::default(),
     };

@@ -106,8 +106,12 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
 
     // The serverless path first: with all traffic on it, [web] may be absent.
     let sl_t = root.table("serverless");
-    let serverless = sl_t.is_present().then(|| read_serverless(sl_t));
-    let all_serverless = matches!(&serverless, Some(Some(sl)) if sl.share >= 1.0);
+    let (serverless, all_serverless) = if sl_t.is_present() {
+        let (sl, share) = read_serverless(sl_t);
+        (Some(sl), share >= 1.0)
+    } else {
+        (None, false)
+    };
     let (web, web_count) = if all_serverless && !root.has("web") {
         (Some(spec::Web::absent()), Got::Absent)
     } else {

@@ -18,11 +18,16 @@ const FIREHOSE_INTERVAL_S: u64 = 900;
 /// Largest batch a DynamoDB stream event source mapping takes.
 const STREAM_MAX_BATCH: u32 = 10_000;
 
-/// The `[serverless]` section; `None` when something was reported.
-pub(super) fn read_serverless(mut t: Table<'_>) -> Option<Serverless> {
+/// The `[serverless]` section (`None` when something was reported), and
+/// its share as written (1 when absent or invalid).
+pub(super) fn read_serverless(mut t: Table<'_>) -> (Option<Serverless>, f64) {
     let share = t
         .num("share", Bounds::between(0.0, true, 1.0, true))
         .or(1.0);
+    (read_services(t, share), share)
+}
+
+fn read_services(mut t: Table<'_>, share: f64) -> Option<Serverless> {
     let api = read_api(t.table("api_gateway"));
     let lambda = read_lambda(t.table("lambda"));
     let dynamodb = read_dynamodb(t.table("dynamodb"));
@@ -33,8 +38,12 @@ pub(super) fn read_serverless(mut t: Table<'_>) -> Option<Serverless> {
     } else {
         if firehose_t.is_present() {
             let span = firehose_t.span();
-            firehose_t.sink().error(
-                firehose_t.path().to_string(),
+            let sink = firehose_t.sink();
+            let path = firehose_t.path().to_string();
+            // Its keys are still checked.
+            let _ = read_pipeline(stream_t, firehose_t);
+            sink.error(
+                path,
                 "a Firehose needs the DynamoDB stream that feeds it, found no [serverless.stream]",
                 Some(
                     "add a [serverless.stream] section (batch_size = 100), or remove [serverless.firehose]"
@@ -42,7 +51,7 @@ pub(super) fn read_serverless(mut t: Table<'_>) -> Option<Serverless> {
                 ),
                 span,
             );
-            firehose_t.finish();
+            t.finish();
             return None;
         }
         stream_t.finish();
