@@ -15,7 +15,7 @@ pub enum Template {
     ScaleOut,
     /// A fleet that grows and shrinks with load (not supported yet).
     AutoScaling,
-    /// API Gateway, Lambda and DynamoDB (not supported yet).
+    /// API Gateway, Lambda and DynamoDB, the stream through Firehose to S3.
     Serverless,
 }
 
@@ -32,7 +32,7 @@ impl Template {
             Template::DayOne => Ok(include_str!("../../templates/day-one.toml")),
             Template::ScaleOut => Ok(include_str!("../../templates/scale-out.toml")),
             Template::AutoScaling => Err(unsupported("auto-scaling", "[web.autoscaling]")),
-            Template::Serverless => Err(unsupported("serverless", "[serverless]")),
+            Template::Serverless => Ok(include_str!("../../templates/serverless.toml")),
         }
     }
 }

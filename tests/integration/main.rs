@@ -12,6 +12,7 @@ mod credits;
 mod growth;
 mod layering;
 mod schema;
+mod serverless;
 mod stations;
 mod sweep;
 mod theory;

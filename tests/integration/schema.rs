@@ -94,6 +94,18 @@ count = 2
 instance = "db.m5.large"
 read_time = { mean = "2ms" }
 write_time = { mean = "6ms" }
+[serverless]
+share = 0.5
+[serverless.api_gateway]
+throttle_rps = 100
+[serverless.lambda]
+memory_mb = 256
+[serverless.dynamodb]
+mode = "on_demand"
+[serverless.stream]
+batch_size = 10
+[serverless.firehose]
+buffer_mb = 1
 [ladder]
 key = "web.count"
 values = [2, 4]
@@ -168,7 +180,7 @@ fn loader_keys(path: &[&str]) -> Vec<String> {
 #[test]
 fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
     let root = schema();
-    let tables: [&[&str]; 17] = [
+    let tables: [&[&str]; 23] = [
         &[],
         &["simulation"],
         &["simulation", "slo"],
@@ -186,12 +198,18 @@ fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
         &["database"],
         &["ladder"],
         &["billing"],
+        &["serverless"],
+        &["serverless", "api_gateway"],
+        &["serverless", "lambda"],
+        &["serverless", "dynamodb"],
+        &["serverless", "stream"],
+        &["serverless", "firehose"],
     ];
     for path in tables {
         let mut loader = loader_keys(path);
         let schema = properties_at(&root, &root, path);
         // The loader takes these sections only to reject them.
-        loader.retain(|k| !matches!(k.as_str(), "serverless" | "faults" | "autoscaling"));
+        loader.retain(|k| !matches!(k.as_str(), "faults" | "autoscaling"));
         assert_eq!(loader, schema, "table {path:?}");
     }
     // The daily cycle takes either form; together they are the loader's keys.
@@ -221,7 +239,11 @@ fn schema_command_prints_the_schema() {
 #[test]
 fn init_writes_starters_that_validate_and_run() {
     let dir = tempfile::tempdir().unwrap();
-    for (template, file) in [("day-one", "a.toml"), ("scale-out", "sub/b.toml")] {
+    for (template, file) in [
+        ("day-one", "a.toml"),
+        ("scale-out", "sub/b.toml"),
+        ("serverless", "c.toml"),
+    ] {
         let path = dir.path().join(file);
         let o = simscale(&["init", "--template", template, path.to_str().unwrap()]);
         assert!(o.status.success(), "{}", text(&o.stderr));
@@ -262,10 +284,8 @@ fn init_writes_starters_that_validate_and_run() {
 
 #[test]
 fn init_refuses_designs_the_loader_does_not_run_yet() {
-    for (template, section) in [
-        ("auto-scaling", "[web.autoscaling]\nmin = 1\n"),
-        ("serverless", "[serverless]\nmemory_mb = 512\n"),
-    ] {
+    #[allow(clippy::single_element_loop)]
+    for (template, section) in [("auto-scaling", "[web.autoscaling]\nmin = 1\n")] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.toml");
         let o = simscale_env(
