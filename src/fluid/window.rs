@@ -465,7 +465,11 @@ impl Model<'_> {
             })
             .collect();
         WindowSummary {
-            serverless: self.serverless.take().map(|f| f.finish(measured_secs)),
+            serverless: self.serverless.take().map(|f| {
+                let mut s = f.finish(measured_secs);
+                s.requests = routes.arrived_on(Route::Serverless);
+                s
+            }),
             classes,
             stations,
             intervals,

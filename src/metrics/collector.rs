@@ -533,7 +533,11 @@ impl WindowCollector {
             })
             .collect();
         WindowSummary {
-            serverless: self.serverless.map(ServerlessTrack::finish),
+            serverless: self.serverless.map(|t| {
+                let mut s = t.finish();
+                s.requests = self.routes.arrived_on(Route::Serverless);
+                s
+            }),
             classes,
             stations,
             counts: self.counts,

@@ -46,6 +46,8 @@ impl Throttles {
 /// units, records and objects over what happened after it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerlessSummary {
+    /// Requests that took the path.
+    pub requests: u64,
     /// Invocations of the request function (requests that got an environment and finished).
     pub invocations: u64,
     /// Of those, the ones that started a new environment.
@@ -119,6 +121,7 @@ impl ServerlessSummary {
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
         for r in rest {
+            s.requests += r.requests;
             s.invocations += r.invocations;
             s.cold_starts += r.cold_starts;
             s.throttled.merge(&r.throttled);

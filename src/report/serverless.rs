@@ -33,10 +33,7 @@ pub(super) fn cells(r: &CheckpointResult) -> Vec<String> {
         fixed(m.cold_start_fraction(), 6),
         opt(m.delivery_p50_s),
         opt(m.delivery_p99_s),
-        r.window
-            .routes
-            .arrived_on(crate::route::Route::Serverless)
-            .to_string(),
+        m.requests.to_string(),
         t.api_gateway.to_string(),
         t.lambda().to_string(),
         t.lambda_scaling.to_string(),

@@ -18,13 +18,14 @@
 //! API Gateway's latency and the client's RTT hold no resource and are added
 //! to the response, as the EC2 path does with its network delays.
 
+mod pipeline;
+
 use super::sampler::Sampler;
 use super::{Event, Observer, Outcome, Route};
 use crate::engine::{RngStreams, Scheduler, StreamRng};
-use crate::spec::{
-    API_GATEWAY_TIMEOUT, Checkpoint, RateProfile, STREAM_POLL, Scenario, Serverless,
-};
+use crate::spec::{API_GATEWAY_TIMEOUT, Checkpoint, RateProfile, Scenario, Serverless};
 use crate::time::{SimDuration, SimTime};
+use pipeline::PipelineRt;
 use rand::RngExt;
 use std::collections::VecDeque;
 
@@ -192,25 +193,6 @@ pub(crate) struct ServerlessRt {
     service: StreamRng,
 }
 
-#[derive(Debug)]
-struct PipelineRt {
-    batch_size: usize,
-    record_bytes: u64,
-    billed_record_bytes: u64,
-    duration: Sampler,
-    buffer_limit: u64,
-    interval: SimDuration,
-    /// Arrival times of requests whose records wait in the stream.
-    pending: Vec<SimTime>,
-    poll_scheduled: bool,
-    /// Records on their way to Firehose, per poll.
-    in_transit: Vec<Vec<SimTime>>,
-    free_transit: Vec<u32>,
-    buffer: Vec<SimTime>,
-    buffer_bytes: u64,
-    flush_scheduled: bool,
-}
-
 /// The wait before retry `k` (1-based): `backoff * 2^(k-1)`.
 fn doubling(backoff: SimDuration, k: u32) -> SimDuration {
     SimDuration(
@@ -221,7 +203,7 @@ fn doubling(backoff: SimDuration, k: u32) -> SimDuration {
 }
 
 /// Rounds a billed duration up to the next millisecond.
-fn billed(d: SimDuration) -> SimDuration {
+pub(super) fn billed(d: SimDuration) -> SimDuration {
     SimDuration(d.as_nanos().div_ceil(1_000_000) * 1_000_000)
 }
 
@@ -258,21 +240,7 @@ impl ServerlessRt {
         let warm = warm
             .saturating_sub(sl.lambda.provisioned)
             .min(on_demand_room);
-        let pipeline = sl.pipeline.as_ref().map(|p| PipelineRt {
-            batch_size: p.batch_size.max(1) as usize,
-            record_bytes: p.record_bytes,
-            billed_record_bytes: p.billed_record_bytes(),
-            duration: Sampler::new(&p.duration),
-            buffer_limit: p.buffer_bytes.max(1),
-            interval: p.buffer_interval,
-            pending: Vec::new(),
-            poll_scheduled: false,
-            in_transit: Vec::new(),
-            free_transit: Vec::new(),
-            buffer: Vec::new(),
-            buffer_bytes: 0,
-            flush_scheduled: false,
-        });
+        let pipeline = sl.pipeline.as_ref().map(|p| PipelineRt::new(p, start));
         ServerlessRt {
             share: sl.share,
             client_rtt: s.traffic.client_rtt,
@@ -459,14 +427,19 @@ impl ServerlessRt {
         match event {
             SlEvent::Dynamo(id) => self.dynamo(id, now, sched, obs),
             SlEvent::Done(id) => self.done(id, now, sched, obs, false),
-            SlEvent::Poll => self.poll(now, sched, obs),
-            SlEvent::Delivered(slot) => self.delivered(slot, now, sched, obs),
+            SlEvent::Poll => {
+                if let Some(p) = &mut self.pipeline {
+                    p.poll(now, &mut self.service, sched, obs);
+                }
+            }
+            SlEvent::Delivered(slot) => {
+                if let Some(p) = &mut self.pipeline {
+                    p.delivered(slot, now, sched, obs);
+                }
+            }
             SlEvent::Flush => {
                 if let Some(p) = &mut self.pipeline {
-                    p.flush_scheduled = false;
-                    if !p.buffer.is_empty() {
-                        flush(p, now, obs);
-                    }
+                    p.interval_end(now, obs);
                 }
             }
         }
@@ -581,85 +554,9 @@ impl ServerlessRt {
             Route::Serverless,
         );
         if let Some(p) = &mut self.pipeline {
-            p.pending.push(req.arrived);
-            if !p.poll_scheduled {
-                p.poll_scheduled = true;
-                let grid = STREAM_POLL.as_nanos();
-                let since = (now - self.window_start).as_nanos();
-                let next = self.window_start + SimDuration((since / grid + 1) * grid);
-                sched.schedule_at(next, Event::Serverless(SlEvent::Poll));
-            }
+            p.record(req.arrived, now, sched);
         }
     }
-
-    /// The stream is polled: its records go in batches to the second
-    /// function, and on to Firehose when the slowest batch is done.
-    fn poll<O: Observer>(&mut self, now: SimTime, sched: &mut Scheduler<Event>, obs: &mut O) {
-        let Some(p) = &mut self.pipeline else { return };
-        p.poll_scheduled = false;
-        if p.pending.is_empty() {
-            return;
-        }
-        let records = std::mem::take(&mut p.pending);
-        let mut slowest = SimDuration::ZERO;
-        for _ in 0..records.len().div_ceil(p.batch_size) {
-            let d = p.duration.sample(&mut self.service);
-            slowest = slowest.max(d);
-            obs.serverless(now, SlRecord::StreamInvocation { billed: billed(d) });
-        }
-        let slot = match p.free_transit.pop() {
-            Some(k) => {
-                p.in_transit[k as usize] = records;
-                k
-            }
-            None => {
-                p.in_transit.push(records);
-                (p.in_transit.len() - 1) as u32
-            }
-        };
-        sched.schedule_at(now + slowest, Event::Serverless(SlEvent::Delivered(slot)));
-    }
-
-    /// The records of poll batch `slot` are put into Firehose.
-    fn delivered<O: Observer>(
-        &mut self,
-        slot: u32,
-        now: SimTime,
-        sched: &mut Scheduler<Event>,
-        obs: &mut O,
-    ) {
-        let Some(p) = &mut self.pipeline else { return };
-        let records = std::mem::take(&mut p.in_transit[slot as usize]);
-        p.free_transit.push(slot);
-        for arrived in records {
-            obs.serverless(
-                now,
-                SlRecord::FirehoseRecord {
-                    billed_bytes: p.billed_record_bytes,
-                },
-            );
-            p.buffer.push(arrived);
-            p.buffer_bytes += p.record_bytes;
-            if p.buffer_bytes >= p.buffer_limit || p.interval.is_zero() {
-                flush(p, now, obs);
-            }
-        }
-        if !p.buffer.is_empty() && !p.flush_scheduled {
-            // Firehose delivers at the end of every buffer interval.
-            p.flush_scheduled = true;
-            let grid = p.interval.as_nanos().max(1);
-            let since = (now - self.window_start).as_nanos();
-            let next = self.window_start + SimDuration((since / grid + 1) * grid);
-            sched.schedule_at(next, Event::Serverless(SlEvent::Flush));
-        }
-    }
-}
-
-/// Firehose writes its buffer to S3 as one object.
-fn flush<O: Observer>(p: &mut PipelineRt, now: SimTime, obs: &mut O) {
-    obs.s3_object(now, &p.buffer, p.buffer_bytes);
-    p.buffer.clear();
-    p.buffer_bytes = 0;
 }
 
 #[cfg(test)]
