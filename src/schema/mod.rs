@@ -32,13 +32,14 @@ pub struct Duration(pub String);
 #[derive(Deserialize, JsonSchema)]
 #[schemars(
     deny_unknown_fields,
-    extend("anyOf" = [
+    // [web] may be left out only when every request is serverless.
+    extend("allOf" = [{ "anyOf": [
         { "required": ["web"] },
         {
             "required": ["serverless"],
             "properties": { "serverless": { "properties": { "share": { "const": 1.0 } } } }
         }
-    ]),
+    ] }]),
     title = "simscale scenario",
     description = "A web platform on AWS and its traffic, for simscale run (docs/scenario-reference.md)."
 )]
