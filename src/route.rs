@@ -12,11 +12,13 @@ pub enum Route {
     EdgeOrigin,
     /// Straight to the origin (load balancer and web tier), no CDN.
     Origin,
+    /// API Gateway, Lambda and DynamoDB.
+    Serverless,
 }
 
 impl Route {
     /// Number of routes.
-    pub const COUNT: usize = 4;
+    pub const COUNT: usize = 5;
 
     /// Every route, in index order.
     pub const ALL: [Route; Route::COUNT] = [
@@ -24,6 +26,7 @@ impl Route {
         Route::EdgeS3,
         Route::EdgeOrigin,
         Route::Origin,
+        Route::Serverless,
     ];
 
     /// Position in [`Route::ALL`]: the index of per-route arrays.
@@ -39,7 +42,7 @@ impl Route {
 
     /// Whether the request goes through CloudFront.
     pub fn via_cdn(self) -> bool {
-        !matches!(self, Route::Origin)
+        matches!(self, Route::EdgeHit | Route::EdgeS3 | Route::EdgeOrigin)
     }
 }
 

@@ -15,24 +15,18 @@ pub enum Template {
     ScaleOut,
     /// An auto scaling group over three AZs that follows the daily cycle.
     AutoScaling,
-    /// API Gateway, Lambda and DynamoDB (not supported yet).
+    /// API Gateway, Lambda and DynamoDB, the stream through Firehose to S3.
     Serverless,
 }
 
 impl Template {
-    /// The template's text; a usage error for designs simscale cannot run yet.
-    pub fn text(self) -> Result<&'static str, Error> {
-        let unsupported = |what: &str, section: &str| Error::Usage {
-            message: format!(
-                "init: the {what} template is not supported yet: simscale run rejects {section}"
-            ),
-            help: "start from --template day-one or --template scale-out".into(),
-        };
+    /// The template's text.
+    pub fn text(self) -> &'static str {
         match self {
-            Template::DayOne => Ok(include_str!("../../templates/day-one.toml")),
-            Template::ScaleOut => Ok(include_str!("../../templates/scale-out.toml")),
-            Template::AutoScaling => Ok(include_str!("../../templates/auto-scaling.toml")),
-            Template::Serverless => Err(unsupported("serverless", "[serverless]")),
+            Template::DayOne => include_str!("../../templates/day-one.toml"),
+            Template::ScaleOut => include_str!("../../templates/scale-out.toml"),
+            Template::AutoScaling => include_str!("../../templates/auto-scaling.toml"),
+            Template::Serverless => include_str!("../../templates/serverless.toml"),
         }
     }
 }
@@ -52,7 +46,7 @@ pub struct InitArgs {
 
 /// `simscale init`: writes the template, which is checked to validate first.
 pub fn init(args: &InitArgs, stdout: &mut dyn Write) -> Result<(), Error> {
-    let text = args.template.text()?;
+    let text = args.template.text();
     let path = args
         .path
         .clone()

@@ -117,5 +117,28 @@ pub fn usage_bound(s: &Scenario) -> Usage {
         } else {
             0.0
         },
+        serverless: s.serverless.as_ref().map(|sl| {
+            let n = requests * sl.share;
+            // Every invocation cold and twice its mean length: a bound.
+            let d = &sl.dynamodb;
+            let secs = sl.lambda.duration.mean().as_secs_f64()
+                + sl.lambda.cold_start.mean().as_secs_f64()
+                + f64::from(d.calls()) * d.latency.mean().as_secs_f64();
+            let gb_s = 2.0 * secs * sl.lambda.memory_gb();
+            let record = sl
+                .pipeline
+                .as_ref()
+                .map_or(0.0, |p| p.billed_record_bytes() as f64);
+            super::ServerlessUsage {
+                api_requests: n,
+                lambda_requests: n,
+                lambda_gb_seconds: n * gb_s,
+                write_units: n * sl.dynamodb.wcu_per_request(),
+                read_units: n * sl.dynamodb.rcu_per_request(),
+                firehose_gb: n * record / BYTES_PER_GB,
+                s3_puts: n,
+                s3_gb: n * record / BYTES_PER_GB,
+            }
+        }),
     }
 }

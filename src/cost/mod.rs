@@ -11,10 +11,12 @@
 
 mod check;
 mod month;
+mod serverless;
 pub mod tiers;
 
 pub use check::{check_prices, check_prices_with, usage_bound};
 pub use month::MonthScale;
+pub use serverless::ServerlessUsage;
 
 use crate::catalog::Catalog;
 use crate::error::Error;
@@ -71,6 +73,8 @@ pub struct Usage {
     pub db_read_queries: f64,
     /// Write queries to the database, per month.
     pub db_write_queries: f64,
+    /// The serverless path's use, per month, when the scenario has one.
+    pub serverless: Option<ServerlessUsage>,
 }
 
 impl Usage {
@@ -127,7 +131,9 @@ impl Usage {
             cdn_requests: arrived(&via_cdn) * to_month,
             cdn_gb: served_bytes(&via_cdn) / BYTES_PER_GB * to_month,
             s3_get_requests: arrived(&[Route::EdgeS3]) * to_month,
-            internet_gb: served_bytes(&[Route::Origin]) / BYTES_PER_GB * to_month,
+            // API Gateway's answers leave the region like the origin's.
+            internet_gb: served_bytes(&[Route::Origin, Route::Serverless]) / BYTES_PER_GB
+                * to_month,
             lb_requests_per_sec: arrived(&via_lb) * per_sec,
             lb_gb_per_hour: served_bytes(&via_lb) / BYTES_PER_GB * per_sec * 3600.0,
             lb_active_connections: w.mean_in_origin * scale.to_daily_mean,
@@ -138,6 +144,19 @@ impl Usage {
             db_surplus_vcpu_hours: w.db_surplus_credits / 60.0 * to_month,
             db_read_queries: db_reads * to_month,
             db_write_queries: db_writes * to_month,
+            serverless: w.serverless.as_ref().map(|sl| {
+                let arrived = w.routes.arrived_on(Route::Serverless) as f64;
+                ServerlessUsage {
+                    api_requests: (arrived - sl.throttled.api_gateway as f64).max(0.0) * to_month,
+                    lambda_requests: (sl.invocations + sl.stream_invocations) as f64 * to_month,
+                    lambda_gb_seconds: (sl.lambda_gb_seconds + sl.stream_gb_seconds) * to_month,
+                    write_units: sl.wcu * to_month,
+                    read_units: sl.rcu * to_month,
+                    firehose_gb: serverless::gb(sl.firehose_billed_bytes) * to_month,
+                    s3_puts: sl.s3_objects as f64 * to_month,
+                    s3_gb: serverless::gb(sl.s3_bytes) * to_month,
+                }
+            }),
         }
     }
 }
@@ -575,26 +594,29 @@ pub fn monthly_bill_with(
     };
     let mut lines = Vec::new();
 
-    // EC2: the web fleet's instance-hours.
+    // EC2: the web fleet's instance-hours (none without a fleet).
     let web = &s.web.instance;
-    lines.push(CostLine::flat(
-        "ec2",
-        format!(
-            "{} instance-hours ({:.3} instances on average)",
-            web.name, u.web_instances
-        ),
-        u.web_instances * HOURS_PER_MONTH,
-        "instance-hours",
-        web.usd_per_hour,
-        format!(
-            "{} USD per instance-hour (on-demand Linux)",
-            web.usd_per_hour
-        ),
-    ));
+    let has_web = s.has_web();
+    if has_web {
+        lines.push(CostLine::flat(
+            "ec2",
+            format!(
+                "{} instance-hours ({:.3} instances on average)",
+                web.name, u.web_instances
+            ),
+            u.web_instances * HOURS_PER_MONTH,
+            "instance-hours",
+            web.usd_per_hour,
+            format!(
+                "{} USD per instance-hour (on-demand Linux)",
+                web.usd_per_hour
+            ),
+        ));
+    }
 
     let free = s.billing.free_tier;
     let web_hours = u.web_instances * HOURS_PER_MONTH;
-    if free && FREE_TIER_EC2.contains(&web.name.as_str()) {
+    if has_web && free && FREE_TIER_EC2.contains(&web.name.as_str()) {
         let hours = p.free("EC2 t2.micro/t3.micro Linux hours")?;
         lines.push(deduction(
             "ec2",
@@ -606,7 +628,7 @@ pub fn monthly_bill_with(
     }
 
     // EBS gp3 root volumes of the web instances.
-    if s.billing.root_volume_gb > 0.0 {
+    if has_web && s.billing.root_volume_gb > 0.0 {
         let gb_months = u.web_instances * s.billing.root_volume_gb;
         let gp3 = p.get("ebs", "gp3 storage")?;
         lines.push(CostLine::flat(
@@ -796,8 +818,13 @@ pub fn monthly_bill_with(
         ));
     }
 
+    // The serverless path.
+    if let (Some(sl), Some(su)) = (&s.serverless, &u.serverless) {
+        lines.extend(serverless::lines(&p, sl, su)?);
+    }
+
     // DynamoDB session reads.
-    if s.web.sessions == Sessions::Dynamodb {
+    if has_web && s.web.sessions == Sessions::Dynamodb {
         lines.push(per_use(
             "dynamodb",
             "session reads (eventually consistent, up to 4 KB), on-demand".to_string(),

@@ -40,11 +40,13 @@ mod dist;
 mod fleet;
 mod queue;
 mod range;
+mod serverless;
 mod slo;
 mod step;
 mod window;
 
 pub use range::outside_validated_range;
+pub use serverless::cold_fraction;
 
 use crate::metrics::WindowSummary;
 use crate::route::Route;
@@ -55,6 +57,7 @@ use crate::spec::{
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
 use queue::Inner;
+use serverless::SlFluid;
 use step::Backlog;
 
 const MINUTE_NS: u64 = 60 * NANOS_PER_SEC;
@@ -161,6 +164,8 @@ struct Model<'a> {
     stretch: (i32, i32),
     /// Read replicas up, when faults have taken some down.
     replicas_up: Option<u32>,
+    /// The serverless path, if any.
+    serverless: Option<SlFluid>,
 }
 
 /// What depends on the stations' CPU speed.
@@ -343,6 +348,7 @@ impl<'a> Model<'a> {
             work: StationWork::of(s),
             stretch: (0, 0),
             replicas_up: None,
+            serverless: s.serverless.as_ref().map(SlFluid::new),
         }
     }
 
@@ -418,6 +424,15 @@ impl<'a> Model<'a> {
             .as_ref()
             .map_or(Cumulants::default(), |lb| Cumulants::of(&lb.latency, 1.0));
         let rtt = Cumulants::constant(s.traffic.client_rtt.as_secs_f64());
+        // The serverless path's share of every class, and its delays.
+        let sh = s.serverless_share();
+        let ec2 = 1.0 - sh;
+        let sl_path = s.serverless.as_ref().map(|sl| {
+            let d = &sl.dynamodb;
+            rtt.add(Cumulants::of(&sl.api_gateway.latency, 1.0))
+                .add(Cumulants::of(&sl.lambda.duration, 1.0))
+                .add(Cumulants::of(&d.latency, 1.0).times(f64::from(d.calls())))
+        });
         let mut classes = Vec::new();
         let mut paths = Vec::new();
         for (k, c) in s.traffic.mix.iter().enumerate() {
@@ -431,6 +446,11 @@ impl<'a> Model<'a> {
             let origin_path = service.add(lb);
             let mut origin = 1.0;
             let mut add = |route: Route, share: f64, cum: Cumulants| {
+                let share = if route == Route::Serverless {
+                    share
+                } else {
+                    share * ec2
+                };
                 if share > 0.0 {
                     paths.push(Path {
                         class: k,
@@ -462,6 +482,10 @@ impl<'a> Model<'a> {
                 }
                 _ => add(Route::Origin, 1.0, rtt.add(origin_path)),
             }
+            if let Some(cum) = sl_path {
+                add(Route::Serverless, sh, cum);
+            }
+            let origin = origin * ec2;
             classes.push(class_of(c, Cumulants::exact(&c.web_cpu, web_speed), origin));
         }
         (classes, paths, db)

@@ -17,6 +17,7 @@ pub(super) struct Slot {
     pub(super) dropped: f64,
     pub(super) timed_out: f64,
     pub(super) errors: f64,
+    pub(super) throttled: f64,
     pub(super) latency_sum: f64,
     /// Utilisation-seconds.
     pub(super) web_area: f64,
@@ -34,6 +35,7 @@ impl Default for Slot {
             dropped: 0.0,
             timed_out: 0.0,
             errors: 0.0,
+            throttled: 0.0,
             latency_sum: 0.0,
             web_area: 0.0,
             db_area: 0.0,
@@ -107,7 +109,8 @@ impl Slots {
                 } else {
                     Latency::default()
                 };
-                let finished = slot.served + slot.dropped + slot.timed_out + slot.errors;
+                let finished =
+                    slot.served + slot.dropped + slot.timed_out + slot.errors + slot.throttled;
                 let round = |x: f64| x.round() as u64;
                 let availability = if finished > 0.0 {
                     slot.served / finished
@@ -127,7 +130,7 @@ impl Slots {
                             ErrorCause::DbConnections,
                             round(slot.errors),
                         ),
-                        throttled: 0,
+                        throttled: round(slot.throttled),
                     },
                     availability,
                     availability_bounds: (availability, availability),

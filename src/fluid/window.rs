@@ -48,14 +48,15 @@ impl Model<'_> {
         let mut served_cells = vec![[0.0f64; Route::COUNT]; n_cls];
         let (mut served, mut dropped, mut timed_out, mut errors, mut in_flight) =
             (0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut throttled_sum = 0.0;
         let mut requests = 0.0;
         let mut latency_sum = 0.0;
         let (mut web_area, mut db_area) = (0.0, 0.0);
         let (mut origin_done, mut origin_secs_sum) = (0.0, 0.0);
         let mut window_mix: Vec<Mixture> = vec![Mixture::default(); n_paths];
         // Per class over the measured part: requests, served, dropped,
-        // timed out, errors, in flight, and the served latency sum.
-        let mut per_class = vec![[0.0f64; 7]; n_cls];
+        // timed out, errors, in flight, the served latency sum, throttled.
+        let mut per_class = vec![[0.0f64; 8]; n_cls];
         let mut timeline = Vec::with_capacity(n_minutes);
         let mut prev: Option<(Parts, Option<Latency>)> = None;
         // Least and greatest p50, p95, p99 over the measured minutes, seconds.
@@ -156,6 +157,11 @@ impl Model<'_> {
                 c.spend(step.replica_busy, th.replica, len);
             }
             let measured = ((t1 - measure_from.max(t0)) / len).clamp(0.0, 1.0);
+            let sl_min = self
+                .serverless
+                .as_mut()
+                .map(|f| f.step(rate, len, measured))
+                .unwrap_or_default();
             let near_end = |r: &Response| t1 + r.upper() > end && r.cdf(end - t1) < 1.0 - 1e-12;
 
             responses.clear();
@@ -170,15 +176,21 @@ impl Model<'_> {
                 let k = path.class;
                 let a = rates[k] * path.share * len;
                 let origin = path.route.reaches_origin();
-                let (p_drop, p_err, resp) = if origin {
+                let (p_drop, p_thr, p_err, resp) = if origin {
                     let (p, cond, cv2) = step.wait[k];
                     (
                         step.p_drop,
+                        0.0,
                         step.p_err[k],
                         Response::new(&path.fit, step.backlog_wait[k], p, cond, cv2),
                     )
+                } else if path.route == Route::Serverless {
+                    // A cold start is a wait that some invocations have.
+                    let m = sl_min;
+                    let cold = Response::new(&path.fit, 0.0, m.p_cold, m.cold_mean, 1.0);
+                    (0.0, m.p_throttled, 0.0, cold)
                 } else {
-                    (0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0, 1.0))
+                    (0.0, 0.0, 0.0, Response::new(&path.fit, 0.0, 0.0, 0.0, 1.0))
                 };
                 // Sent to a dead instance; then refused; then failed at the
                 // DB for want of a connection, or for its primary being down.
@@ -197,7 +209,9 @@ impl Model<'_> {
                     live * (1.0 - p_drop) * p_err,
                 ];
                 let err_total: f64 = err_n.iter().sum();
-                let answered = live * (1.0 - p_drop) * (1.0 - p_err) * (1.0 - p_dbd);
+                let thr_n = live * p_thr;
+                let answered =
+                    live * (1.0 - p_drop) * (1.0 - p_thr) * (1.0 - p_err) * (1.0 - p_dbd);
                 let f_timeout = resp.cdf(timeout);
                 // Fates by arrival time within the minute (in flight at the end).
                 let (fs, ft, fi) = if near_end(&resp) {
@@ -237,6 +251,7 @@ impl Model<'_> {
                         err_by[c] += n * measured;
                         class_err_by[k][c] += n * measured;
                     }
+                    throttled_sum += thr_n * measured;
                     latency_sum += sv * measured * resp.truncated_mean(timeout);
                     let pc = &mut per_class[k];
                     pc[0] += am;
@@ -246,6 +261,7 @@ impl Model<'_> {
                     pc[4] += err_total * measured;
                     pc[5] += answered * fi * measured;
                     pc[6] += sv * measured * resp.truncated_mean(timeout);
+                    pc[7] += a * p_thr * measured;
                     window_mix[pi].push(sv * measured, resp, timeout, MERGE_TOL);
                     if let Some(sl) = slot.as_deref_mut() {
                         sl.requests += am;
@@ -253,6 +269,7 @@ impl Model<'_> {
                         sl.timed_out += answered * ft * measured;
                         sl.dropped += drop_n * measured;
                         sl.errors += err_total * measured;
+                        sl.throttled += thr_n * measured;
                         sl.latency_sum += sv * measured * resp.truncated_mean(timeout);
                         sl.served_like(sv * measured, resp, timeout);
                     }
@@ -353,7 +370,10 @@ impl Model<'_> {
 
         // Integer counts that add up exactly.
         let total = requests.round();
-        let fates = apportion(&[served, dropped, timed_out, errors, 0.0, in_flight], total);
+        let fates = apportion(
+            &[served, dropped, timed_out, errors, throttled_sum, in_flight],
+            total,
+        );
         let counts = Counts {
             requests: total as u64,
             served: fates[0],
@@ -422,7 +442,7 @@ impl Model<'_> {
                 0.0
             }
         };
-        let finished = served + dropped + timed_out + errors;
+        let finished = served + dropped + timed_out + errors + throttled_sum;
         let availability = if finished > 0.0 {
             served / finished
         } else {
@@ -473,7 +493,7 @@ impl Model<'_> {
             .enumerate()
             .map(|(k, pc)| {
                 let n = class_requests[k];
-                let f = apportion(&[pc[1], pc[2], pc[3], pc[4], 0.0, pc[5]], n as f64);
+                let f = apportion(&[pc[1], pc[2], pc[3], pc[4], pc[7], pc[5]], n as f64);
                 let c = Counts {
                     requests: n,
                     served: f[0],
@@ -483,7 +503,7 @@ impl Model<'_> {
                     error_causes: causes_of(&class_err_by[k], f[3]),
                     throttled: f[4],
                 };
-                let finished = pc[1] + pc[2] + pc[3] + pc[4];
+                let finished = pc[1] + pc[2] + pc[3] + pc[4] + pc[7];
                 let avail = if finished > 0.0 {
                     pc[1] / finished
                 } else {
@@ -522,6 +542,11 @@ impl Model<'_> {
             })
             .collect();
         WindowSummary {
+            serverless: self.serverless.take().map(|f| {
+                let mut s = f.finish(measured_secs);
+                s.requests = routes.arrived_on(Route::Serverless);
+                s
+            }),
             classes,
             stations,
             intervals,

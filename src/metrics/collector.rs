@@ -4,8 +4,8 @@ use super::area::Area;
 use super::confidence::{quantile_ranks, t_of, wilson};
 use super::credits::{Balance, CreditTrack};
 use super::{
-    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, Stations,
-    WindowSummary,
+    Counts, Fate, IntervalSummary, Intervals, Latency, MinuteRow, RouteCounts, ServerlessTrack,
+    Stations, WindowSummary,
 };
 use crate::route::{ErrorCause, Route};
 use crate::time::{NANOS_PER_SEC, SimDuration, SimTime};
@@ -107,6 +107,7 @@ pub struct WindowCollector {
     origin_done: u64,
     in_transit: u64,
     frame: Frame,
+    serverless: Option<ServerlessTrack>,
 }
 
 fn latency_histogram<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
@@ -188,7 +189,28 @@ impl WindowCollector {
             origin_done: 0,
             in_transit: 0,
             frame,
+            serverless: None,
         }
+    }
+
+    /// Measures the serverless path too, for functions of `memory_mb` and
+    /// `stream_memory_mb`.
+    pub fn with_serverless(mut self, memory_mb: u32, stream_memory_mb: u32) -> Self {
+        self.serverless = Some(ServerlessTrack::new(
+            self.start,
+            self.measure_from,
+            self.end,
+            self.minutes.len(),
+            memory_mb,
+            stream_memory_mb,
+        ));
+        self
+    }
+
+    /// The serverless path's track, if measured.
+    #[inline]
+    pub fn serverless_mut(&mut self) -> Option<&mut ServerlessTrack> {
+        self.serverless.as_mut()
     }
 
     #[inline]
@@ -603,6 +625,11 @@ impl WindowCollector {
             })
             .collect();
         WindowSummary {
+            serverless: self.serverless.map(|t| {
+                let mut s = t.finish();
+                s.requests = self.routes.arrived_on(Route::Serverless);
+                s
+            }),
             classes,
             stations,
             counts: self.counts,

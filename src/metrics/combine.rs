@@ -107,6 +107,9 @@ impl WindowSummary {
             let lat: Vec<Latency> = rows.iter().filter_map(|r| r.latency).collect();
             row.latency = Latency::mean_of(&lat);
         }
+        let sl: Vec<&super::ServerlessSummary> =
+            runs.iter().filter_map(|r| r.serverless.as_ref()).collect();
+        w.serverless = super::ServerlessSummary::combine(&sl);
         for (i, row) in w.intervals.iter_mut().enumerate() {
             let rows: Vec<&IntervalSummary> =
                 runs.iter().filter_map(|r| r.intervals.get(i)).collect();

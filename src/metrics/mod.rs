@@ -13,11 +13,13 @@ mod combine;
 pub mod confidence;
 mod credits;
 mod intervals;
+mod serverless;
 
 pub use collector::{Frame, WindowCollector};
 pub use combine::Estimate;
 pub use credits::Balance;
 pub use intervals::{IntervalSummary, Intervals};
+pub use serverless::{ServerlessSummary, ServerlessTrack, ThrottledBy, Throttles};
 
 use crate::route::{ErrorCause, PerRoute, Route};
 
@@ -298,4 +300,6 @@ pub struct WindowSummary {
     /// availability (`offered_rps` its arrivals per second; the
     /// utilisations are the window's).
     pub classes: Vec<IntervalSummary>,
+    /// The serverless path's figures, when the scenario has one.
+    pub serverless: Option<ServerlessSummary>,
 }

@@ -26,6 +26,7 @@ mod arrivals;
 mod credits;
 mod fleet;
 mod sampler;
+mod serverless;
 mod station;
 
 use crate::engine::{Model, RngStreams, Scheduler, StreamRng};
@@ -41,6 +42,9 @@ use rand::RngExt;
 use sampler::Sampler;
 use station::Station;
 use std::collections::VecDeque;
+
+use serverless::ServerlessRt;
+pub use serverless::{LambdaLimit, SlEvent, SlRecord, SlService};
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +136,22 @@ pub trait Observer {
             self.db_server_service(from, server, span);
         }
     }
+    /// Busy Lambda execution environments changed by `delta` at `now`.
+    #[inline]
+    fn lambda_busy(&mut self, now: SimTime, delta: i32) {
+        let _ = (now, delta);
+    }
+    /// Something happened on the serverless path (see [`SlRecord`]).
+    #[inline]
+    fn serverless(&mut self, now: SimTime, record: SlRecord) {
+        let _ = (now, record);
+    }
+    /// Firehose delivered an object of `bytes` to S3 at `now`, holding the
+    /// records of the requests that arrived at `arrivals`.
+    #[inline]
+    fn s3_object(&mut self, now: SimTime, arrivals: &[SimTime], bytes: u64) {
+        let _ = (now, arrivals, bytes);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -203,6 +223,8 @@ pub enum Event {
     Done(u32, u32),
     /// Something happens to the fleet: scaling, faults, health checks.
     Fleet(FleetEvent),
+    /// An event of the serverless path.
+    Serverless(SlEvent),
 }
 
 /// One web instance: a worker pool in front of its vCPUs.
@@ -333,6 +355,8 @@ pub struct WebModel<'a, O> {
     fleet: Fleet<'a>,
     /// Instances the load balancer sends to, in instance order.
     targets: Vec<u32>,
+    /// The serverless path, if any.
+    serverless: Option<ServerlessRt>,
     observer: O,
 }
 
@@ -448,6 +472,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 web: streams.stream("web.service"),
                 db: streams.stream("database.service"),
             },
+            serverless: s
+                .serverless
+                .as_ref()
+                .map(|sl| ServerlessRt::new(s, sl, cp, streams)),
             observer,
         }
     }
@@ -499,6 +527,16 @@ impl<'a, O: Observer> WebModel<'a, O> {
             .iter()
             .filter(|r| r.live && !r.orphan && r.arrived >= since)
             .count() as u64
+            + self
+                .serverless
+                .as_ref()
+                .map_or(0, |sl| sl.inside_since(since))
+    }
+
+    /// Memory of the serverless path's request function, MB (`None`
+    /// without the path).
+    pub fn lambda_memory_mb(&self) -> Option<u32> {
+        self.serverless.as_ref().map(ServerlessRt::memory_mb)
     }
 
     fn on_arrival(&mut self, sched: &mut Scheduler<Event>) {
@@ -507,6 +545,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
             sched.schedule_at(next, Event::Arrival);
         }
         let class = self.pick_class();
+        if let Some(sl) = &mut self.serverless
+            && sl.takes()
+        {
+            self.observer.arrival(now, class, Route::Serverless);
+            sl.arrive(now, class, sched, &mut self.observer);
+            return;
+        }
         let mut extra = self.client_rtt;
         let mut route = Route::Origin;
         if self.classes[class as usize].cacheable
@@ -765,6 +810,11 @@ impl<O: Observer> Model for WebModel<'_, O> {
                 }
             }
             Event::Fleet(e) => self.on_fleet(e, sched),
+            Event::Serverless(e) => {
+                if let Some(sl) = &mut self.serverless {
+                    sl.handle(e, sched, &mut self.observer);
+                }
+            }
         }
     }
 }

@@ -48,6 +48,10 @@ pub fn report_md_with_warnings(
     out.push_str("## Verdict\n\n");
     out.push_str(&verdict(report));
     out.push_str(&super::warnings::warnings_md(warnings));
+    if let Some(p) = super::serverless::paragraph(report) {
+        out.push_str("\n## Serverless path\n\n");
+        out.push_str(&p);
+    }
     out.push_str("\n## Checkpoints\n\n");
     let over = super::worst_heading(s);
     out.push_str(&format!(

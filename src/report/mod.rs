@@ -7,6 +7,7 @@ pub mod charts;
 pub mod compare;
 pub mod cost;
 pub mod markdown;
+pub mod serverless;
 pub mod sweep;
 pub mod warnings;
 pub mod writer;
@@ -318,6 +319,7 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
     row.extend(c.error_causes.iter().map(|n| n.to_string()));
     row.push(fixed(r.window.sessions_lost, 0));
     row.push(fixed(r.window.web_billed_mean, 3));
+    row.extend(serverless::cells(r));
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {
@@ -353,7 +355,11 @@ fn lowest_credits(r: &CheckpointResult) -> Option<f64> {
 
 /// `checkpoints.csv`.
 pub fn checkpoints_csv(report: &RunReport) -> Vec<u8> {
-    let mut header: Vec<String> = CHECKPOINT_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut header: Vec<String> = CHECKPOINT_COLUMNS
+        .iter()
+        .chain(serverless::SERVERLESS_COLUMNS.iter())
+        .map(|c| c.to_string())
+        .collect();
     if report.scenario.simulation.replications > 1 {
         header.extend(CI95_COLUMNS.iter().map(|c| format!("{c}_ci95")));
     }
@@ -422,7 +428,7 @@ pub fn timeline_csv(report: &RunReport) -> Vec<u8> {
                 fixed(m.web_instances, 3),
                 fixed(m.web_util, 4),
                 fixed(m.db_util, 4),
-                "0".to_string(),
+                serverless::minute_concurrency(r, m.minute as usize),
                 m.web_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
                 m.db_cpu_credits.map_or(String::new(), |c| fixed(c, 2)),
                 fixed(m.web_instances, 3),
@@ -588,6 +594,9 @@ pub fn terminal_summary(report: &RunReport) -> String {
     }
     if let Some(a) = advice {
         out.push_str(&format!("the wall is {a}\n"));
+    }
+    if let Some(p) = serverless::paragraph(report) {
+        out.push_str(&p);
     }
     match (&report.wall, max_users) {
         (Some(_), _) => {}

@@ -52,6 +52,23 @@ pub(super) fn find(
         return Ok(None);
     };
     let az = largest_az(s);
+    if s.web.count == 0 && s.web.autoscaling.is_none() {
+        // Every request serverless: the managed services span the region's AZs.
+        let users = match &report.wall {
+            Some(w) => w.users,
+            None => report
+                .checkpoints
+                .iter()
+                .filter(|c| c.slo_met)
+                .filter_map(|c| c.checkpoint.users)
+                .fold(0.0, f64::max),
+        };
+        return Ok(Some(AzLoss {
+            users: Some(users),
+            az,
+            basis: "the serverless path's services (API Gateway, Lambda, DynamoDB, Firehose, S3) span the region's AZs: losing one leaves the design's own wall".to_string(),
+        }));
+    }
     let azs_used = {
         let mut v: Vec<&str> = (0..s.web.count.max(1)).map(|i| s.web_az(i)).collect();
         v.sort_unstable();

@@ -2,9 +2,12 @@
 
 use crate::engine::{RngStreams, Simulation};
 use crate::error::Error;
-use crate::metrics::{Balance, Fate, Frame, Intervals, WindowCollector, WindowSummary};
+use crate::metrics::{
+    Balance, Fate, Frame, Intervals, ThrottledBy, WindowCollector, WindowSummary,
+};
 use crate::model::{
-    Capacity, CreditReading, Event, FleetLevels, Observer, Outcome, Route, Tier, WebModel,
+    Capacity, CreditReading, Event, FleetLevels, LambdaLimit, Observer, Outcome, Route, SlRecord,
+    SlService, Tier, WebModel,
 };
 use crate::spec::{Checkpoint, CreditMode, DbPlacement, InstanceSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -114,6 +117,50 @@ impl Observer for WindowCollector {
     fn db_server_busy(&mut self, from: SimTime, server: u32, span: SimDuration, threads: u32) {
         self.db_server_threads(from, server as usize, span, threads);
     }
+
+    #[inline]
+    fn lambda_busy(&mut self, now: SimTime, delta: i32) {
+        if let Some(t) = self.serverless_mut() {
+            t.busy(now, delta);
+        }
+    }
+
+    fn serverless(&mut self, now: SimTime, record: SlRecord) {
+        let Some(t) = self.serverless_mut() else {
+            return;
+        };
+        match record {
+            SlRecord::Throttled {
+                arrived,
+                service,
+                limit,
+            } => {
+                let by = match (service, limit) {
+                    (SlService::ApiGateway, _) => ThrottledBy::ApiGateway,
+                    (SlService::Lambda, Some(LambdaLimit::ScalingRate)) => {
+                        ThrottledBy::LambdaScaling
+                    }
+                    (SlService::Lambda, _) => ThrottledBy::LambdaConcurrency,
+                    (SlService::DynamoDb, _) => ThrottledBy::DynamoDb,
+                };
+                t.throttled(arrived, by);
+            }
+            SlRecord::Invocation {
+                arrived,
+                cold,
+                billed,
+            } => t.invocation(arrived, cold, billed),
+            SlRecord::Units { wcu, rcu } => t.units(now, wcu, rcu),
+            SlRecord::StreamInvocation { billed } => t.stream_invocation(now, billed),
+            SlRecord::FirehoseRecord { billed_bytes } => t.firehose_record(now, billed_bytes),
+        }
+    }
+
+    fn s3_object(&mut self, now: SimTime, arrivals: &[SimTime], bytes: u64) {
+        if let Some(t) = self.serverless_mut() {
+            t.s3_object(now, arrivals, bytes);
+        }
+    }
 }
 
 /// Simulates one window of `cp` with `streams`; the second value is the
@@ -125,7 +172,11 @@ pub(crate) fn des_window(
 ) -> Result<(WindowSummary, u64), Error> {
     let end = cp.start + cp.window;
     let measure_from = cp.start + cp.warmup;
-    let collector = WindowCollector::new(cp.start, cp.window, cp.warmup, frame(s, cp));
+    let mut collector = WindowCollector::new(cp.start, cp.window, cp.warmup, frame(s, cp));
+    if let Some(sl) = &s.serverless {
+        let stream_mb = sl.pipeline.as_ref().map_or(128, |p| p.memory_mb);
+        collector = collector.with_serverless(sl.lambda.memory_mb, stream_mb);
+    }
     let mut model = WebModel::new(s, cp, streams, collector);
     let first = model.start(cp.start);
     let fleet_events = model.fleet_events();

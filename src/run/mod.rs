@@ -11,6 +11,7 @@ mod az_loss;
 pub mod compare;
 mod des;
 pub mod guard;
+pub mod serverless;
 mod verdict;
 mod wall;
 
@@ -118,6 +119,8 @@ pub struct CheckpointResult {
     /// `judgement` and `slo_met`), else against the scenario's bounds, for
     /// information only.
     pub classes: Vec<Judged>,
+    /// The serverless path's limits and their loads (empty without the path).
+    pub serverless_limits: Vec<serverless::LimitLoad>,
 }
 
 impl CheckpointResult {
@@ -168,7 +171,19 @@ impl CheckpointResult {
     /// The station that bounds the design at this load and its busy share
     /// over the measured window (see [`crate::metrics::Stations::bottleneck`]).
     pub fn bottleneck(&self) -> Option<(String, f64)> {
-        self.window.stations.bottleneck()
+        // The serverless path's limits compete with the stations: the most
+        // loaded wins (stations first on a tie).
+        let station = self.window.stations.bottleneck();
+        let limit = self
+            .serverless_limits
+            .iter()
+            .filter(|l| l.load > 0.0)
+            .max_by(|a, b| a.load.total_cmp(&b.load));
+        match (station, limit) {
+            (Some(st), Some(l)) if l.load > st.1 + 1e-9 => Some((l.name.to_string(), l.load)),
+            (None, Some(l)) => Some((l.name.to_string(), l.load)),
+            (st, _) => st,
+        }
     }
 
     /// The bottleneck in words, with what would move it, e.g. "the web
@@ -189,6 +204,18 @@ impl CheckpointResult {
             "web_workers" => format!(
                 "the web workers ({} per instance, {pct:.0}% busy): raise `web.workers`",
                 s.web.workers
+            ),
+            "api_gateway_throttle" => format!(
+                "API Gateway's throttle ({} requests/s, {pct:.0}% of it at the peak): ask AWS to raise the account's throttle (`serverless.api_gateway.throttle_rps`)",
+                s.serverless.as_ref().map_or(0.0, |sl| sl.api_gateway.throttle_rps)
+            ),
+            "lambda_concurrency" => format!(
+                "Lambda's concurrency limit ({} environments, {pct:.0}% used at most): raise `serverless.lambda.concurrency` (a quota increase) or shorten the function",
+                s.serverless.as_ref().map_or(0, |sl| sl.lambda.concurrency)
+            ),
+            "lambda_scaling_rate" => "Lambda's scaling rate (1,000 new environments per 10 s): `serverless.lambda.provisioned` environments for the surge".to_string(),
+            "dynamodb_capacity" => format!(
+                "DynamoDB's capacity ({pct:.0}% of it at the peak): more `serverless.dynamodb.wcu`/`rcu`, or on-demand mode"
             ),
             "db_primary" => format!(
                 "the DB primary ({db_name}, {pct:.0}% busy): a larger `database.instance`{}",
@@ -433,11 +460,13 @@ pub fn run_checkpoint(
     let window = WindowSummary::combine(&windows)
         .ok_or_else(|| Error::Internal("a checkpoint without replications".into()))?;
     let counts = window.counts;
+    let peak = peak_rps(s, cp);
     Ok(CheckpointResult {
+        serverless_limits: serverless::limit_loads(s, &window, peak),
         checkpoint: cp.clone(),
         mode,
         mode_reason,
-        peak_rps: peak_rps(s, cp),
+        peak_rps: peak,
         offered_rps: if window.measured_secs > 0.0 {
             counts.requests as f64 / window.measured_secs
         } else {

@@ -90,6 +90,7 @@ fn minimal_scenario_gets_every_default() {
             scaling: Usl::LINEAR,
         },
         database: None,
+        serverless: None,
         ladder: None,
         faults: Vec::new(),
         billing: crate::spec::Billing::default(),

@@ -11,6 +11,7 @@ mod dist;
 mod placement;
 mod plan;
 mod resilience;
+mod serverless;
 mod tiers;
 mod traffic;
 
@@ -24,6 +25,11 @@ pub use plan::{
 pub use resilience::{
     Autoscaling, Fault, FaultAt, FaultKind, FaultSpan, ScalingMetric, ScalingPolicy,
     ScheduledAction, StepAdjustment, busiest_moment,
+};
+pub use serverless::{
+    API_GATEWAY_TIMEOUT, ApiGateway, DYNAMODB_BURST_SECS, DYNAMODB_ON_DEMAND_TABLE_MAX, DynamoDb,
+    DynamoMode, FIREHOSE_RECORD_ROUNDING, LAMBDA_MB_PER_VCPU, LAMBDA_SCALE_PER_10S, Lambda,
+    Pipeline, STREAM_POLL, Serverless,
 };
 pub use tiers::{
     Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
@@ -53,10 +59,13 @@ pub struct Scenario {
     pub cdn: Option<Cdn>,
     /// Load balancer in front of the web tier, if any.
     pub load_balancer: Option<LoadBalancer>,
-    /// The EC2 web tier.
+    /// The EC2 web tier (no instances when `[web]` is absent: every
+    /// request takes the serverless path).
     pub web: Web,
     /// The relational database, if any.
     pub database: Option<Database>,
+    /// The serverless path, if any.
+    pub serverless: Option<Serverless>,
     /// The same scenario again with one key changed per rung (the
     /// scale-up ladder), if any.
     pub ladder: Option<Ladder>,
@@ -64,6 +73,18 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// How the bill is drawn up.
     pub billing: Billing,
+}
+
+impl Scenario {
+    /// The share of requests on the serverless path (0 without one).
+    pub fn serverless_share(&self) -> f64 {
+        self.serverless.as_ref().map_or(0.0, |s| s.share)
+    }
+
+    /// Whether the scenario has an EC2 web fleet.
+    pub fn has_web(&self) -> bool {
+        self.web.count > 0
+    }
 }
 
 /// `[billing]`: what the monthly bill includes beyond what was simulated.

@@ -222,6 +222,34 @@ pub struct Web {
     pub scaling: Usl,
 }
 
+impl Web {
+    /// No EC2 fleet at all (`[web]` absent, every request serverless):
+    /// zero instances of a type with no vCPUs and no price.
+    pub fn absent() -> Web {
+        Web {
+            instance: InstanceSpec {
+                name: "none".to_string(),
+                vcpus: 0,
+                cpu_speed: 1.0,
+                threads_per_core: 1,
+                smt_pair: 1.0,
+                usd_per_hour: 0.0,
+                burst: None,
+            },
+            count: 0,
+            azs: vec!["a".to_string()],
+            workers: 0,
+            queue_limit: 0,
+            // API Gateway's integration timeout (`spec::API_GATEWAY_TIMEOUT`).
+            timeout: SimDuration::from_secs(29),
+            sessions: Sessions::Local,
+            autoscaling: None,
+            cpu_scheduling: Scheduling::Fcfs,
+            scaling: Usl::LINEAR,
+        }
+    }
+}
+
 /// Database engine: its instance prices, and for Aurora how it is billed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DbEngine {

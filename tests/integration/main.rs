@@ -13,6 +13,7 @@ mod growth;
 mod layering;
 mod resilience;
 mod schema;
+mod serverless;
 mod sharing;
 mod stations;
 mod sweep;

@@ -1,7 +1,6 @@
 //! The JSON Schema (`simscale schema`) against the loader, and `simscale init`.
 
 use crate::cli::{simscale, text};
-use crate::sweep::simscale_env;
 use serde_json::Value;
 use simscale::scenario::parse;
 use simscale::schema::scenario_schema_json;
@@ -98,6 +97,18 @@ schedule = [{ at = "8h", count = 2 }]
 instance = "db.m5.large"
 read_time = { mean = "2ms" }
 write_time = { mean = "6ms" }
+[serverless]
+share = 0.5
+[serverless.api_gateway]
+throttle_rps = 100
+[serverless.lambda]
+memory_mb = 256
+[serverless.dynamodb]
+mode = "on_demand"
+[serverless.stream]
+batch_size = 10
+[serverless.firehose]
+buffer_mb = 1
 [ladder]
 key = "web.count"
 values = [2, 4]
@@ -172,7 +183,7 @@ fn loader_keys(path: &[&str]) -> Vec<String> {
 #[test]
 fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
     let root = schema();
-    let tables: [&[&str]; 20] = [
+    let tables: [&[&str]; 26] = [
         &[],
         &["simulation"],
         &["simulation", "slo"],
@@ -193,12 +204,16 @@ fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
         &["database"],
         &["ladder"],
         &["billing"],
+        &["serverless"],
+        &["serverless", "api_gateway"],
+        &["serverless", "lambda"],
+        &["serverless", "dynamodb"],
+        &["serverless", "stream"],
+        &["serverless", "firehose"],
     ];
     for path in tables {
-        let mut loader = loader_keys(path);
+        let loader = loader_keys(path);
         let schema = properties_at(&root, &root, path);
-        // The loader takes this section only to reject it.
-        loader.retain(|k| k != "serverless");
         assert_eq!(loader, schema, "table {path:?}");
     }
     // The daily cycle takes either form; together they are the loader's keys.
@@ -228,7 +243,12 @@ fn schema_command_prints_the_schema() {
 #[test]
 fn init_writes_starters_that_validate_and_run() {
     let dir = tempfile::tempdir().unwrap();
-    for (template, file) in [("day-one", "a.toml"), ("scale-out", "sub/b.toml")] {
+    for (template, file) in [
+        ("day-one", "a.toml"),
+        ("scale-out", "sub/b.toml"),
+        ("serverless", "c.toml"),
+        ("auto-scaling", "d.toml"),
+    ] {
         let path = dir.path().join(file);
         let o = simscale(&["init", "--template", template, path.to_str().unwrap()]);
         assert!(o.status.success(), "{}", text(&o.stderr));
@@ -265,31 +285,4 @@ fn init_writes_starters_that_validate_and_run() {
     assert!(o.status.success());
     let written = std::fs::read_to_string(dir.path().join("scenario.toml")).unwrap();
     assert!(written.contains("Day one"));
-}
-
-#[test]
-fn init_refuses_designs_the_loader_does_not_run_yet() {
-    let (template, section) = ("serverless", "[serverless]\nmemory_mb = 512\n");
-    {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.toml");
-        let o = simscale_env(
-            &["init", "--template", template, path.to_str().unwrap()],
-            &[],
-        );
-        assert_eq!(o.status.code(), Some(2), "{template}");
-        assert!(
-            text(&o.stderr).contains("not supported yet"),
-            "{}",
-            text(&o.stderr)
-        );
-        assert!(!path.exists());
-        // Because the loader rejects such a design: when it stops doing so,
-        // this fails and the template should be written.
-        let text = format!(
-            "name = \"x\"\n[traffic]\nrate = 1.0\n[load_balancer]\n[web]\ninstance = \"m5.large\"\n{section}"
-        );
-        let err = parse(&text, "x").unwrap_err().to_string();
-        assert!(err.contains("not supported yet"), "{err}");
-    }
 }

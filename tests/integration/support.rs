@@ -73,6 +73,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
         database: None,
         ladder: None,
         faults: Vec::new(),
+        serverless: None,
         billing: simscale::spec::Billing::default(),
     }
 }

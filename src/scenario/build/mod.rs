@@ -11,6 +11,7 @@ mod database;
 mod dist;
 mod edge;
 mod resilience;
+mod serverless;
 mod simulation;
 mod traffic;
 mod web;
@@ -19,11 +20,11 @@ use database::*;
 use dist::*;
 use edge::*;
 use resilience::*;
+use serverless::*;
 use simulation::*;
 use traffic::*;
 use web::*;
 
-const LATER: &str = "it comes in a later release";
 const PRICE_HELP: &str = "pick another type or region; see data/SOURCES.md";
 
 /// The scenario, when every rule holds, every problem found, and the
@@ -104,8 +105,36 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
     let lb_t = root.table("load_balancer");
     let load_balancer = lb_t.is_present().then(|| read_lb(lb_t));
 
-    let web_t = root.required_table("web", "add a [web] section with instance = \"m5.large\"");
-    let (web, web_count, _) = read_web(web_t, region, has_lb);
+    // The serverless path first: with all traffic on it, [web] may be absent.
+    let sl_t = root.table("serverless");
+    let (serverless, all_serverless) = if sl_t.is_present() {
+        let (sl, share) = read_serverless(sl_t);
+        (Some(sl), share >= 1.0)
+    } else {
+        (None, false)
+    };
+    let (web, web_count) = if all_serverless && !root.has("web") {
+        (Some(spec::Web::absent()), Got::Absent)
+    } else {
+        let web_t = root.required_table(
+            "web",
+            "add a [web] section with instance = \"m5.large\" (or send every request to [serverless] with share = 1.0)",
+        );
+        let (w, c, _) = read_web(web_t, region, has_lb);
+        (w, c)
+    };
+    if all_serverless && !root.has("web") && has_db {
+        let span = root.table("database").span();
+        root.sink().error(
+            "database".to_string(),
+            "the database needs a [web] tier to query it, found no [web] section",
+            Some(
+                "add a [web] section, or remove [database] (the serverless path uses DynamoDB)"
+                    .to_string(),
+            ),
+            span,
+        );
+    }
 
     let db_t = root.table("database");
     let database = if db_t.is_present() {
@@ -114,14 +143,6 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         Some(None)
     };
 
-    if let Some(v) = root.take("serverless") {
-        root.error(
-            "serverless",
-            "the serverless path is not supported yet",
-            format!("remove the [serverless] section; {LATER}"),
-            v.span(),
-        );
-    }
     let azs = web.as_ref().map_or_else(Vec::new, |w| w.azs.clone());
     let replicas = database
         .as_ref()
@@ -142,6 +163,10 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         load_balancer: load_balancer.flatten(),
         web: web?,
         database: database?,
+        serverless: match serverless {
+            None => None,
+            Some(sl) => Some(sl?),
+        },
         ladder: ladder?,
         faults: faults?,
         billing,

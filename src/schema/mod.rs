@@ -8,7 +8,11 @@
 //! validate against the schema, and for every table the keys the loader
 //! accepts must be exactly the schema's properties.
 //!
-//! `[serverless]` is left out: the loader rejects it ("not supported yet").
+//! Every section of the format is here.
+
+mod serverless;
+
+pub use serverless::*;
 
 use schemars::{JsonSchema, schema_for};
 use serde::Deserialize;
@@ -27,6 +31,14 @@ pub struct Duration(pub String);
 #[derive(Deserialize, JsonSchema)]
 #[schemars(
     deny_unknown_fields,
+    // [web] may be left out only when every request is serverless.
+    extend("allOf" = [{ "anyOf": [
+        { "required": ["web"] },
+        {
+            "required": ["serverless"],
+            "properties": { "serverless": { "properties": { "share": { "const": 1.0 } } } }
+        }
+    ] }]),
     title = "simscale scenario",
     description = "A web platform on AWS and its traffic, for simscale run (docs/scenario-reference.md)."
 )]
@@ -46,10 +58,12 @@ pub struct ScenarioFile {
     pub cdn: Option<Cdn>,
     /// Required when web.count > 1.
     pub load_balancer: Option<LoadBalancer>,
-    /// The EC2 web fleet.
-    pub web: Web,
+    /// The EC2 web fleet (may be left out when `serverless.share` is 1).
+    pub web: Option<Web>,
     /// Absent: no database queries are allowed.
     pub database: Option<Database>,
+    /// API Gateway, Lambda and DynamoDB, and the stream to S3.
+    pub serverless: Option<Serverless>,
     /// Run the scenario once per value of one key.
     pub ladder: Option<Ladder>,
     /// What fails, and when.
