@@ -344,6 +344,7 @@ impl<O: super::Observer> WebModel<'_, O> {
     }
 
     /// Handles a fleet event.
+    #[inline(never)]
     pub(super) fn on_fleet(&mut self, e: FleetEvent, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         // The life of instance `i` if the event is for its current incarnation.

@@ -539,6 +539,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         self.serverless.as_ref().map(ServerlessRt::memory_mb)
     }
 
+    #[inline]
     fn on_arrival(&mut self, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if let Some(next) = self.arrivals.next(&mut self.rng.arrivals) {
@@ -581,6 +582,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         self.enter_origin(now, class, route, extra, sched);
     }
 
+    #[inline]
     fn pick_class(&mut self) -> u16 {
         if self.classes.len() == 1 {
             return 0;
@@ -592,6 +594,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
 
     /// The instance the load balancer sends the next request to (`None`
     /// when the fleet has none to send to).
+    #[inline]
     fn pick_instance(&mut self) -> Option<u32> {
         let n = self.targets.len() as u32;
         if n == 0 {
@@ -621,6 +624,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         Some(self.targets[k as usize])
     }
 
+    #[inline]
     fn enter_origin(
         &mut self,
         now: SimTime,
@@ -682,6 +686,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
+    #[inline]
     fn insert(&mut self, mut req: Request) -> u32 {
         match self.free_slots.pop() {
             Some(id) => {
@@ -707,6 +712,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
     }
 
     /// Moves request `id` on to its next DB query, or completes it.
+    #[inline]
     fn advance(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         if self.requests[id as usize].orphan {
             // Its instance died while this query ran: nothing waits for it.
@@ -761,6 +767,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
     }
 
     /// Request `id` leaves: its worker goes to the next waiting request.
+    #[inline]
     fn complete(&mut self, id: u32, failed: Option<ErrorCause>, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let req = self.requests[id as usize];

@@ -87,6 +87,7 @@ impl Station {
 /// Service start and end at the stations.
 impl<O: Observer> WebModel<'_, O> {
     /// Request `id` joins the station `at` for its current job.
+    #[inline]
     pub(super) fn enter_station(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
         self.requests[id as usize].at = at;
         if self.fleet.track_cpu
@@ -107,6 +108,7 @@ impl<O: Observer> WebModel<'_, O> {
     }
 
     /// A service time for request `id`'s current job.
+    #[inline]
     fn sample_service(&mut self, id: u32) -> SimDuration {
         let req = self.requests[id as usize];
         match req.job {
@@ -125,6 +127,7 @@ impl<O: Observer> WebModel<'_, O> {
         }
     }
 
+    #[inline]
     fn start_service(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         let req = self.requests[id as usize];
         let service = self.sample_service(id);
@@ -151,6 +154,7 @@ impl<O: Observer> WebModel<'_, O> {
         sched.schedule_in(service, Event::Done(id, generation));
     }
 
+    #[inline]
     fn busy_changed(&mut self, now: SimTime, req: Request, delta: i32) {
         match req.at {
             At::Instance(_) => {
@@ -163,6 +167,7 @@ impl<O: Observer> WebModel<'_, O> {
         }
     }
 
+    #[inline]
     fn throttled_changed(&mut self, now: SimTime, req: Request, delta: i32) {
         match req.at {
             At::Instance(_) => {
@@ -175,6 +180,7 @@ impl<O: Observer> WebModel<'_, O> {
         }
     }
 
+    #[inline]
     pub(super) fn on_done(&mut self, id: u32, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         let req = self.requests[id as usize];

@@ -296,6 +296,7 @@ impl ServerlessRt {
     }
 
     /// A request of `class` arrives at `now`.
+    #[inline(never)]
     pub(crate) fn arrive<O: Observer>(
         &mut self,
         now: SimTime,
@@ -417,6 +418,7 @@ impl ServerlessRt {
     }
 
     /// Handles one of the path's events.
+    #[inline(never)]
     pub(crate) fn handle<O: Observer>(
         &mut self,
         event: SlEvent,
