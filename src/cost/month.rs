@@ -58,6 +58,14 @@ impl MonthScale {
     /// checkpoint's, integrated over its daily profile.
     pub fn for_checkpoint(s: &Scenario, cp: &Checkpoint) -> MonthScale {
         let mut m = MonthScale::for_checkpoint_usage(s, cp);
+        let whole_day = cp.window.0.saturating_sub(cp.warmup.0) >= DAY_SECS * NANOS_PER_SEC;
+        if s.web.autoscaling.is_some() && whole_day {
+            // The window covers the daily cycle: its own instance-seconds.
+            m.basis.push_str(
+                "; the auto scaling group billed at the instance-seconds it ran in the window",
+            );
+            return m;
+        }
         m.web_instances = Some(daily_fleet(s, cp));
         if s.web.autoscaling.is_some() {
             m.basis.push_str(&format!(

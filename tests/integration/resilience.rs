@@ -431,3 +431,124 @@ fn the_fluid_mode_loses_what_the_des_loses() {
     let end = (t_des.last().unwrap().web_instances - t_fl.last().unwrap().web_instances).abs();
     assert!(end <= 2.0, "{end}");
 }
+
+#[test]
+fn scale_in_drains_without_losing_requests() {
+    // 240 requests/s, then a third of that from minute 10: target tracking
+    // on requests per target (3,000 a minute: 50/s each) opens at 5
+    // instances and comes down to 2, one at a time, each drained.
+    let s = load(
+        r#"
+name = "scale in"
+[simulation]
+window = "1h"
+warmup = "5m"
+[traffic]
+rate = 240
+events = [{ at = "10m", duration = "2h", multiplier = 0.3333333333 }]
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = "20ms"
+[load_balancer]
+[web]
+instance = "m5.large"
+count = 5
+azs = ["a", "b"]
+sessions = "local"
+[web.autoscaling]
+policy = "target_tracking"
+metric = "requests_per_target"
+target = 3000
+min = 1
+max = 10
+"#,
+    );
+    let r = &run_seeds(&s, &[1])[0];
+    let t = &r.window.timeline;
+    assert!((t[0].web_instances - 5.0).abs() < 1e-9, "{:?}", t[0]);
+    let end = t.last().unwrap();
+    assert!((end.web_instances - 2.0).abs() < 1e-9, "{end:?}");
+    // Draining shows, briefly (20 ms requests), and loses nothing.
+    assert!(t.iter().map(|m| m.web_draining).sum::<f64>() > 0.0);
+    assert_eq!(r.window.counts.errors, 0);
+    assert_conserved(r);
+    // Gradually: never two removed within a cooldown (300 s).
+    let drops: Vec<usize> = t
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[1].web_instances + 0.5 < w[0].web_instances)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(drops.windows(2).all(|d| d[1] - d[0] >= 4), "{drops:?}");
+}
+
+#[test]
+fn reads_skip_a_dead_replica_and_sessions_in_dynamodb_take_their_time() {
+    let text = FAILOVER
+        .replace("read_replicas = 1", "read_replicas = 2")
+        .replace(
+            "kind = \"db_primary_failure\"",
+            "kind = \"replica_failure\"\nreplica = 0",
+        );
+    let r = &run_seeds(&load(&text), &[1])[0];
+    // The other replica takes every read: nothing fails but the few reads
+    // on the replica when it died.
+    let c = &r.window.counts;
+    assert_eq!(c.errors, c.error_causes[ErrorCause::DbDown.index()]);
+    assert!(c.errors <= 5, "{c:?}");
+    let db = &r.window.stations.db;
+    assert!(db[2] > db[1], "{db:?}");
+
+    // A session read from DynamoDB adds its 4 ms to every page (the same
+    // arrivals and services: common random numbers).
+    let local = &run_seeds(&load(STEP), &[3])[0];
+    let dynamo = &run_seeds(
+        &load(&STEP.replace(
+            "azs = [\"a\", \"b\"]",
+            "azs = [\"a\", \"b\"]\nsessions = \"dynamodb\"",
+        )),
+        &[3],
+    )[0];
+    let diff = dynamo.window.latency.mean_ms - local.window.latency.mean_ms;
+    assert!((diff - 4.0).abs() < 1e-6, "{diff}");
+}
+
+#[test]
+fn losing_one_of_two_azs_halves_the_wall() {
+    // Two m5.large in two AZs behind random dispatch, no database: each
+    // sees a Poisson stream of half the users' requests, and with one AZ
+    // down the survivor sees all of them, so it breaks at half the users
+    // (within the walls' own noise: each is bracketed to 2% from windows
+    // of an hour).
+    let s = load(
+        r#"
+name = "two AZs"
+[simulation]
+horizon = "365d"
+checkpoints = 8
+window = "1h"
+warmup = "10m"
+slo = { p99 = "200ms", availability = 0.999 }
+[traffic]
+users = { start = 100, end = 20000, shape = "exponential" }
+requests_per_user_per_day = 864
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = { mean = "40ms", dist = "exponential" }
+[load_balancer]
+algorithm = "random"
+health_check = { interval = "10s", unhealthy_threshold = 2 }
+[web]
+instance = "m5.large"
+count = 2
+azs = ["a", "b"]
+workers = 1000
+"#,
+    );
+    let r = simulate(&s, &RunOptions::default()).unwrap();
+    let wall = r.wall.as_ref().unwrap().users;
+    let az = r.az_loss.as_ref().unwrap().users.unwrap();
+    assert!(rel(az, wall / 2.0) < 0.15, "wall {wall}, AZ loss {az}");
+}
