@@ -481,6 +481,7 @@ impl<O: super::Observer> WebModel<'_, O> {
             }
             // In service on this instance's vCPUs: the server stops.
             if req.at == At::Instance(i)
+                && !req.io
                 && !queued.contains(&id)
                 && !self.instances[idx].waiting.contains(&id)
             {
@@ -493,6 +494,7 @@ impl<O: super::Observer> WebModel<'_, O> {
             if !req.live || req.orphan || req.instance != i {
                 continue;
             }
+            self.disconnect(id, now);
             self.observer.left_origin(req.arrived, now);
             self.observer.finished(
                 req.arrived,
@@ -871,7 +873,7 @@ impl<O: super::Observer> WebModel<'_, O> {
         for id in 0..self.requests.len() as u32 {
             let r = self.requests[id as usize];
             if r.live && r.at == At::Db(k) {
-                if !queued.contains(&id) {
+                if !queued.contains(&id) && !r.io {
                     in_service.push(id);
                 }
                 victims.push(id);

@@ -7,6 +7,7 @@
 
 mod cpu;
 mod credits;
+pub mod dbcap;
 mod dist;
 mod placement;
 mod plan;
@@ -16,6 +17,7 @@ mod traffic;
 
 pub use cpu::{Curve, Scheduling, Usl};
 pub use credits::{CreditBalance, StationWork};
+pub use dbcap::{IoCredits, Storage, VolumeKind};
 pub use dist::Dist;
 pub use plan::{
     Checkpoint, RateProfile, Segment, event_window, measures, peak_of_day, place_window,
@@ -26,8 +28,9 @@ pub use resilience::{
     StepAdjustment,
 };
 pub use tiers::{
-    Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
-    InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions, StaticOrigin, Web,
+    Burst, Cdn, CreditMode, DEFAULT_IO_LATENCY, Database, DbEngine, DbPlacement, HealthCheck,
+    InitialCredits, InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions,
+    StaticOrigin, Web,
 };
 pub use traffic::{
     ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,
