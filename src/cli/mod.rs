@@ -280,7 +280,11 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
     }
     let mut md = report::markdown::ladder_md(&key, &results, &folders);
     md.push_str("\n![ladder.png](ladder.png)\n");
-    let files = [
+    let cost_png = report::charts::ladder_cost_png(&key, &results).map_err(Error::Internal)?;
+    if cost_png.is_some() {
+        md.push_str("\n![ladder_cost.png](ladder_cost.png)\n");
+    }
+    let mut files = vec![
         ("ladder.csv", report::ladder_csv(&key, &results)),
         ("report.md", md.into_bytes()),
         (
@@ -288,6 +292,9 @@ fn run_scenario(args: &RunArgs, stdout: &mut dyn Write) -> Result<(), Error> {
             report::charts::ladder_png(&key, &results).map_err(Error::Internal)?,
         ),
     ];
+    if let Some(png) = cost_png {
+        files.push(("ladder_cost.png", png));
+    }
     report::writer::write_files(&out, &files)?;
     drop(writing);
     if !args.quiet {

@@ -12,6 +12,7 @@
 mod check;
 mod month;
 mod serverless;
+mod storage;
 pub mod tiers;
 
 pub use check::{check_prices, check_prices_with, usage_bound};
@@ -515,6 +516,7 @@ fn database_lines(
                 format!("{} USD per Single-AZ instance-hour", i.usd_per_hour),
             ));
         }
+        lines.extend(storage::lines(p, db)?);
         if s.billing.free_tier && !db.multi_az && FREE_TIER_RDS.contains(&i.name.as_str()) {
             let hours = p.free("RDS db.t2/db.t3/db.t4g.micro Single-AZ hours")?;
             lines.push(deduction(

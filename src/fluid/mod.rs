@@ -36,6 +36,7 @@
 //! CDF of the mixture over classes, routes and minutes weighted by served
 //! requests.
 
+mod dbcap;
 mod dist;
 mod fleet;
 mod queue;
@@ -166,6 +167,9 @@ struct Model<'a> {
     replicas_up: Option<u32>,
     /// The serverless path, if any.
     serverless: Option<SlFluid>,
+    /// With a working set: the share of reads that miss the cache, the
+    /// primary's (or colocated) volume and one replica's.
+    volumes: Option<(f64, dbcap::Volume, dbcap::Volume)>,
 }
 
 /// What depends on the stations' CPU speed.
@@ -333,6 +337,7 @@ impl<'a> Model<'a> {
                 }
                 _ => 1.0,
             },
+            volumes: s.database.as_ref().and_then(dbcap::volumes),
             web_backlog: Backlog::default(),
             primary_backlog: Backlog::default(),
             replica_backlog: Backlog::default(),

@@ -119,20 +119,6 @@ pub(crate) fn mgck(
     })
 }
 
-/// Probability that an M/M/c station with `a` Erlangs holds at least `k`
-/// jobs (for `max_connections`).
-pub(crate) fn mmc_at_least(c: u32, a: f64, k: u32) -> f64 {
-    let rho = a / f64::from(c.max(1));
-    if rho >= 1.0 {
-        return 1.0;
-    }
-    if k <= c {
-        // Rarely matters: P(N >= k) <= 1; bound by the busy probability.
-        return erlang_c(c, a).max(rho.min(1.0));
-    }
-    erlang_c(c, a) * rho.powi((k - c) as i32)
-}
-
 /// The throughput of a web instance's inside as a function of the requests
 /// holding a worker: a closed network of the vCPUs (`c` exponential
 /// servers, demand `d` seconds per request) and a pure delay `z` (the DB

@@ -15,9 +15,9 @@ pub(super) struct Backlog {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Flow {
     /// Time-average backlog.
-    mean: f64,
+    pub(super) mean: f64,
     /// Jobs refused because the backlog was full.
-    refused: f64,
+    pub(super) refused: f64,
 }
 
 impl Backlog {
@@ -150,6 +150,37 @@ pub(super) struct Step {
     pub(super) workers_busy: f64,
     /// Requests waiting for a worker per instance.
     pub(super) worker_queue: f64,
+    /// Mean DB connections open over the fleet.
+    pub(super) db_connections: f64,
+    /// Share of the IOPS limit used: the primary's volume (or the
+    /// colocated one), one replica's.
+    pub(super) primary_io: f64,
+    pub(super) replica_io: f64,
+}
+
+/// A storage I/O's cost to one query: its wait for the volume, and the
+/// time it adds without waiting (misses x (service + latency + backlog)).
+#[derive(Clone, Copy, Debug, Default)]
+struct IoCost {
+    wait: Wait,
+    extra: f64,
+}
+
+impl IoCost {
+    fn of(v: super::dbcap::VolumeStep, latency: f64, share: f64) -> IoCost {
+        IoCost {
+            wait: Wait {
+                p: share * v.p_wait,
+                cond: v.cond_wait,
+                cv2: 1.0,
+            },
+            extra: share * (v.service + latency + v.fluid),
+        }
+    }
+
+    fn mean(&self) -> f64 {
+        self.wait.mean() + self.extra
+    }
 }
 
 impl Model<'_> {
@@ -190,6 +221,8 @@ impl Model<'_> {
         // The database, for the offered load (drops are rare where it matters).
         let mut read_wait = Wait::default();
         let mut write_wait = Wait::default();
+        // Storage I/Os of reads that miss the cache and of writes.
+        let (mut io_read, mut io_write) = (IoCost::default(), IoCost::default());
         let (mut err_read, mut err_write) = (0.0, 0.0);
         let (mut read_fluid, mut write_fluid) = (0.0, 0.0);
         // vCPU jobs per request and their service moments.
@@ -199,6 +232,15 @@ impl Model<'_> {
                 db.replicas = db.replicas.min(up);
             }
             if db.colocated {
+                if let Some((miss, vol, _)) = &mut self.volumes {
+                    let fleet = lambda * self.instances;
+                    let held = f64::from(self.workers) * self.instances;
+                    let lat = vol.latency;
+                    let v = vol.step(fleet * (reads * *miss + writes), held, len);
+                    io_read = IoCost::of(v, lat, *miss);
+                    io_write = IoCost::of(v, lat, 1.0);
+                    out.primary_io = v.busy;
+                }
                 d += reads * db.read.mean + writes * db.write.mean;
                 jobs += reads + writes;
                 jobs_m2 += reads * db.read.m2 + writes * db.write.m2;
@@ -235,6 +277,19 @@ impl Model<'_> {
                 out.db_busy = pbusy + replicas * rbusy;
                 out.primary_busy = pbusy;
                 out.replica_busy = rbusy;
+                if let Some((miss, pv, rv)) = &mut self.volumes {
+                    let lat = pv.latency;
+                    let p = pv.step(prim_r * *miss + prim_w, workers, len);
+                    io_write = IoCost::of(p, lat, 1.0);
+                    out.primary_io = p.busy;
+                    io_read = if db.replicas > 0 {
+                        let r = rv.step(repl_r * *miss, workers / replicas, len);
+                        out.replica_io = r.busy;
+                        IoCost::of(r, lat, *miss)
+                    } else {
+                        IoCost::of(p, lat, *miss)
+                    };
+                }
             }
         }
         let job_mean = d / jobs;
@@ -252,6 +307,8 @@ impl Model<'_> {
                     + writes * (write_wait.mean() + db.write.mean)
                     + reads * read_fluid
                     + writes * write_fluid
+                    + reads * io_read.mean()
+                    + writes * io_write.mean()
             }
             _ => 0.0,
         };
@@ -561,13 +618,18 @@ impl Model<'_> {
                 ws.add(read_wait, cl.reads);
                 ws.add(write_wait, cl.writes);
             }
-            let fluid = backlog_wait + cl.reads * read_fluid + cl.writes * write_fluid;
+            ws.add(io_read.wait, cl.reads);
+            ws.add(io_write.wait, cl.writes);
+            let fluid = backlog_wait
+                + cl.reads * (read_fluid + io_read.extra)
+                + cl.writes * (write_fluid + io_write.extra);
             out.backlog_wait[k] = fluid;
             out.wait[k] = (ws.p(), ws.cond(), ws.cv2());
             out.origin_secs[k] = self.bare_secs(cl) + ws.mean + fluid;
             out.p_err[k] =
                 1.0 - (1.0 - err_read).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
         }
+        self.connections(&mut out, admitted, &f);
         // Open (workers to spare): Little's law over the time inside.
         let hold: f64 = out.origin_secs.iter().zip(&f).map(|(t, f)| t * f).sum();
         out.workers_busy = workers_busy
@@ -637,26 +699,60 @@ fn db_station(
     let m3 = (lr * db.read.m3 + lw * db.write.m3) / l;
     let c = db.vcpus.max(1);
     let cap = f64::from(c) / mean;
-    let connections = f64::from(db.max_connections);
     if backlog.level <= 0.0
         && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
     {
-        let err = queue::mmc_at_least(c, l * mean, db.max_connections);
         let wait = Wait {
             cv2: wait_cv2(st.rho, mean, m2, m3),
             ..Wait::of(&st)
         };
-        return (wait, err, 0.0, l * mean);
+        return (wait, 0.0, 0.0, l * mean);
     }
-    // Past capacity: the backlog fills up to `max_connections` (queries
-    // beyond fail) or to the workers' hold (queries beyond wait at the web
-    // tier, which the web station's worker pool accounts for).
-    let room = (connections.min(held.max(f64::from(c))) - f64::from(c)).max(0.0);
+    // Past capacity: the backlog fills up to the workers' hold (queries
+    // beyond wait at the web tier, which the web station's worker pool
+    // accounts for; connections are refused before, `fluid::dbcap`).
+    let room = (held.max(f64::from(c)) - f64::from(c)).max(0.0);
     let flow = backlog.step(l, cap, room, len);
-    let err = if connections < held {
-        (flow.refused / len / l).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (Wait::new(1.0, mean), err, flow.mean / cap, f64::from(c))
+    (Wait::new(1.0, mean), 0.0, flow.mean / cap, f64::from(c))
+}
+
+impl Model<'_> {
+    /// Connections: each class's requests that query the database hold one
+    /// at the primary (writes, or reads with no replica) and one at a
+    /// replica (reads, with replicas) for their time inside; the share
+    /// refused is added to the class's errors.
+    fn connections(&self, out: &mut Step, admitted: f64, f: &[f64]) {
+        let Some(db) = &self.db else { return };
+        let replicas = if db.colocated { 0 } else { db.replicas };
+        let needs = |c: &Class| {
+            let p = c.writes > 0.0 || (c.reads > 0.0 && replicas == 0);
+            let r = c.reads > 0.0 && replicas > 0;
+            (p, r)
+        };
+        let (mut a_p, mut a_r) = (0.0, 0.0);
+        for ((c, f), t) in self.classes.iter().zip(f).zip(&out.origin_secs) {
+            let load = admitted * self.instances * f * t;
+            let (p, r) = needs(c);
+            if p {
+                a_p += load;
+            }
+            if r {
+                a_r += load / f64::from(replicas);
+            }
+        }
+        let workers = f64::from(self.workers) * self.instances;
+        let limit = db.max_connections;
+        let b_p = super::dbcap::refused(limit, workers, a_p);
+        let b_r = if replicas > 0 {
+            super::dbcap::refused(limit, workers / f64::from(replicas), a_r)
+        } else {
+            0.0
+        };
+        for (k, c) in self.classes.iter().enumerate() {
+            let (p, r) = needs(c);
+            let ok = if p { 1.0 - b_p } else { 1.0 } * if r { 1.0 - b_r } else { 1.0 };
+            out.p_err[k] = 1.0 - (1.0 - out.p_err[k]) * ok;
+        }
+        out.db_connections = a_p * (1.0 - b_p) + f64::from(replicas) * a_r * (1.0 - b_r);
+    }
 }

@@ -92,6 +92,7 @@ impl Model<'_> {
         let mut class_err_by = vec![[0.0f64; ErrorCause::COUNT]; n_cls];
         let (mut in_service_area, mut billed_area, mut sessions_lost) = (0.0, 0.0, 0.0);
         let mut in_service_max: f64 = 0.0;
+        let (mut conn_area, mut primary_io_area, mut replica_io_area) = (0.0, 0.0, 0.0);
 
         for m in 0..n_minutes {
             let t0_ns = m as u64 * MINUTE_NS;
@@ -306,6 +307,9 @@ impl Model<'_> {
                 busy_area += step.web_busy * len * measured;
                 workers_area += step.workers_busy * len * measured;
                 worker_queue_area += step.worker_queue * self.instances * len * measured;
+                conn_area += step.db_connections * len * measured;
+                primary_io_area += step.primary_io * len * measured;
+                replica_io_area += step.replica_io * len * measured;
                 primary_area += step.primary_busy * len * measured;
                 replica_area += step.replica_busy * len * measured;
                 if th.web {
@@ -480,6 +484,19 @@ impl Model<'_> {
                     .chain(std::iter::repeat_n(share(replica_area) / v, n))
                     .collect()
             }),
+            db_connections: share(conn_area),
+            db_storage: match (&self.volumes, s.database.as_ref()) {
+                (Some(_), Some(d)) => {
+                    let n = match d.placement {
+                        DbPlacement::Rds(_) => d.read_replicas as usize,
+                        DbPlacement::Colocated => 0,
+                    };
+                    std::iter::once(share(primary_io_area))
+                        .chain(std::iter::repeat_n(share(replica_io_area), n))
+                        .collect()
+                }
+                _ => Vec::new(),
+            },
         };
         // Classes: their requests apportioned to the window's, their fates
         // to their own requests (each class adds up; over classes, the

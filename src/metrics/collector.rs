@@ -88,6 +88,10 @@ pub struct WindowCollector {
     db_throttled: Area,
     in_origin: Area,
     worker_queue: Area,
+    /// DB connections open.
+    connections: Area,
+    /// Busy nanoseconds of each DB server's volume after the warm-up.
+    storage_busy: Vec<u64>,
     /// The fleet: instances in service, launching, draining, alive and
     /// holding requests (in service or draining), and DB servers up.
     in_service: Area,
@@ -167,6 +171,8 @@ impl WindowCollector {
             db_throttled: area(n_minutes),
             in_origin: Area::new(start, measure_from, 0),
             worker_queue: Area::new(start, measure_from, 0),
+            connections: Area::new(start, measure_from, 0),
+            storage_busy: Vec::new(),
             in_service: level(n_minutes, frame.web_instances),
             launching: area(n_minutes),
             draining: area(n_minutes),
@@ -365,6 +371,24 @@ impl WindowCollector {
         self.worker_queue.change(now, delta);
     }
 
+    /// Open DB connections changed by `delta`.
+    #[inline]
+    pub fn connections(&mut self, now: SimTime, delta: i32) {
+        self.connections.change(now, delta);
+    }
+
+    /// DB server `k`'s volume holds its rate limit from `now` for `service`.
+    pub fn storage_io(&mut self, now: SimTime, k: usize, service: SimDuration) {
+        let from = now.0.max(self.measure_from.0);
+        let to = now.0.saturating_add(service.0).min(self.end.0);
+        if to > from {
+            if self.storage_busy.len() <= k {
+                self.storage_busy.resize(k + 1, 0);
+            }
+            self.storage_busy[k] += to - from;
+        }
+    }
+
     /// A vCPU of RDS server `k` (0 is the primary) is busy from `now` for
     /// `service`: the part after the warm-up and before the window's end
     /// counts.
@@ -430,6 +454,7 @@ impl WindowCollector {
             &mut self.db_throttled,
             &mut self.in_origin,
             &mut self.worker_queue,
+            &mut self.connections,
             &mut self.in_service,
             &mut self.launching,
             &mut self.draining,
@@ -586,6 +611,16 @@ impl WindowCollector {
                         f.db_station_vcpus,
                     )
                 })
+                .collect(),
+            db_connections: if measured > 0.0 {
+                self.connections.total() / measured
+            } else {
+                0.0
+            },
+            db_storage: self
+                .storage_busy
+                .iter()
+                .map(|&ns| share(ns as f64 / NANOS_PER_SEC as f64, measured, 1))
                 .collect(),
         };
         let classes = self

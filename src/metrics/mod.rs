@@ -200,6 +200,13 @@ pub struct Stations {
     /// Each RDS server, the primary first, then the read replicas in order
     /// (empty without a database or when it is colocated on the web vCPUs).
     pub db: Vec<f64>,
+    /// Mean database connections open over the window, all servers
+    /// together (time average).
+    pub db_connections: f64,
+    /// Each DB server's volume (the primary first; one for a colocated
+    /// database): I/Os times their service `1 / IOPS` over the window's
+    /// time, the share of its IOPS limit used. Empty without a working set.
+    pub db_storage: Vec<f64>,
 }
 
 impl Stations {
@@ -224,6 +231,14 @@ impl Stations {
             };
             consider(name, u);
         }
+        for (k, &u) in self.db_storage.iter().enumerate() {
+            let name = if k == 0 {
+                "db_primary_iops".to_string()
+            } else {
+                format!("db_replica_{k}_iops")
+            };
+            consider(name, u);
+        }
         best
     }
 
@@ -242,6 +257,10 @@ impl Stations {
             web_worker_queue: all.iter().map(|s| s.web_worker_queue).sum::<f64>() / n,
             db: (0..servers)
                 .map(|k| all.iter().filter_map(|s| s.db.get(k)).sum::<f64>() / n)
+                .collect(),
+            db_connections: all.iter().map(|s| s.db_connections).sum::<f64>() / n,
+            db_storage: (0..all.iter().map(|s| s.db_storage.len()).max().unwrap_or(0))
+                .map(|k| all.iter().filter_map(|s| s.db_storage.get(k)).sum::<f64>() / n)
                 .collect(),
         }
     }

@@ -24,6 +24,7 @@
 
 mod arrivals;
 mod credits;
+mod dbcap;
 mod fleet;
 mod sampler;
 mod serverless;
@@ -152,6 +153,18 @@ pub trait Observer {
     fn s3_object(&mut self, now: SimTime, arrivals: &[SimTime], bytes: u64) {
         let _ = (now, arrivals, bytes);
     }
+    /// The database connections open over all its servers changed by
+    /// `delta` at `now`.
+    #[inline]
+    fn connections_changed(&mut self, now: SimTime, delta: i32) {
+        let _ = (now, delta);
+    }
+    /// The volume of DB server `server` starts an I/O at `now` that holds
+    /// its rate limit for `service`.
+    #[inline]
+    fn storage_io(&mut self, now: SimTime, server: u32, service: SimDuration) {
+        let _ = (now, server, service);
+    }
 }
 
 /// A burstable instance's credit balance, and where it is heading.
@@ -225,6 +238,8 @@ pub enum Event {
     Fleet(FleetEvent),
     /// An event of the serverless path.
     Serverless(SlEvent),
+    /// The storage I/O of the request in slot `.0` (generation `.1`) ends.
+    IoDone(u32, u32),
 }
 
 /// One web instance: a worker pool in front of its vCPUs.
@@ -289,6 +304,13 @@ struct Request {
     /// Its web instance died while its query ran on the database: the query
     /// finishes there, then the request vanishes (it is counted already).
     orphan: bool,
+    /// DB connections it holds (`dbcap::CONN_*` bits) and its read
+    /// replica (1-based; 0: none).
+    conns: u8,
+    replica: u32,
+    /// Its current query is in (`io`) or past (`io_done`) its storage I/O.
+    io: bool,
+    io_done: bool,
 }
 
 #[derive(Debug)]
@@ -317,10 +339,11 @@ struct DbRt {
     colocated: bool,
     read: Sampler,
     write: Sampler,
-    max_connections: usize,
     next_replica: u32,
     /// Which servers are up (primary first).
     up: Vec<bool>,
+    /// Connections and volumes.
+    cap: dbcap::DbCap,
 }
 
 /// The random streams, one per component.
@@ -411,9 +434,14 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 colocated,
                 read: Sampler::new(&d.read_time.scaled(db_speed)),
                 write: Sampler::new(&d.write_time.scaled(db_speed)),
-                max_connections: d.max_connections as usize,
                 next_replica: 0,
                 up: vec![true; 1 + d.read_replicas as usize],
+                cap: dbcap::DbCap::new(
+                    d,
+                    1 + d.read_replicas as usize,
+                    cp.start,
+                    streams.stream("database.storage"),
+                ),
             }
         });
         let mut instances: Vec<Instance> = instances;
@@ -665,6 +693,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
             live: true,
             generation: 0,
             orphan: false,
+            conns: 0,
+            replica: 0,
+            io: false,
+            io_done: false,
         };
         let inst = &mut self.instances[instance as usize];
         if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
@@ -678,7 +710,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
         let inst = &mut self.instances[instance as usize];
         inst.outstanding += 1;
         if inst.free_workers > 0 {
-            inst.free_workers -= 1;
+            if !self.connect(id, now) {
+                return self.refuse(id, now);
+            }
+            self.instances[instance as usize].free_workers -= 1;
             self.enter_station(id, At::Instance(instance), sched);
         } else {
             inst.waiting.push_back(id);
@@ -719,7 +754,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
             self.free(id);
             return;
         }
+        let req = self.requests[id as usize];
+        if req.job != Job::Cpu && !req.io_done && self.storage_io(id, req.at, sched) {
+            // Its query's page comes from the volume first.
+            return;
+        }
         let req = &mut self.requests[id as usize];
+        req.io_done = false;
         let job = if req.reads_left > 0 {
             req.reads_left -= 1;
             Job::Read
@@ -731,6 +772,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         };
         req.job = job;
         let instance = req.instance;
+        let sticky = req.replica;
         let Some(db) = &mut self.db else {
             return self.complete(id, Some(ErrorCause::DbDown), sched);
         };
@@ -742,9 +784,11 @@ impl<'a, O: Observer> WebModel<'a, O> {
             let replicas = db.servers.len() as u32 - 1;
             let replica = (job == Job::Read && replicas > 0)
                 .then(|| {
-                    (0..replicas)
-                        .map(|j| (db.next_replica + j) % replicas)
-                        .find(|&r| db.up[1 + r as usize])
+                    dbcap::sticky_replica(db, sticky).or_else(|| {
+                        (0..replicas)
+                            .map(|j| (db.next_replica + j) % replicas)
+                            .find(|&r| db.up[1 + r as usize])
+                    })
                 })
                 .flatten();
             match replica {
@@ -758,11 +802,6 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 None => At::Db(0),
             }
         };
-        if let At::Db(k) = at
-            && db.servers[k as usize].outstanding() >= db.max_connections
-        {
-            return self.complete(id, Some(ErrorCause::DbConnections), sched);
-        }
         self.enter_station(id, at, sched);
     }
 
@@ -770,18 +809,30 @@ impl<'a, O: Observer> WebModel<'a, O> {
     #[inline]
     fn complete(&mut self, id: u32, failed: Option<ErrorCause>, sched: &mut Scheduler<Event>) {
         let now = sched.now();
+        self.disconnect(id, now);
         let req = self.requests[id as usize];
         self.requests[id as usize].live = false;
         self.free_slots.push(id);
         self.observer.left_origin(req.arrived, now);
-        let inst = &mut self.instances[req.instance as usize];
-        inst.outstanding -= 1;
-        match inst.waiting.pop_front() {
-            Some(next) => {
-                self.observer.worker_queue_changed(now, -1);
-                self.enter_station(next, At::Instance(req.instance), sched);
+        self.instances[req.instance as usize].outstanding -= 1;
+        // The worker goes to the next waiting request that gets its
+        // connections; those refused one fail at once.
+        loop {
+            let inst = &mut self.instances[req.instance as usize];
+            match inst.waiting.pop_front() {
+                Some(next) => {
+                    self.observer.worker_queue_changed(now, -1);
+                    if self.connect(next, now) {
+                        self.enter_station(next, At::Instance(req.instance), sched);
+                        break;
+                    }
+                    self.refuse(next, now);
+                }
+                None => {
+                    inst.free_workers += 1;
+                    break;
+                }
             }
-            None => inst.free_workers += 1,
         }
         if self.instances[req.instance as usize].life == Life::Draining {
             self.drained(req.instance, now);
@@ -820,6 +871,16 @@ impl<O: Observer> Model for WebModel<'_, O> {
             Event::Serverless(e) => {
                 if let Some(sl) = &mut self.serverless {
                     sl.handle(e, sched, &mut self.observer);
+                }
+            }
+            Event::IoDone(id, generation) => {
+                if let Some(r) = self.requests.get_mut(id as usize)
+                    && r.generation == generation
+                    && r.io
+                {
+                    r.io = false;
+                    r.io_done = true;
+                    self.advance(id, sched);
                 }
             }
         }

@@ -77,11 +77,6 @@ impl Station {
             shared,
         }
     }
-
-    /// Requests queued or in service.
-    pub(crate) fn outstanding(&self) -> usize {
-        self.busy as usize + self.queue.len()
-    }
 }
 
 /// Service start and end at the stations.

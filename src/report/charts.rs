@@ -901,6 +901,39 @@ pub fn ladder_png(key: &str, rungs: &[(String, RunReport)]) -> Result<Vec<u8>, S
     sweep_png(&[key.to_string()], &points, in_users)
 }
 
+/// Where scaling up stops paying: each rung's cost per 1,000 users per
+/// month (at its wall) against its wall, both on log axes, the rungs joined
+/// in ladder order. `None` when no rung has a wall in users.
+pub fn ladder_cost_png(
+    key: &str,
+    rungs: &[(String, RunReport)],
+) -> Result<Option<Vec<u8>>, String> {
+    let pts: Vec<(f64, f64)> = rungs
+        .iter()
+        .filter_map(|(_, r)| {
+            let g = super::rung(r);
+            let users = g.users.filter(|u| *u > 0.0)?;
+            Some((users, g.per_1k(g.cost)?))
+        })
+        .filter(|(_, c)| *c > 0.0)
+        .collect();
+    if pts.is_empty() {
+        return Ok(None);
+    }
+    let x = log_range(pts.iter().map(|p| p.0));
+    let y = log_range(pts.iter().map(|p| p.1));
+    let names: Vec<&str> = rungs.iter().map(|(v, _)| v.as_str()).collect();
+    let plot = Plot {
+        title: format!("Cost per 1,000 users against the wall, by {key}"),
+        x: Axis::log(x, "the wall: most users within the SLO"),
+        y: Axis::log(y, "USD per 1,000 users per month"),
+        lines: vec![Line::new(pts, PALETTE[0], names.join(" -> ")).dotted()],
+    };
+    render(|root| plot.draw(&root))
+        .map(Some)
+        .map_err(|e| format!("cannot draw the ladder cost chart: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

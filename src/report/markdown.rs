@@ -368,13 +368,13 @@ pub fn ladder_md(key: &str, rungs: &[(String, RunReport)], folders: &[String]) -
     let mut out = format!(
         "# {name}: ladder over `{key}`\n\nThe same traffic on each value of `{key}`: the wall (most users within the SLO) and what a month costs there.\n\n"
     );
-    out.push_str("| value | wall [users] | breaks on | SLO | USD/month | USD/1k users | instances USD/month | instances USD/1k users | report |\n");
-    out.push_str("|---|---:|---|---|---:|---:|---:|---:|---|\n");
+    out.push_str("| value | wall [users] | breaks on | SLO | USD/month | USD/1k users | instances USD/month | instances USD/1k users | limited by | report |\n");
+    out.push_str("|---|---:|---|---|---:|---:|---:|---:|---|---|\n");
     for ((value, r), folder) in rungs.iter().zip(folders) {
         let g = super::rung(r);
         let per_1k = |x: f64| g.per_1k(x).map_or("-".to_string(), |c| fixed(c, 2));
         out.push_str(&format!(
-            "| `{value}` | {} | {} | {} | {:.2} | {} | {:.2} | {} | [{folder}/report.md]({folder}/report.md) |\n",
+            "| `{value}` | {} | {} | {} | {:.2} | {} | {:.2} | {} | {} | [{folder}/report.md]({folder}/report.md) |\n",
             g.wall_cell(),
             if g.reason.is_empty() { "-" } else { g.reason },
             g.verdict.name(),
@@ -382,7 +382,9 @@ pub fn ladder_md(key: &str, rungs: &[(String, RunReport)], folders: &[String]) -
             per_1k(g.cost),
             g.instance_cost,
             per_1k(g.instance_cost),
+            if g.limited_by.is_empty() { "-" } else { g.limited_by },
         ));
     }
+    out.push_str("\n`limited by`: what bound the rung at its wall (`web_cpu`, `credits`, `web_workers`, `db_cpu`, `db_contention`, `db_connections`, `db_iops`; see docs/modeling-notes.md). `ladder_cost.png` plots each rung's cost per 1,000 users against its wall.\n");
     out
 }

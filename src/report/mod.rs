@@ -16,7 +16,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 53] = [
+pub const CHECKPOINT_COLUMNS: [&str; 55] = [
     "checkpoint",
     "time_s",
     "users",
@@ -70,6 +70,8 @@ pub const CHECKPOINT_COLUMNS: [&str; 53] = [
     "error_db_connections",
     "sessions_lost",
     "web_instances_billed",
+    "db_connections",
+    "db_storage_util",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -320,6 +322,14 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
     row.push(fixed(r.window.sessions_lost, 0));
     row.push(fixed(r.window.web_billed_mean, 3));
     row.extend(serverless::cells(r));
+    // Mean connections open (time average over the window), and the
+    // busiest volume's share of its IOPS limit.
+    row.push(fixed(st.db_connections, 2));
+    row.push(if st.db_storage.is_empty() {
+        String::new()
+    } else {
+        fixed(st.db_storage.iter().copied().fold(0.0, f64::max), 4)
+    });
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {
@@ -700,7 +710,7 @@ fn verdict_cell(report: &RunReport, i: usize, r: &CheckpointResult) -> String {
 }
 
 /// Columns of `ladder.csv`.
-pub const LADDER_COLUMNS: [&str; 12] = [
+pub const LADDER_COLUMNS: [&str; 13] = [
     "key",
     "value",
     "wall_users",
@@ -713,6 +723,7 @@ pub const LADDER_COLUMNS: [&str; 12] = [
     "max_users_simulated",
     "slo_met_throughout",
     "slo_verdict",
+    "limited_by",
 ];
 
 /// One rung of a ladder: the most users known to meet the SLO (the wall, or
@@ -731,6 +742,8 @@ pub(crate) struct Rung {
     pub(crate) met_throughout: bool,
     /// The worst of the checkpoints' verdicts (missed over uncertain over met).
     pub(crate) verdict: Verdict,
+    /// What bound it at the wall (`CheckpointResult::limited_by`).
+    pub(crate) limited_by: &'static str,
 }
 
 impl Rung {
@@ -787,6 +800,7 @@ pub(crate) fn rung(r: &RunReport) -> Rung {
             missed_at: Some(w.missed_at),
             met_throughout,
             verdict: verdict.max(Verdict::Missed),
+            limited_by: w.at.limited_by(&r.scenario).unwrap_or(""),
         },
         None => {
             // The checkpoint that stands for the rung: the one with the
@@ -818,6 +832,7 @@ pub(crate) fn rung(r: &RunReport) -> Rung {
                 missed_at,
                 met_throughout,
                 verdict,
+                limited_by: shown.and_then(|c| c.limited_by(&r.scenario)).unwrap_or(""),
             }
         }
     }
@@ -841,6 +856,7 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
             g.max_users.map_or(String::new(), |u| fixed(u, 0)),
             g.met_throughout.to_string(),
             g.verdict.name().to_string(),
+            g.limited_by.to_string(),
         ]
     });
     csv_bytes(&LADDER_COLUMNS, rows)
@@ -849,7 +865,7 @@ pub fn ladder_csv(key: &str, rungs: &[(String, RunReport)]) -> Vec<u8> {
 /// The ladder as a table for the terminal.
 pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
     let mut out = format!(
-        "\n{:<16} {:>12} {:>14} {:>12} {:>14} {:>16} {:>14} {:>9}\n",
+        "\n{:<16} {:>12} {:>14} {:>12} {:>14} {:>16} {:>14} {:>9} {:>15}\n",
         key,
         "wall users",
         "breaks on",
@@ -857,14 +873,15 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
         "$/1k users/mo",
         "instances $/mo",
         "inst $/1k u/mo",
-        "SLO"
+        "SLO",
+        "limited by"
     );
     for (value, r) in rungs {
         let g = rung(r);
         let wall = g.wall_cell();
         let per_1k = |c: f64| g.per_1k(c).map_or("-".to_string(), |x| fixed(x, 4));
         out.push_str(&format!(
-            "{:<16} {:>12} {:>14} {:>12.2} {:>14} {:>16.2} {:>14} {:>9}\n",
+            "{:<16} {:>12} {:>14} {:>12.2} {:>14} {:>16.2} {:>14} {:>9} {:>15}\n",
             value,
             wall,
             if g.reason.is_empty() { "-" } else { g.reason },
@@ -873,6 +890,11 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
             g.instance_cost,
             per_1k(g.instance_cost),
             g.verdict.name(),
+            if g.limited_by.is_empty() {
+                "-"
+            } else {
+                g.limited_by
+            },
         ));
     }
     out

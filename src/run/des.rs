@@ -91,6 +91,16 @@ impl Observer for WindowCollector {
     }
 
     #[inline]
+    fn connections_changed(&mut self, now: SimTime, delta: i32) {
+        self.connections(now, delta);
+    }
+
+    #[inline]
+    fn storage_io(&mut self, now: SimTime, server: u32, service: SimDuration) {
+        WindowCollector::storage_io(self, now, server as usize, service);
+    }
+
+    #[inline]
     fn db_server_service(&mut self, now: SimTime, server: u32, service: SimDuration) {
         self.db_server_service(now, server as usize, service);
     }

@@ -324,6 +324,9 @@ fn full_scenario_resolves_exactly() {
                 cv: 1.0,
             },
             max_connections: 500,
+            working_set_gb: None,
+            cache_gb: 4.0, // PostgreSQL: half of db.m5.large's 8 GiB
+            storage: None,
             failover_time: SimDuration::from_secs(90),
             replica_lag: ms(100),
             bytes_per_query: 2_000,

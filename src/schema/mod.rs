@@ -728,9 +728,17 @@ pub struct Database {
     pub read_time: Option<DistSpec>,
     /// Time of a write [default: 6ms, lognormal cv 1].
     pub write_time: Option<DistSpec>,
-    /// Connections [default: 1000].
+    /// Connections one DB server accepts [default: RDS's formula from the
+    /// class's memory; colocated: 151 MySQL, 100 PostgreSQL].
     #[schemars(range(min = 1))]
     pub max_connections: Option<u32>,
+    /// The data the queries touch, GiB [default: none: every read hits the cache].
+    pub working_set_gb: Option<f64>,
+    /// Memory caching pages, GiB [default: 3/4 of the class's memory for
+    /// MySQL, 1/2 for PostgreSQL; colocated 0.125].
+    pub buffer_pool_gb: Option<f64>,
+    /// The EBS volume under each RDS server (billed).
+    pub storage: Option<StorageSpec>,
     /// Failover time (parsed; acted on with faults) [default: 90s].
     pub failover_time: Option<Duration>,
     /// Replica lag (reported only) [default: 100ms].
@@ -746,6 +754,33 @@ pub struct Database {
     pub credits: Option<CreditMode>,
     /// Burstable classes: `steady`, `launch`, `full` or a number of credits.
     pub initial_credits: Option<InitialCredits>,
+}
+
+/// `database.storage`: an RDS server's volume.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct StorageSpec {
+    /// `gp2`, `gp3` or `io1`.
+    #[serde(rename = "type")]
+    pub kind: VolumeType,
+    /// Allocated GiB, 20 to 65,536.
+    #[schemars(range(min = 20.0, max = 65536.0))]
+    pub size_gb: f64,
+    /// Provisioned IOPS (gp3 above its baseline, io1: required).
+    #[schemars(range(min = 100.0, max = 256000.0))]
+    pub iops: Option<f64>,
+}
+
+/// An EBS volume type.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VolumeType {
+    /// General Purpose SSD, 3 IOPS per GiB with a burst bucket.
+    Gp2,
+    /// General Purpose SSD, 3,000 IOPS.
+    Gp3,
+    /// Provisioned IOPS SSD.
+    Io1,
 }
 
 /// The database engine.

@@ -7,6 +7,7 @@
 
 mod cpu;
 mod credits;
+pub mod dbcap;
 mod dist;
 mod placement;
 mod plan;
@@ -17,6 +18,7 @@ mod traffic;
 
 pub use cpu::{Curve, Scheduling, Usl};
 pub use credits::{CreditBalance, StationWork};
+pub use dbcap::{IoCredits, Storage, VolumeKind};
 pub use dist::Dist;
 pub use plan::{
     Checkpoint, RateProfile, Segment, event_window, measures, peak_of_day, place_window,
@@ -32,9 +34,9 @@ pub use serverless::{
     Pipeline, STREAM_POLL, Serverless,
 };
 pub use tiers::{
-    Burst, Cdn, CreditMode, Database, DbEngine, DbPlacement, HealthCheck, InitialCredits,
-    InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions, StaticOrigin, Web,
-    logged_in,
+    Burst, Cdn, CreditMode, DEFAULT_IO_LATENCY, Database, DbEngine, DbPlacement, HealthCheck,
+    InitialCredits, InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions,
+    StaticOrigin, Web, logged_in,
 };
 pub use traffic::{
     ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,

@@ -1,6 +1,6 @@
 //! The architecture's tiers: CDN, load balancer, web fleet, database.
 
-use super::{Curve, Dist, Scheduling, Usl};
+use super::{Curve, Dist, Scheduling, Storage, Usl, VolumeKind, dbcap};
 use crate::time::SimDuration;
 
 /// An EC2 or RDS instance type as the scenario uses it, resolved from the catalog.
@@ -305,8 +305,18 @@ pub struct Database {
     pub read_time: Dist,
     /// Service time of a write on a reference vCPU.
     pub write_time: Dist,
-    /// Queries at one DB server (queued or running) above which a new query fails.
+    /// Connections one DB server accepts: a request that needs one more
+    /// fails (default: RDS's formula from the class's memory, or the
+    /// engine's own default when colocated; `spec::dbcap`).
     pub max_connections: u32,
+    /// The data the queries touch, GiB; `None`: all of it in the cache
+    /// (no storage model).
+    pub working_set_gb: Option<f64>,
+    /// Memory caching data pages, GiB (the buffer pool).
+    pub cache_gb: f64,
+    /// The volume under each RDS server, when the scenario sets one (billed
+    /// then); with a working set and none set, the default volume.
+    pub storage: Option<Storage>,
     /// Multi-AZ failover duration.
     pub failover_time: SimDuration,
     /// Replication lag (reported only).
@@ -317,3 +327,29 @@ pub struct Database {
     /// Scaling of the engine's work over busy vCPUs of an RDS server.
     pub scaling: Usl,
 }
+
+impl Database {
+    /// The cache hit ratio and the volume the misses go to, when a working
+    /// set is given: the scenario's volume, or RDS's default (gp3 of the
+    /// working set's size, at least 20 GiB), or the web instance's gp3 root
+    /// volume for a colocated database. `None` without a working set, and
+    /// for Aurora (its cluster volume has no IOPS limit; its I/Os are
+    /// billed instead).
+    pub fn storage_model(&self) -> Option<(f64, Storage)> {
+        let ws = self.working_set_gb?;
+        if self.engine.is_aurora() {
+            return None;
+        }
+        let storage = self.storage.unwrap_or(Storage {
+            kind: VolumeKind::Gp3,
+            size_gb: ws.ceil().max(20.0),
+            iops: None,
+            latency_secs: DEFAULT_IO_LATENCY,
+        });
+        Some((dbcap::hit_ratio(self.cache_gb, ws), storage))
+    }
+}
+
+/// One storage I/O's latency, seconds: EBS SSD volumes are documented as
+/// "single-digit millisecond"; 1 ms is taken (an assumption).
+pub const DEFAULT_IO_LATENCY: f64 = 0.001;

@@ -25,6 +25,9 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
         read_time: exp(20.0),
         write_time: exp(30.0),
         max_connections,
+        working_set_gb: None,
+        cache_gb: 8.0,
+        storage: None,
         failover_time: secs(90),
         replica_lag: ms(100.0),
         bytes_per_query: 2_000,
@@ -58,11 +61,18 @@ fn every_fate_at_once_adds_up() {
     api.web_cpu = exp(20.0);
     api.db_reads = 2;
     api.db_writes = 1;
+    api.share = 0.4;
     let mut assets = RequestClass::default_class();
     assets.name = "assets".into();
     assets.share = 0.3;
     assets.cacheable = true;
-    s.traffic.mix = vec![api, assets];
+    // Pages without queries: they fill the workers and their queue (drops)
+    // while the API's requests find the connections taken (errors).
+    let mut page = RequestClass::default_class();
+    page.name = "page".into();
+    page.share = 0.3;
+    page.web_cpu = exp(50.0);
+    s.traffic.mix = vec![api, assets, page];
     s.cdn = Some(Cdn {
         hit_ratio: 0.8,
         latency: Dist::constant(ms(15.0)),

@@ -9,6 +9,7 @@ mod cluster;
 mod compare;
 mod conservation;
 mod credits;
+mod dbcap;
 mod growth;
 mod layering;
 mod resilience;

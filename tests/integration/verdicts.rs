@@ -441,9 +441,14 @@ fn a_ladder_of_steady_state_rungs_that_miss_says_so() {
         let csv = String::from_utf8(simscale::report::ladder_csv("web.vcpus", &rungs)).unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert!(
-            lines[0].ends_with("slo_met_throughout,slo_verdict"),
+            lines[0].ends_with("slo_met_throughout,slo_verdict,limited_by"),
             "{csv}"
         );
+        // What bound each rung comes last; the verdicts before it.
+        let lines: Vec<&str> = lines
+            .iter()
+            .map(|l| l.rsplit_once(',').map_or(*l, |(a, _)| a))
+            .collect();
         for line in &lines[1..3] {
             assert!(line.ends_with(",false,missed"), "{mode:?}: {csv}");
             // Nothing within the SLO: no users, no cost per user.

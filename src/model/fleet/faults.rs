@@ -129,7 +129,7 @@ impl<O: super::super::Observer> WebModel<'_, O> {
         for id in 0..self.requests.len() as u32 {
             let r = self.requests[id as usize];
             if r.live && r.at == At::Db(k) {
-                if !queued.contains(&id) {
+                if !queued.contains(&id) && !r.io {
                     in_service.push(id);
                 }
                 victims.push(id);

@@ -447,6 +447,7 @@ impl<O: super::Observer> WebModel<'_, O> {
             }
             // In service on this instance's vCPUs: the server stops.
             if req.at == At::Instance(i)
+                && !req.io
                 && !queued.contains(&id)
                 && !self.instances[idx].waiting.contains(&id)
             {
@@ -459,6 +460,7 @@ impl<O: super::Observer> WebModel<'_, O> {
             if !req.live || req.orphan || req.instance != i {
                 continue;
             }
+            self.disconnect(id, now);
             self.observer.left_origin(req.arrived, now);
             self.observer.finished(
                 req.arrived,

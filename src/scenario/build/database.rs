@@ -117,7 +117,16 @@ pub(super) fn read_database(
         SimDuration::from_millis(6),
         Shape::Service,
     );
-    let max_connections = t.u32("max_connections", 1).or(1000);
+    let memory = rds_name
+        .as_deref()
+        .and_then(|n| catalog.rds(n))
+        .map(|r| r.memory_gib);
+    let cap = super::dbcap::read_dbcap(
+        &mut t,
+        engine,
+        placement == Some(DbPlacement::Colocated),
+        memory,
+    );
     let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
     let scaling = read_scaling(&mut t, crate::spec::Usl::LINEAR);
     let mut rds = match &placement {
@@ -196,7 +205,10 @@ pub(super) fn read_database(
         read_replicas: read_replicas.or(0),
         read_time: read_time?,
         write_time: write_time?,
-        max_connections,
+        max_connections: cap.max_connections,
+        working_set_gb: cap.working_set_gb,
+        cache_gb: cap.cache_gb,
+        storage: cap.storage,
         failover_time,
         replica_lag,
         bytes_per_query,

@@ -8,6 +8,7 @@ use super::reader::{Bounds, Got, Sink, Table};
 use crate::spec::{self, Region};
 
 mod database;
+mod dbcap;
 mod dist;
 mod edge;
 mod resilience;
