@@ -559,6 +559,7 @@ impl Model<'_> {
             })
             .collect();
         WindowSummary {
+            join: None,
             serverless: self.serverless.take().map(|f| {
                 let mut s = f.finish(measured_secs);
                 s.requests = routes.arrived_on(Route::Serverless);

@@ -20,6 +20,8 @@ pub(crate) struct Area {
     per_interval: Vec<f64>,
     /// The interval that holds `last` (time only moves forward).
     current: usize,
+    /// Nothing is integrated past this (a segment's measured end).
+    until: SimTime,
 }
 
 impl Area {
@@ -35,6 +37,7 @@ impl Area {
             intervals: None,
             per_interval: Vec::new(),
             current: 0,
+            until: SimTime(u64::MAX),
         }
     }
 
@@ -45,6 +48,12 @@ impl Area {
             self.per_interval = vec![0.0; intervals.len()];
             self.intervals = Some(intervals.clone());
         }
+        self
+    }
+
+    /// Integrates nothing past `until`.
+    pub(crate) fn until(mut self, until: SimTime) -> Self {
+        self.until = until;
         self
     }
 
@@ -64,6 +73,7 @@ impl Area {
     /// Integrates up to `now`.
     #[inline]
     pub(crate) fn advance(&mut self, now: SimTime) {
+        let now = now.min(self.until);
         if now <= self.last {
             return;
         }

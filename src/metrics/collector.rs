@@ -17,7 +17,7 @@ const MAX_LATENCY_US: u64 = 100_000_000_000;
 const MINUTE: u64 = 60 * NANOS_PER_SEC;
 
 #[derive(Debug, Default)]
-struct Minute {
+pub(super) struct Minute {
     arrivals: u64,
     served: u64,
     other: u64,
@@ -112,9 +112,15 @@ pub struct WindowCollector {
     in_transit: u64,
     frame: Frame,
     serverless: Option<ServerlessTrack>,
+    /// One segment of a longer window: the model runs past `end` so that
+    /// the requests that arrived before it finish; those that arrive after
+    /// are not this collector's.
+    drain: bool,
+    /// Keep the histograms for a join (every segment, the last included).
+    keep_join: bool,
 }
 
-fn latency_histogram<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
+pub(super) fn latency_histogram<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
     // Bounds and precision are constants within hdrhistogram's limits.
     Histogram::new_with_bounds(1, MAX_LATENCY_US, sigfig).expect("valid histogram bounds")
 }
@@ -123,7 +129,7 @@ fn to_micros(d: SimDuration) -> u64 {
     (d.as_nanos() + 500) / 1000
 }
 
-fn latency_of(
+pub(super) fn latency_of(
     sum_ns: u128,
     n: u64,
     hist: Option<&Histogram<impl hdrhistogram::Counter>>,
@@ -196,7 +202,45 @@ impl WindowCollector {
             in_transit: 0,
             frame,
             serverless: None,
+            drain: false,
+            keep_join: false,
         }
+    }
+
+    /// The last segment of a window: measured as usual, its histograms
+    /// kept for the join.
+    pub fn joinable(mut self) -> Self {
+        self.keep_join = true;
+        self
+    }
+
+    /// Measures one segment of a longer window: the model runs on past the
+    /// window's end until the requests that arrived in it have finished
+    /// (they count as they finish); later arrivals and time are not
+    /// counted, and the summary keeps the latency histograms so that the
+    /// segments can be joined ([`WindowSummary::join`]).
+    pub fn draining(mut self) -> Self {
+        self.drain = true;
+        self.keep_join = true;
+        let end = self.end;
+        for a in [
+            &mut self.web_busy,
+            &mut self.db_busy,
+            &mut self.web_throttled,
+            &mut self.db_throttled,
+            &mut self.in_origin,
+            &mut self.worker_queue,
+            &mut self.connections,
+            &mut self.in_service,
+            &mut self.launching,
+            &mut self.draining,
+            &mut self.serving,
+            &mut self.db_up,
+        ] {
+            let taken = std::mem::replace(a, Area::new(end, end, 0));
+            *a = taken.until(end);
+        }
+        self
     }
 
     /// Measures the serverless path too, for functions of `memory_mb` and
@@ -227,6 +271,10 @@ impl WindowCollector {
     /// A request of `class` on `route` arrived.
     #[inline(always)]
     pub fn arrival(&mut self, now: SimTime, class: usize, route: Route) {
+        if now >= self.end {
+            // Past a segment's end: not this collector's.
+            return;
+        }
         let m = self.minute(now);
         if let Some(minute) = self.minutes.get_mut(m) {
             minute.arrivals += 1;
@@ -257,8 +305,8 @@ impl WindowCollector {
     ) {
         // A fate decided after the window (a CDN response still on its way)
         // leaves the request in flight.
-        if done > self.end {
-            if arrived >= self.measure_from {
+        if done > self.end && (!self.drain || arrived >= self.end) {
+            if !self.drain && arrived >= self.measure_from {
                 self.in_transit += 1;
             }
             return;
@@ -324,7 +372,7 @@ impl WindowCollector {
     #[inline]
     pub fn left_origin(&mut self, arrived: SimTime, now: SimTime) {
         self.in_origin.change(now, -1);
-        if arrived >= self.measure_from {
+        if arrived >= self.measure_from && arrived < self.end {
             self.origin_secs_sum += (now - arrived).as_secs_f64();
             self.origin_done += 1;
         }
@@ -346,7 +394,7 @@ impl WindowCollector {
         if now <= self.measure_from {
             // The window's maximum counts from the warm-up's end.
             self.in_service_max = in_service;
-        } else {
+        } else if now <= self.end {
             self.in_service_max = self.in_service_max.max(in_service);
         }
     }
@@ -434,11 +482,17 @@ impl WindowCollector {
 
     /// Web instance `i`'s CPU credit balance at `now`.
     pub fn web_credits(&mut self, now: SimTime, i: usize, b: Balance) {
+        if now > self.end {
+            return;
+        }
         self.web_credits.observe(now, i, b);
     }
 
     /// DB instance `i`'s (0 is the primary) CPU credit balance at `now`.
     pub fn db_credits(&mut self, now: SimTime, i: usize, b: Balance) {
+        if now > self.end {
+            return;
+        }
         self.db_credits.observe(now, i, b);
     }
 
@@ -659,7 +713,16 @@ impl WindowCollector {
                 }
             })
             .collect();
+        let join = self.keep_join.then(|| {
+            Box::new(super::JoinParts {
+                window: window_hist.cloned(),
+                classes: self.class_slots.iter().map(|c| c.hist.clone()).collect(),
+                latency_sum_ns: self.latency_sum_ns,
+                class_latency_sum_ns: self.class_slots.iter().map(|c| c.latency_sum_ns).collect(),
+            })
+        });
         WindowSummary {
+            join,
             serverless: self.serverless.map(|t| {
                 let mut s = t.finish();
                 s.requests = self.routes.arrived_on(Route::Serverless);
@@ -726,7 +789,7 @@ fn share(area: f64, secs: f64, servers: u32) -> f64 {
 /// wider of the order-statistic interval (independent requests) and the
 /// batch-means interval over the interval's minutes, which sees the
 /// correlation between consecutive responses that a busy queue creates.
-fn p99_bounds<C: hdrhistogram::Counter>(
+pub(super) fn p99_bounds<C: hdrhistogram::Counter>(
     h: &Histogram<C>,
     n: u64,
     minutes: &[&Minute],

@@ -13,12 +13,14 @@ mod combine;
 pub mod confidence;
 mod credits;
 mod intervals;
+mod join;
 mod serverless;
 
 pub use collector::{Frame, WindowCollector};
 pub use combine::Estimate;
 pub use credits::Balance;
 pub use intervals::{IntervalSummary, Intervals};
+pub use join::JoinParts;
 pub use serverless::{ServerlessSummary, ServerlessTrack, ThrottledBy, Throttles};
 
 use crate::route::{ErrorCause, PerRoute, Route};
@@ -249,19 +251,34 @@ impl Stations {
 
     /// The mean of several windows' figures, station by station.
     pub fn mean_of(all: &[&Stations]) -> Stations {
-        let n = all.len().max(1) as f64;
-        let servers = all.iter().map(|s| s.db.len()).max().unwrap_or(0);
+        let weighted: Vec<(&Stations, f64)> = all.iter().map(|s| (*s, 1.0)).collect();
+        Stations::weighted_mean_of(&weighted)
+    }
+
+    /// The mean of several windows' figures weighted by `.1` (their
+    /// measured seconds, for the segments of one window).
+    pub fn weighted_mean_of(all: &[(&Stations, f64)]) -> Stations {
+        let n = all.iter().map(|a| a.1).sum::<f64>().max(f64::MIN_POSITIVE);
+        let mean =
+            |f: &dyn Fn(&Stations) -> f64| all.iter().map(|(s, w)| f(s) * w).sum::<f64>() / n;
+        let each = |f: &dyn Fn(&Stations) -> &Vec<f64>| -> Vec<f64> {
+            let len = all.iter().map(|(s, _)| f(s).len()).max().unwrap_or(0);
+            (0..len)
+                .map(|k| {
+                    all.iter()
+                        .map(|(s, w)| f(s).get(k).copied().unwrap_or(0.0) * w)
+                        .sum::<f64>()
+                        / n
+                })
+                .collect()
+        };
         Stations {
-            web_cpu: all.iter().map(|s| s.web_cpu).sum::<f64>() / n,
-            web_workers: all.iter().map(|s| s.web_workers).sum::<f64>() / n,
-            web_worker_queue: all.iter().map(|s| s.web_worker_queue).sum::<f64>() / n,
-            db: (0..servers)
-                .map(|k| all.iter().filter_map(|s| s.db.get(k)).sum::<f64>() / n)
-                .collect(),
-            db_connections: all.iter().map(|s| s.db_connections).sum::<f64>() / n,
-            db_storage: (0..all.iter().map(|s| s.db_storage.len()).max().unwrap_or(0))
-                .map(|k| all.iter().filter_map(|s| s.db_storage.get(k)).sum::<f64>() / n)
-                .collect(),
+            web_cpu: mean(&|s| s.web_cpu),
+            web_workers: mean(&|s| s.web_workers),
+            web_worker_queue: mean(&|s| s.web_worker_queue),
+            db: each(&|s| &s.db),
+            db_connections: mean(&|s| s.db_connections),
+            db_storage: each(&|s| &s.db_storage),
         }
     }
 }
@@ -321,4 +338,6 @@ pub struct WindowSummary {
     pub classes: Vec<IntervalSummary>,
     /// The serverless path's figures, when the scenario has one.
     pub serverless: Option<ServerlessSummary>,
+    /// A segment's histograms, kept for joining it with the others.
+    pub join: Option<Box<JoinParts>>,
 }

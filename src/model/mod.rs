@@ -561,6 +561,14 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 .map_or(0, |sl| sl.inside_since(since))
     }
 
+    /// Requests inside the origin right now that arrived in `[from, until)`.
+    pub fn inside_between(&self, from: SimTime, until: SimTime) -> u64 {
+        self.requests
+            .iter()
+            .filter(|r| r.live && !r.orphan && r.arrived >= from && r.arrived < until)
+            .count() as u64
+    }
+
     /// Memory of the serverless path's request function, MB (`None`
     /// without the path).
     pub fn lambda_memory_mb(&self) -> Option<u32> {

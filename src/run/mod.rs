@@ -12,6 +12,7 @@ pub mod compare;
 mod des;
 pub mod guard;
 mod limit;
+pub mod segments;
 pub mod serverless;
 mod verdict;
 mod wall;
@@ -421,7 +422,7 @@ pub fn run_checkpoint(
             .into_par_iter()
             .map(|r| match mode {
                 Mode::Fluid => Ok((crate::fluid::evaluate(s, cp), 0)),
-                _ => des::des_window(s, cp, &streams.child("replication", u64::from(r))),
+                _ => segments::des_segmented(s, cp, &streams.child("replication", u64::from(r))),
             })
             .collect::<Result<Vec<_>, Error>>()?;
         for (w, e) in more {

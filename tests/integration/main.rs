@@ -14,6 +14,7 @@ mod growth;
 mod layering;
 mod resilience;
 mod schema;
+mod segments;
 mod serverless;
 mod sharing;
 mod stations;

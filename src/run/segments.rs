@@ -1,0 +1,180 @@
+//! Time-parallel DES: a long window simulated as consecutive segments on
+//! the thread pool, joined into one.
+//!
+//! The split depends on the scenario only (never on the thread count), so
+//! outputs are the same with 1 or 64 threads. Segments meet at edges of
+//! the SLO's intervals, so every interval is measured by one segment. Each
+//! segment starts the window's warm-up before its measured part (the first
+//! keeps the window's own start), from empty queues. Windows whose state
+//! carries over time stay in one piece: burstable instances (their credit
+//! balance), auto scaling and faults (the fleet), the serverless path.
+//! Each but the last runs
+//! on past its end until the requests that arrived in it have finished
+//! (arrivals go on meanwhile, so they queue as they would), so nothing is
+//! counted in flight in the middle of the window.
+
+use super::des::{des_window, frame};
+use crate::engine::{RngStreams, Simulation};
+use crate::error::Error;
+use crate::metrics::{Intervals, MinuteRow, WindowCollector, WindowSummary};
+use crate::model::{Event, WebModel};
+use crate::spec::{Checkpoint, RateProfile, Scenario};
+use crate::time::{SimDuration, SimTime};
+use rayon::prelude::*;
+
+/// Expected requests per segment, at least: below this a window runs in
+/// one piece (a segment's warm-up is overhead).
+const SEGMENT_REQUESTS: f64 = 4e6;
+/// Most segments per window.
+const MAX_SEGMENTS: usize = 8;
+/// A segment's drain: checked this often, for at most `DRAIN_MAX`.
+const DRAIN_STEP: SimDuration = SimDuration::from_secs(10);
+const DRAIN_MAX: SimDuration = SimDuration::from_secs(3600);
+const MINUTE: u64 = 60_000_000_000;
+
+/// The measured spans of `cp`'s segments, in order (one span: no split).
+pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
+    let from = cp.start + cp.warmup;
+    let end = cp.start + cp.window;
+    let whole = vec![(from, end)];
+    // What carries state from one part of a window to the next stays in
+    // one piece: CPU credit balances, a fleet that scaling or faults
+    // change, the serverless path's environments and buffers.
+    let burstable = s.web.instance.burst.is_some()
+        || s.database.as_ref().is_some_and(|d| match &d.placement {
+            crate::spec::DbPlacement::Rds(i) => i.burst.is_some(),
+            crate::spec::DbPlacement::Colocated => false,
+        });
+    if s.serverless.is_some() || s.fleet_changes() || burstable {
+        return whole;
+    }
+    let iv = Intervals::new(from, end, s.simulation.slo.over.every());
+    let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
+    let k = ((expected / SEGMENT_REQUESTS) as usize)
+        .min(MAX_SEGMENTS)
+        .min(iv.len());
+    if k < 2 {
+        return whole;
+    }
+    (0..k)
+        .map(|g| {
+            let first = g * iv.len() / k;
+            let last = (g + 1) * iv.len() / k - 1;
+            (iv.span(first).0, iv.span(last).1)
+        })
+        .collect()
+}
+
+/// One window of `cp`, in segments when [`plan`] splits it; the second
+/// value is the number of events handled.
+pub(crate) fn des_segmented(
+    s: &Scenario,
+    cp: &Checkpoint,
+    streams: &RngStreams,
+) -> Result<(WindowSummary, u64), Error> {
+    let spans = plan(s, cp);
+    if spans.len() < 2 {
+        return des_window(s, cp, streams);
+    }
+    let n = spans.len();
+    let parts: Vec<(WindowSummary, u64, SimTime)> = spans
+        .par_iter()
+        .enumerate()
+        .map(|(k, &(a, b))| {
+            // Whole minutes after the window's start, so the timelines line up.
+            let start = if k == 0 {
+                cp.start
+            } else {
+                let back = (a.0 - cp.start.0).saturating_sub(cp.warmup.0);
+                SimTime(cp.start.0 + back / MINUTE * MINUTE)
+            };
+            let seg = Checkpoint {
+                start,
+                window: b - start,
+                warmup: a - start,
+                ..cp.clone()
+            };
+            let streams = streams.child("segment", k as u64);
+            segment(s, &seg, k + 1 == n, &streams).map(|(w, e)| (w, e, start))
+        })
+        .collect::<Result<_, Error>>()?;
+    // The timeline: the first segment's warm-up, then each one's measured minutes.
+    let mut timeline: Vec<MinuteRow> = Vec::new();
+    for (k, (w, _, start)) in parts.iter().enumerate() {
+        let keep_from = if k == 0 { cp.start } else { spans[k].0 };
+        let keep_to = spans[k].1;
+        for row in &w.timeline {
+            let t = SimTime(start.0 + row.minute * MINUTE);
+            if t >= keep_from && t < keep_to {
+                timeline.push(MinuteRow {
+                    minute: (t.0 - cp.start.0) / MINUTE,
+                    ..row.clone()
+                });
+            }
+        }
+    }
+    let events = parts.iter().map(|p| p.1).sum();
+    let windows: Vec<WindowSummary> = parts.into_iter().map(|p| p.0).collect();
+    Ok((
+        WindowSummary::join(windows, timeline, s.simulation.confidence()),
+        events,
+    ))
+}
+
+/// Segment `seg` (measured from its warm-up's end to its window's end): the
+/// last as a plain window, the others drained.
+fn segment(
+    s: &Scenario,
+    seg: &Checkpoint,
+    last: bool,
+    streams: &RngStreams,
+) -> Result<(WindowSummary, u64), Error> {
+    let from = seg.start + seg.warmup;
+    let end = seg.start + seg.window;
+    let collector = WindowCollector::new(seg.start, seg.window, seg.warmup, frame(s, seg));
+    let collector = if last {
+        collector.joinable()
+    } else {
+        collector.draining()
+    };
+    // The model's window runs on through the drain (arrivals go on).
+    let run = Checkpoint {
+        window: if last {
+            seg.window
+        } else {
+            seg.window + DRAIN_MAX
+        },
+        ..seg.clone()
+    };
+    let mut model = WebModel::new(s, &run, streams, collector);
+    let first = model.start(seg.start);
+    let fleet_events = model.fleet_events();
+    let mut sim = Simulation::new(model, seg.start);
+    if let Some(t) = first {
+        sim.schedule_at(t, Event::Arrival);
+    }
+    for (t, e) in fleet_events {
+        sim.schedule_at(t, e);
+    }
+    sim.run_until(end);
+    if !last {
+        let mut t = end;
+        while sim.model().inside_between(from, end) > 0 && t < end + DRAIN_MAX {
+            t += DRAIN_STEP;
+            sim.run_until(t);
+        }
+    }
+    let events = sim.events_handled();
+    let model = sim.into_model();
+    let inside = model.inside_between(from, end);
+    let window = model.into_observer().finish();
+    let counts = window.counts;
+    if inside + window.in_transit != counts.in_flight() {
+        return Err(Error::Internal(format!(
+            "checkpoint {}: a segment leaves {} requests unaccounted for",
+            seg.index,
+            counts.in_flight() as i128 - (inside + window.in_transit) as i128,
+        )));
+    }
+    Ok((window, events))
+}
