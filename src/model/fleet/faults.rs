@@ -72,6 +72,8 @@ impl<O: super::super::Observer> WebModel<'_, O> {
                             self.restart(i, now, sched);
                         }
                     }
+                } else {
+                    self.rebalance(now, sched);
                 }
                 let z = z as u16;
                 for r in 0..self.fleet.replica_az.len() {

@@ -98,6 +98,9 @@ pub(super) struct Fleet<'a> {
     history: Vec<f64>,
     /// The group's desired capacity: losses leave it, the policy moves it.
     pub(super) desired: u32,
+    /// Instances launched to rebalance the AZs, each with one to drain
+    /// once it is in service.
+    pub(super) rebalancing: u32,
     cooling_until: SimTime,
     period_start: SimTime,
     /// Latencies of the period's responses, log buckets (latency metric only).
@@ -160,6 +163,7 @@ impl<'a> Fleet<'a> {
             scaling,
             history: Vec::new(),
             desired: s.settled_fleet(cp, cp.start),
+            rebalancing: 0,
             cooling_until: cp.start,
             period_start: cp.start,
             latencies: if scaling.is_some_and(|a| a.metric == ScalingMetric::LatencyP99) {
@@ -370,6 +374,13 @@ impl<O: super::Observer> WebModel<'_, O> {
                     sched.schedule_at(e.0, e.1);
                 }
                 self.fleet_changed(now);
+                if self.fleet.rebalancing > 0
+                    && let Some(a) = self.fleet.scaling
+                {
+                    // Rebalancing: the new one serves, an old one goes.
+                    self.fleet.rebalancing -= 1;
+                    self.drain_fullest(now, a, sched);
+                }
             }
             FleetEvent::HealthDown(i, inc) if life(self, i, inc) == Some(Life::Down) => {
                 self.instances[i as usize].routed = false;
@@ -564,5 +575,100 @@ impl<O: super::Observer> WebModel<'_, O> {
         if inst.life == Life::Draining && inst.outstanding == 0 {
             self.retire(i, now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CreditReading, Observer, Outcome, Tier};
+    use super::*;
+    use crate::engine::Simulation;
+    use crate::route::Route;
+    use crate::spec::plan_checkpoints;
+
+    struct Quiet;
+
+    impl Observer for Quiet {
+        fn arrival(&mut self, _: SimTime, _: u16, _: Route) {}
+        fn finished(
+            &mut self,
+            _: SimTime,
+            _: SimTime,
+            _: SimDuration,
+            _: Outcome,
+            _: u16,
+            _: Route,
+        ) {
+        }
+        fn busy_changed(&mut self, _: SimTime, _: Tier, _: i32) {}
+        fn throttled_changed(&mut self, _: SimTime, _: Tier, _: i32) {}
+        fn credits(&mut self, _: SimTime, _: Tier, _: u32, _: CreditReading) {}
+        fn entered_origin(&mut self, _: SimTime) {}
+        fn left_origin(&mut self, _: SimTime, _: SimTime) {}
+    }
+
+    #[test]
+    fn a_group_replaces_an_az_and_rebalances_when_it_comes_back() {
+        // Nine instances over three AZs; AZ a is down from 10 to 30 minutes.
+        let s = crate::scenario::parse(
+            r#"
+name = "rebalance"
+[simulation]
+window = "1h"
+warmup = "1m"
+[traffic]
+rate = 90
+[[traffic.mix]]
+name = "page"
+share = 1.0
+web_cpu = "10ms"
+[load_balancer]
+health_check = { interval = "10s" }
+[web]
+instance = "m5.large"
+count = 9
+azs = ["a", "b", "c"]
+[web.autoscaling]
+policy = "scheduled"
+schedule = [{ at = "0h", count = 9 }]
+min = 1
+max = 20
+[[faults]]
+kind = "az_outage"
+az = "a"
+at = "10m"
+duration = "20m"
+"#,
+            "rebalance.toml",
+        )
+        .unwrap();
+        let cp = &plan_checkpoints(&s)[0];
+        let streams = RngStreams::new(1);
+        let mut model = WebModel::new(&s, cp, &streams, Quiet);
+        let first = model.start(cp.start);
+        let events = model.fleet_events();
+        let mut sim = Simulation::new(model, cp.start);
+        if let Some(t) = first {
+            sim.schedule_at(t, Event::Arrival);
+        }
+        for (t, e) in events {
+            sim.schedule_at(t, e);
+        }
+        let per_az = |m: &WebModel<'_, Quiet>| {
+            let mut n = [0u32; 3];
+            for i in &m.instances {
+                if i.life == Life::InService {
+                    n[i.az as usize] += 1;
+                }
+            }
+            n
+        };
+        sim.run_until(cp.start + SimDuration::from_secs(25 * 60));
+        // The three in AZ a were replaced in b and c.
+        assert_eq!(per_az(sim.model()), [0, 5, 4]);
+        sim.run_until(cp.start + SimDuration::from_secs(45 * 60));
+        // Back: launched in a first, then drained in b and c.
+        assert_eq!(per_az(sim.model()), [3, 3, 3]);
+        assert_eq!(sim.model().fleet.rebalancing, 0);
     }
 }

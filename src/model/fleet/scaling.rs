@@ -56,6 +56,8 @@ impl<O: super::super::Observer> WebModel<'_, O> {
                     || (i.life == Life::Down && i.routed)
             })
             .count() as u32;
+        // Launched to rebalance, with one to drain once it serves.
+        let current = current.saturating_sub(self.fleet.rebalancing);
         let day = SimDuration(now.0 % (86_400 * NANOS_PER_SEC));
         let cooling = now < self.fleet.cooling_until;
         let was = self.fleet.desired;
@@ -135,6 +137,16 @@ impl<O: super::super::Observer> WebModel<'_, O> {
             self.retire(k as u32, now);
             return;
         }
+        self.drain_fullest(now, a, sched);
+    }
+
+    /// Drains one instance in service in the AZ with the most (the newest there).
+    pub(super) fn drain_fullest(
+        &mut self,
+        now: SimTime,
+        a: &Autoscaling,
+        sched: &mut Scheduler<Event>,
+    ) {
         let azs = self.fleet.az_down.len();
         let mut per_az = vec![0u32; azs];
         for i in &self.instances {
@@ -165,6 +177,37 @@ impl<O: super::super::Observer> WebModel<'_, O> {
                 Event::Fleet(FleetEvent::DrainEnd(k, inc)),
             );
             self.fleet_changed(now);
+        }
+    }
+
+    /// After an AZ comes back, AZ rebalancing: while one up AZ has two more
+    /// instances than another, launch one where there are fewest, and
+    /// drain one where there are most once it is in service (AWS launches
+    /// before it terminates, so capacity never dips).
+    pub(super) fn rebalance(&mut self, now: SimTime, sched: &mut Scheduler<Event>) {
+        let Some(a) = self.fleet.scaling else { return };
+        let azs = self.fleet.az_down.len();
+        let mut per_az = vec![0i64; azs];
+        for i in &self.instances {
+            if matches!(i.life, Life::InService | Life::Launching) {
+                per_az[i.az as usize] += 1;
+            }
+        }
+        loop {
+            let up = (0..azs).filter(|&z| !self.fleet.az_down[z]);
+            let (Some(lo), Some(hi)) = (
+                up.clone().min_by_key(|&z| (per_az[z], z)),
+                up.max_by_key(|&z| (per_az[z], std::cmp::Reverse(z))),
+            ) else {
+                return;
+            };
+            if per_az[hi] - per_az[lo] < 2 {
+                return;
+            }
+            self.launch(now, a, sched);
+            self.fleet.rebalancing += 1;
+            per_az[lo] += 1;
+            per_az[hi] -= 1;
         }
     }
 }
