@@ -225,6 +225,22 @@ impl Model<'_> {
         let (mut io_read, mut io_write) = (IoCost::default(), IoCost::default());
         let (mut err_read, mut err_write) = (0.0, 0.0);
         let (mut read_fluid, mut write_fluid) = (0.0, 0.0);
+        // Network time per query (a pure delay holding the worker).
+        let mut net = crate::spec::QueryNetwork::default();
+        // `read_after_write = "primary"` with replicas: the reads of the
+        // classes that write go to the primary, with its wait, failure,
+        // fluid wait, I/O and round trip.
+        let raw = self
+            .s
+            .database
+            .as_ref()
+            .is_some_and(|d| d.read_after_write == crate::spec::ReadAfterWrite::Primary);
+        let reads_p = if raw {
+            mean_of(&|c| if c.writes > 0.0 { c.reads } else { 0.0 })
+        } else {
+            0.0
+        };
+        let mut raw_read: Option<(Wait, f64, f64, IoCost, f64)> = None;
         // vCPU jobs per request and their service moments.
         let (mut d, mut jobs, mut jobs_m2, mut jobs_m3) = (cpu, 1.0, cpu_m2, cpu_m3);
         if let Some(mut db) = self.db.clone() {
@@ -253,13 +269,14 @@ impl Model<'_> {
                 let (prim_r, repl_r) = if db.replicas == 0 {
                     (reads * fleet, 0.0)
                 } else {
-                    (0.0, reads * fleet / replicas)
+                    (reads_p * fleet, (reads - reads_p) * fleet / replicas)
                 };
                 let prim_w = writes * fleet;
                 // A query holds its request's worker: a station never has
                 // more queries than the fleet has workers (the rest wait at
                 // the web tier, as they do in the DES).
                 let workers = f64::from(self.workers) * self.instances;
+                let mut io_primary_read = IoCost::default();
                 let (pw, pe, pf, pbusy) =
                     db_station(&db, &mut self.primary_backlog, prim_r, prim_w, workers, len);
                 let (rw, re, rf, rbusy) = if db.replicas > 0 {
@@ -268,6 +285,7 @@ impl Model<'_> {
                 } else {
                     (pw, pe, pf, 0.0)
                 };
+                net = self.s.query_network(self.fleet.round() as u32, db.replicas);
                 read_wait = if db.replicas > 0 { rw } else { pw };
                 write_wait = pw;
                 err_read = if db.replicas > 0 { re } else { pe };
@@ -289,6 +307,10 @@ impl Model<'_> {
                     } else {
                         IoCost::of(p, lat, *miss)
                     };
+                    io_primary_read = IoCost::of(p, lat, *miss);
+                }
+                if reads_p > 0.0 && db.replicas > 0 {
+                    raw_read = Some((pw, pe, pf, io_primary_read, net.read_primary));
                 }
             }
         }
@@ -303,12 +325,20 @@ impl Model<'_> {
         };
         let z = match &self.db {
             Some(db) if !db.colocated => {
-                reads * (read_wait.mean() + db.read.mean)
+                let (to_replica, to_primary) = match raw_read {
+                    Some((w, _, fl, io, n)) => {
+                        (reads - reads_p, reads_p * (w.mean() + fl + io.mean() + n))
+                    }
+                    None => (reads, 0.0),
+                };
+                reads * db.read.mean
+                    + to_replica * (read_wait.mean() + read_fluid + io_read.mean())
+                    + to_replica * net.read_replica
+                    + to_primary
                     + writes * (write_wait.mean() + db.write.mean)
-                    + reads * read_fluid
                     + writes * write_fluid
-                    + reads * io_read.mean()
                     + writes * io_write.mean()
+                    + writes * net.write
             }
             _ => 0.0,
         };
@@ -614,20 +644,24 @@ impl Model<'_> {
                     }
                 }
             }
+            // Where this class's reads go.
+            let (r_wait, r_err, r_fluid, r_io, r_net) = match raw_read {
+                Some(p) if cl.writes > 0.0 => p,
+                _ => (read_wait, err_read, read_fluid, io_read, net.read_replica),
+            };
             if !colocated {
-                ws.add(read_wait, cl.reads);
+                ws.add(r_wait, cl.reads);
                 ws.add(write_wait, cl.writes);
             }
-            ws.add(io_read.wait, cl.reads);
+            ws.add(r_io.wait, cl.reads);
             ws.add(io_write.wait, cl.writes);
             let fluid = backlog_wait
-                + cl.reads * (read_fluid + io_read.extra)
-                + cl.writes * (write_fluid + io_write.extra);
+                + cl.reads * (r_fluid + r_io.extra + r_net)
+                + cl.writes * (write_fluid + io_write.extra + net.write);
             out.backlog_wait[k] = fluid;
             out.wait[k] = (ws.p(), ws.cond(), ws.cv2());
             out.origin_secs[k] = self.bare_secs(cl) + ws.mean + fluid;
-            out.p_err[k] =
-                1.0 - (1.0 - err_read).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
+            out.p_err[k] = 1.0 - (1.0 - r_err).powf(cl.reads) * (1.0 - err_write).powf(cl.writes);
         }
         self.connections(&mut out, admitted, &f);
         // Open (workers to spare): Little's law over the time inside.

@@ -129,7 +129,7 @@ impl<O: Observer> WebModel<'_, O> {
             want = CONN_PRIMARY;
         } else {
             let replicas = db.servers.len() as u32 - 1;
-            if reads > 0 && replicas > 0 {
+            if reads > 0 && replicas > 0 && !super::network::reads_to_primary(&db.net, writes) {
                 let start = db.cap.next_replica;
                 replica = (0..replicas)
                     .map(|j| (start + j) % replicas)

@@ -26,6 +26,7 @@ mod arrivals;
 mod credits;
 mod dbcap;
 mod fleet;
+mod network;
 mod sampler;
 mod serverless;
 mod station;
@@ -311,6 +312,8 @@ struct Request {
     /// Its current query is in (`io`) or past (`io_done`) its storage I/O.
     io: bool,
     io_done: bool,
+    /// Its current query has had its network time.
+    net_done: bool,
 }
 
 #[derive(Debug)]
@@ -344,6 +347,8 @@ struct DbRt {
     up: Vec<bool>,
     /// Connections and volumes.
     cap: dbcap::DbCap,
+    /// Round trips to each server.
+    net: network::Net,
 }
 
 /// The random streams, one per component.
@@ -442,6 +447,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
                     cp.start,
                     streams.stream("database.storage"),
                 ),
+                net: network::Net::new(s, 1 + d.read_replicas),
             }
         });
         let mut instances: Vec<Instance> = instances;
@@ -705,6 +711,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             replica: 0,
             io: false,
             io_done: false,
+            net_done: false,
         };
         let inst = &mut self.instances[instance as usize];
         if inst.free_workers == 0 && inst.waiting.len() >= self.queue_limit {
@@ -767,8 +774,13 @@ impl<'a, O: Observer> WebModel<'a, O> {
             // Its query's page comes from the volume first.
             return;
         }
+        if self.network_delay(id, sched) {
+            // Then the answer comes back over the network.
+            return;
+        }
         let req = &mut self.requests[id as usize];
         req.io_done = false;
+        req.net_done = false;
         let job = if req.reads_left > 0 {
             req.reads_left -= 1;
             Job::Read
@@ -781,6 +793,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         req.job = job;
         let instance = req.instance;
         let sticky = req.replica;
+        let writes = req.writes_left;
         let Some(db) = &mut self.db else {
             return self.complete(id, Some(ErrorCause::DbDown), sched);
         };
@@ -790,15 +803,16 @@ impl<'a, O: Observer> WebModel<'a, O> {
             // Reads go round robin over the replicas that are up, to the
             // primary when none is; writes to the primary.
             let replicas = db.servers.len() as u32 - 1;
-            let replica = (job == Job::Read && replicas > 0)
-                .then(|| {
-                    dbcap::sticky_replica(db, sticky).or_else(|| {
-                        (0..replicas)
-                            .map(|j| (db.next_replica + j) % replicas)
-                            .find(|&r| db.up[1 + r as usize])
+            let replica =
+                (job == Job::Read && replicas > 0 && !network::reads_to_primary(&db.net, writes))
+                    .then(|| {
+                        dbcap::sticky_replica(db, sticky).or_else(|| {
+                            (0..replicas)
+                                .map(|j| (db.next_replica + j) % replicas)
+                                .find(|&r| db.up[1 + r as usize])
+                        })
                     })
-                })
-                .flatten();
+                    .flatten();
             match replica {
                 Some(r) => {
                     db.next_replica = (r + 1) % replicas;

@@ -16,7 +16,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 55] = [
+pub const CHECKPOINT_COLUMNS: [&str; 56] = [
     "checkpoint",
     "time_s",
     "users",
@@ -72,6 +72,7 @@ pub const CHECKPOINT_COLUMNS: [&str; 55] = [
     "web_instances_billed",
     "db_connections",
     "db_storage_util",
+    "replica_lag_ms",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -321,7 +322,6 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
     row.extend(c.error_causes.iter().map(|n| n.to_string()));
     row.push(fixed(r.window.sessions_lost, 0));
     row.push(fixed(r.window.web_billed_mean, 3));
-    row.extend(serverless::cells(r));
     // Mean connections open (time average over the window), and the
     // busiest volume's share of its IOPS limit.
     row.push(fixed(st.db_connections, 2));
@@ -330,6 +330,14 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
     } else {
         fixed(st.db_storage.iter().copied().fold(0.0, f64::max), 4)
     });
+    // Replication lag (reported only): empty without replicas, `inf` past
+    // the replica's applier capacity.
+    row.push(
+        r.replica_lag_ms(&report.scenario)
+            .map_or(String::new(), |l| fixed(l, 3)),
+    );
+    // The serverless columns come after these (as in the header).
+    row.extend(serverless::cells(r));
     if report.scenario.simulation.replications > 1 {
         let e = &r.estimates;
         let per_1k = |x: f64| {

@@ -11,6 +11,7 @@ mod az_loss;
 pub mod compare;
 mod des;
 pub mod guard;
+mod lag;
 mod limit;
 pub mod segments;
 pub mod serverless;

@@ -329,6 +329,8 @@ fn full_scenario_resolves_exactly() {
             storage: None,
             failover_time: SimDuration::from_secs(90),
             replica_lag: ms(100),
+            network: crate::spec::DbNetwork::MEASURED,
+            read_after_write: crate::spec::ReadAfterWrite::Replica,
             bytes_per_query: 2_000,
             scaling: Usl::LINEAR,
         })

@@ -743,6 +743,11 @@ pub struct Database {
     pub failover_time: Option<Duration>,
     /// Replica lag (reported only) [default: 100ms].
     pub replica_lag: Option<Duration>,
+    /// A query's round trip between web instance and DB server
+    /// [default: 0.446ms same AZ, 1.72ms across AZs].
+    pub network_rtt: Option<NetworkRtt>,
+    /// Where the reads of a class that writes go [default: replica].
+    pub read_after_write: Option<ReadAfterWrite>,
     /// Bytes a query moves between web and DB [default: 2,000].
     #[schemars(range(min = 0))]
     pub bytes_per_query: Option<u64>,
@@ -754,6 +759,26 @@ pub struct Database {
     pub credits: Option<CreditMode>,
     /// Burstable classes: `steady`, `launch`, `full` or a number of credits.
     pub initial_credits: Option<InitialCredits>,
+}
+
+/// `database.network_rtt`: round trips by placement.
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct NetworkRtt {
+    /// Web instance and DB server in one AZ [default: 0.446ms].
+    pub same_az: Option<Duration>,
+    /// In different AZs (also a Multi-AZ commit) [default: 1.72ms].
+    pub cross_az: Option<Duration>,
+}
+
+/// `database.read_after_write`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadAfterWrite {
+    /// Reads go to the replicas.
+    Replica,
+    /// A class that writes reads from the primary.
+    Primary,
 }
 
 /// `database.storage`: an RDS server's volume.

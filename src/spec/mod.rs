@@ -9,6 +9,7 @@ mod cpu;
 mod credits;
 pub mod dbcap;
 mod dist;
+pub mod network;
 mod placement;
 mod plan;
 mod resilience;
@@ -20,6 +21,7 @@ pub use cpu::{Curve, Scheduling, Usl};
 pub use credits::{CreditBalance, StationWork};
 pub use dbcap::{IoCredits, Storage, VolumeKind};
 pub use dist::Dist;
+pub use network::{DbNetwork, QueryNetwork, ReadAfterWrite};
 pub use plan::{
     Checkpoint, RateProfile, Segment, event_window, measures, peak_of_day, place_window,
     plan_checkpoints,

@@ -321,6 +321,10 @@ pub struct Database {
     pub failover_time: SimDuration,
     /// Replication lag (reported only).
     pub replica_lag: SimDuration,
+    /// A query's round trip between web and DB (`spec::network`).
+    pub network: super::DbNetwork,
+    /// Where the reads of a class that writes go.
+    pub read_after_write: super::ReadAfterWrite,
     /// Bytes a query moves between a web instance and the database,
     /// request and result together (cross-AZ data transfer).
     pub bytes_per_query: u64,

@@ -39,6 +39,8 @@ fn rds(vcpus: u32, max_connections: u32) -> Database {
         storage: None,
         failover_time: secs(90),
         replica_lag: ms(100.0),
+        network: simscale::spec::DbNetwork::ZERO,
+        read_after_write: simscale::spec::ReadAfterWrite::Replica,
         bytes_per_query: 2_000,
         scaling: Usl::LINEAR,
     }

@@ -12,6 +12,7 @@ mod credits;
 mod dbcap;
 mod growth;
 mod layering;
+mod network;
 mod resilience;
 mod schema;
 mod segments;

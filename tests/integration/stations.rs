@@ -99,6 +99,8 @@ fn one_saturated_replica_is_named_though_the_mean_db_util_hides_it() {
         storage: None,
         failover_time: secs(90),
         replica_lag: ms(100.0),
+        network: simscale::spec::DbNetwork::ZERO,
+        read_after_write: simscale::spec::ReadAfterWrite::Replica,
         bytes_per_query: 2_000,
         scaling: Usl::LINEAR,
     });

@@ -242,6 +242,8 @@ fn tandem_web_and_database_is_a_jackson_network() {
         storage: None,
         failover_time: secs(90),
         replica_lag: ms(100.0),
+        network: simscale::spec::DbNetwork::ZERO,
+        read_after_write: simscale::spec::ReadAfterWrite::Replica,
         bytes_per_query: 2_000,
         scaling: Usl::LINEAR,
     });

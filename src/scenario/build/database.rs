@@ -144,6 +144,7 @@ pub(super) fn read_database(
     let replica_lag = t
         .duration("replica_lag", false)
         .or(SimDuration::from_millis(100));
+    let (network, read_after_write) = super::network::read_network(&mut t);
     if engine.is_aurora()
         && let Got::Ok(true, span) = &multi_az
     {
@@ -211,6 +212,8 @@ pub(super) fn read_database(
         storage: cap.storage,
         failover_time,
         replica_lag,
+        network,
+        read_after_write,
         bytes_per_query,
         scaling,
     })

@@ -11,6 +11,7 @@ mod database;
 mod dbcap;
 mod dist;
 mod edge;
+mod network;
 mod resilience;
 mod serverless;
 mod simulation;
