@@ -552,3 +552,44 @@ workers = 1000
     let az = r.az_loss.as_ref().unwrap().users.unwrap();
     assert!(rel(az, wall / 2.0) < 0.15, "wall {wall}, AZ loss {az}");
 }
+
+#[test]
+fn every_csv_row_has_as_many_cells_as_its_header() {
+    // Columns come from several features (fleet, causes, capacity, the
+    // serverless path): each row must line up with the header.
+    let out = tempfile::tempdir().unwrap();
+    for f in ["05-scale-out", "07-auto-scaling", "09-serverless-growth"] {
+        let dir = out.path().join(f);
+        let file = repo(&format!("scenarios/{f}.toml"));
+        let o = simscale(&[
+            "run",
+            &file,
+            "--short",
+            "--quiet",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut checked = 0;
+    let mut stack = vec![out.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "csv") {
+                let mut rdr = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .from_path(&p)
+                    .unwrap();
+                let width = rdr.headers().unwrap().len();
+                for r in rdr.records() {
+                    assert_eq!(r.unwrap().len(), width, "{}", p.display());
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked} files");
+}
