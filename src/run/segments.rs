@@ -22,9 +22,9 @@ use crate::spec::{Checkpoint, RateProfile, Scenario};
 use crate::time::{SimDuration, SimTime};
 use rayon::prelude::*;
 
-/// Expected requests per segment, at least: below this a window runs in
-/// one piece (a segment's warm-up is overhead).
-const SEGMENT_REQUESTS: f64 = 4e6;
+/// Expected requests per segment, at least: a window of fewer than twice
+/// this runs in one piece (a segment's warm-up is overhead).
+const SEGMENT_REQUESTS: f64 = 1.5e6;
 /// Most segments per window.
 const MAX_SEGMENTS: usize = 8;
 /// A segment's drain: checked this often, for at most `DRAIN_MAX`.
@@ -49,20 +49,41 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
         return whole;
     }
     let iv = Intervals::new(from, end, s.simulation.slo.over.every());
-    let expected = RateProfile::new(s, cp).expected_requests(cp.start, cp.window);
+    let profile = RateProfile::new(s, cp);
+    let expected = profile.expected_requests(cp.start, cp.window);
     let k = ((expected / SEGMENT_REQUESTS) as usize)
         .min(MAX_SEGMENTS)
         .min(iv.len());
     if k < 2 {
         return whole;
     }
-    (0..k)
-        .map(|g| {
-            let first = g * iv.len() / k;
-            let last = (g + 1) * iv.len() / k - 1;
-            (iv.span(first).0, iv.span(last).1)
+    // Cut where the expected requests so far pass each k-th of the total,
+    // so that the segments take about as long (the daily cycle's busy
+    // hours make short segments), leaving every segment an interval.
+    let load: Vec<f64> = (0..iv.len())
+        .map(|i| {
+            let (a, b) = iv.span(i);
+            profile.expected_requests(a, b - a)
         })
-        .collect()
+        .collect();
+    let total: f64 = load.iter().sum();
+    let mut spans = Vec::with_capacity(k);
+    let (mut first, mut sum) = (0, 0.0);
+    for (i, l) in load.iter().enumerate() {
+        if spans.len() + 1 == k {
+            break;
+        }
+        sum += l;
+        let intervals_left = iv.len() - (i + 1);
+        let segments_left = k - spans.len() - 1;
+        let reached = sum >= total * (spans.len() + 1) as f64 / k as f64;
+        if (reached && intervals_left >= segments_left) || intervals_left == segments_left {
+            spans.push((iv.span(first).0, iv.span(i).1));
+            first = i + 1;
+        }
+    }
+    spans.push((iv.span(first).0, iv.span(iv.len() - 1).1));
+    spans
 }
 
 /// One window of `cp`, in segments when [`plan`] splits it; the second

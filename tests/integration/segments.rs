@@ -8,7 +8,7 @@ use simscale::scenario::parse;
 use simscale::spec::{Scenario, plan_checkpoints};
 
 /// An M/M/8 at utilisation 0.8 (640 requests/s of 10 ms on 8 vCPUs) for
-/// four hours and a quarter: 9.8 million requests, two segments.
+/// four hours and a quarter: 9.8 million requests, a segment per hour.
 fn mm8(over: &str) -> Scenario {
     parse(
         &format!(
@@ -39,7 +39,7 @@ workers = 1000
 fn segments_are_unbiased_and_deterministic() {
     let split = mm8("hour");
     let cp = &plan_checkpoints(&split)[0];
-    assert_eq!(plan(&split, cp).len(), 2, "two segments of two hours");
+    assert_eq!(plan(&split, cp).len(), 4, "four segments of an hour");
     // One SLO interval cannot be split: the same model in one piece.
     let whole = mm8("window");
     assert_eq!(plan(&whole, &plan_checkpoints(&whole)[0]).len(), 1);
