@@ -8,10 +8,13 @@
 //! keeps the window's own start), from empty queues. Windows whose state
 //! carries over time stay in one piece: burstable instances (their credit
 //! balance), auto scaling and faults (the fleet), the serverless path.
-//! Each but the last runs
-//! on past its end until the requests that arrived in it have finished
-//! (arrivals go on meanwhile, so they queue as they would), so nothing is
-//! counted in flight in the middle of the window.
+//! Each but the last runs on past its end, without new arrivals, until the
+//! requests that arrived in it have finished, so nothing is counted in
+//! flight in the middle of the window. At an FCFS station a request's wait
+//! depends only on those ahead of it, so stopping arrivals changes nothing
+//! for them; at a shared station (processor sharing, the USL) the last
+//! seconds' requests are served a little faster than with the load going
+//! on.
 
 use super::des::{des_window, frame};
 use crate::engine::{RngStreams, Simulation};
@@ -158,16 +161,10 @@ fn segment(
     } else {
         collector.draining()
     };
-    // The model's window runs on through the drain (arrivals go on).
-    let run = Checkpoint {
-        window: if last {
-            seg.window
-        } else {
-            seg.window + DRAIN_MAX
-        },
-        ..seg.clone()
-    };
-    let mut model = WebModel::new(s, &run, streams, collector);
+    // Arrivals stop at the segment's end; the drain only finishes what is
+    // inside (FCFS stations serve those the same either way; the next
+    // segment's warm-up carries the load on).
+    let mut model = WebModel::new(s, seg, streams, collector);
     let first = model.start(seg.start);
     let fleet_events = model.fleet_events();
     let mut sim = Simulation::new(model, seg.start);
