@@ -97,7 +97,7 @@ fn ramp(x: f64, a: f64, b: f64) -> f64 {
 
 impl<'a> FluidFleet<'a> {
     pub(super) fn new(s: &'a Scenario, cp: &Checkpoint) -> Self {
-        let az_index = |name: &str| s.web.azs.iter().position(|a| a == name).unwrap_or(0);
+        let az_index = |name: &str| s.az_index(name);
         let azs = s.web.azs.len().max(1);
         let n = s.settled_fleet(cp, cp.start);
         let secs = |t: SimTime| (t.0 as f64 - cp.start.0 as f64) / NANOS_PER_SEC as f64;
@@ -291,7 +291,7 @@ impl<'a> FluidFleet<'a> {
             if done <= 1 && until < t1 {
                 self.faults[f].3 = 2;
                 if let FaultKind::AzOutage { az } = kind {
-                    let z = self.s.web.azs.iter().position(|a| a == az).unwrap_or(0);
+                    let z = self.s.az_index(az);
                     self.az_down[z] = false;
                 }
             }
@@ -306,7 +306,7 @@ impl<'a> FluidFleet<'a> {
             .map_or(0.0, |d| d.failover_time.as_secs_f64());
         match kind {
             FaultKind::AzOutage { az } => {
-                let z = self.s.web.azs.iter().position(|a| a == az).unwrap_or(0);
+                let z = self.s.az_index(az);
                 self.az_down[z] = true;
                 for k in 0..self.insts.len() {
                     let i = &self.insts[k];

@@ -214,16 +214,9 @@ impl WindowCollector {
         self
     }
 
-    /// Measures one segment of a longer window: the model runs on past the
-    /// window's end until the requests that arrived in it have finished
-    /// (they count as they finish); later arrivals and time are not
-    /// counted, and the summary keeps the latency histograms so that the
-    /// segments can be joined ([`WindowSummary::join`]).
-    pub fn draining(mut self) -> Self {
-        self.drain = true;
-        self.keep_join = true;
-        let end = self.end;
-        for a in [
+    /// Every time integral the collector keeps.
+    fn areas(&mut self) -> [&mut Area; 12] {
+        [
             &mut self.web_busy,
             &mut self.db_busy,
             &mut self.web_throttled,
@@ -236,7 +229,19 @@ impl WindowCollector {
             &mut self.draining,
             &mut self.serving,
             &mut self.db_up,
-        ] {
+        ]
+    }
+
+    /// Measures one segment of a longer window: the model runs on past the
+    /// window's end until the requests that arrived in it have finished
+    /// (they count as they finish); later arrivals and time are not
+    /// counted, and the summary keeps the latency histograms so that the
+    /// segments can be joined ([`WindowSummary::join`]).
+    pub fn draining(mut self) -> Self {
+        self.drain = true;
+        self.keep_join = true;
+        let end = self.end;
+        for a in self.areas() {
             let taken = std::mem::replace(a, Area::new(end, end, 0));
             *a = taken.until(end);
         }
@@ -499,24 +504,11 @@ impl WindowCollector {
     /// Closes the window at its end and summarises it.
     pub fn finish(mut self) -> WindowSummary {
         let end = self.end;
-        let (web_credits, web_surplus) = self.web_credits.finish();
-        let (db_credits, db_surplus) = self.db_credits.finish();
-        for a in [
-            &mut self.web_busy,
-            &mut self.db_busy,
-            &mut self.web_throttled,
-            &mut self.db_throttled,
-            &mut self.in_origin,
-            &mut self.worker_queue,
-            &mut self.connections,
-            &mut self.in_service,
-            &mut self.launching,
-            &mut self.draining,
-            &mut self.serving,
-            &mut self.db_up,
-        ] {
+        for a in self.areas() {
             a.advance(end);
         }
+        let (web_credits, web_surplus) = self.web_credits.finish();
+        let (db_credits, db_surplus) = self.db_credits.finish();
 
         let measured = (end - self.measure_from).as_secs_f64();
         let per_sec = |area: f64| if measured > 0.0 { area / measured } else { 0.0 };

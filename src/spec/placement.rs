@@ -5,6 +5,11 @@
 use super::Scenario;
 
 impl Scenario {
+    /// The index in `web.azs` of AZ `az` (0 if it is not one of them).
+    pub fn az_index(&self, az: &str) -> usize {
+        self.web.azs.iter().position(|a| a == az).unwrap_or(0)
+    }
+
     /// The AZ of web instance `i`: round robin over `web.azs`.
     pub fn web_az(&self, i: u32) -> &str {
         let azs = &self.web.azs;

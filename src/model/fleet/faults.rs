@@ -13,14 +13,7 @@ impl<O: super::super::Observer> WebModel<'_, O> {
         let kind = self.fleet.faults[k].2;
         match kind {
             FaultKind::AzOutage { az } => {
-                let z = self
-                    .fleet
-                    .s
-                    .web
-                    .azs
-                    .iter()
-                    .position(|a| a == az)
-                    .unwrap_or(0);
+                let z = self.fleet.s.az_index(az);
                 self.fleet.az_down[z] = true;
                 for i in 0..self.instances.len() as u32 {
                     if self.instances[i as usize].az as usize == z {
@@ -56,14 +49,7 @@ impl<O: super::super::Observer> WebModel<'_, O> {
         let now = sched.now();
         match self.fleet.faults[k].2 {
             FaultKind::AzOutage { az } => {
-                let z = self
-                    .fleet
-                    .s
-                    .web
-                    .azs
-                    .iter()
-                    .position(|a| a == az)
-                    .unwrap_or(0);
+                let z = self.fleet.s.az_index(az);
                 self.fleet.az_down[z] = false;
                 if self.fleet.scaling.is_none() {
                     for i in 0..self.instances.len() as u32 {

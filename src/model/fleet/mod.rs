@@ -137,8 +137,7 @@ fn bucket_of(secs: f64) -> usize {
 
 impl<'a> Fleet<'a> {
     pub(super) fn new(s: &'a Scenario, cp: &Checkpoint, streams: &RngStreams) -> Self {
-        let az_index =
-            |name: &str| -> u16 { s.web.azs.iter().position(|a| a == name).unwrap_or(0) as u16 };
+        let az_index = |name: &str| -> u16 { s.az_index(name) as u16 };
         let profile = RateProfile::new(s, cp);
         let end = cp.start + cp.window;
         let faults = s
