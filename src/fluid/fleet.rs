@@ -240,8 +240,9 @@ impl<'a> FluidFleet<'a> {
         n as usize
     }
 
-    /// Instance `k` dies at `t` (back at `back`, or never).
-    fn kill(&mut self, k: usize, t: f64, back: f64) {
+    /// One of the instances alive at `t` goes: its share of the local
+    /// sessions is lost.
+    fn lose_sessions(&mut self, t: f64) {
         let alive = self.alive_at(t).max(1) as f64;
         if self.s.web.sessions == Sessions::Local
             && let Some(users) = self.users
@@ -249,6 +250,11 @@ impl<'a> FluidFleet<'a> {
             let rate = self.profile.rate(SimTime(self.start.0 + (t * 1e9) as u64));
             self.sessions_lost += logged_in(users, rate) / alive;
         }
+    }
+
+    /// Instance `k` dies at `t` (back at `back`, or never).
+    fn kill(&mut self, k: usize, t: f64, back: f64) {
+        self.lose_sessions(t);
         self.insts[k].died = Some((t, back));
         if self.scaling.is_some() {
             // The group replaces it once the balancer marks it unhealthy.
@@ -400,13 +406,7 @@ impl<'a> FluidFleet<'a> {
             .filter(|(_, i)| live(i))
             .max_by_key(|(k, i)| (per_az[i.az], *k))
         {
-            let alive = self.alive_at(t).max(1) as f64;
-            if self.s.web.sessions == Sessions::Local
-                && let Some(users) = self.users
-            {
-                let rate = self.profile.rate(SimTime(self.start.0 + (t * 1e9) as u64));
-                self.sessions_lost += logged_in(users, rate) / alive;
-            }
+            self.lose_sessions(t);
             self.insts[k].gone = t;
         }
     }

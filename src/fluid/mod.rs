@@ -308,35 +308,24 @@ fn cv2(mean: f64, m2: f64) -> f64 {
 impl<'a> Model<'a> {
     fn new(s: &'a Scenario) -> Self {
         let (classes, paths, db) = Model::variant(s, Throttle::default(), (0, 0));
-        // Least outstanding keeps every instance's queue nearly equal: the
-        // fleet behaves as one pooled station (a central queue) for waits.
-        let pooled = s.web.count > 1
-            && s.load_balancer
-                .as_ref()
-                .is_some_and(|lb| lb.algorithm == LbAlgorithm::LeastOutstanding);
-        let pool = if pooled { s.web.count } else { 1 };
         let db_servers = match &db {
-            None => 0.0,
-            Some(d) if d.colocated => f64::from(s.web.count * s.web.instance.vcpus),
-            Some(d) => f64::from((1 + d.replicas) * d.vcpus),
+            Some(d) if !d.colocated => f64::from((1 + d.replicas) * d.vcpus),
+            // A colocated DB's servers are the fleet's vCPUs (`set_fleet`).
+            _ => 0.0,
         };
-        Model {
+        let mut model = Model {
             s,
             classes,
             paths,
             db,
-            instances: f64::from(s.web.count.max(1) / pool),
-            fleet: f64::from(s.web.count.max(1)),
-            vcpus: s.web.instance.vcpus.max(1) * pool,
-            workers: s.web.workers.max(1).saturating_mul(pool),
-            queue_limit: s.web.queue_limit.saturating_mul(pool),
+            // The fleet's shape, set below.
+            instances: 0.0,
+            fleet: f64::NAN,
+            vcpus: 0,
+            workers: 0,
+            queue_limit: 0,
             db_servers,
-            ca2: match &s.load_balancer {
-                Some(lb) if !pooled && lb.algorithm == LbAlgorithm::RoundRobin => {
-                    1.0 / f64::from(s.web.count.max(1))
-                }
-                _ => 1.0,
-            },
+            ca2: 1.0,
             volumes: s.database.as_ref().and_then(dbcap::volumes),
             web_backlog: Backlog::default(),
             primary_backlog: Backlog::default(),
@@ -354,11 +343,16 @@ impl<'a> Model<'a> {
             stretch: (0, 0),
             replicas_up: None,
             serverless: s.serverless.as_ref().map(SlFluid::new),
-        }
+        };
+        model.set_fleet(f64::from(s.web.count.max(1)));
+        model
     }
 
     /// Solves the next steps with `n` web instances alive and routed to
-    /// (the fleet as a per-minute input: auto scaling, faults).
+    /// (the fleet as a per-minute input: auto scaling, faults). Least
+    /// outstanding keeps every instance's queue nearly equal: the fleet
+    /// behaves as one pooled station (a central queue) for waits; round
+    /// robin hands each instance every `n`-th arrival.
     fn set_fleet(&mut self, n: f64) {
         let s = self.s;
         let n = n.max(1e-3);

@@ -54,17 +54,8 @@ pub(super) fn find(
     let az = largest_az(s);
     if s.web.count == 0 && s.web.autoscaling.is_none() {
         // Every request serverless: the managed services span the region's AZs.
-        let users = match &report.wall {
-            Some(w) => w.users,
-            None => report
-                .checkpoints
-                .iter()
-                .filter(|c| c.slo_met)
-                .filter_map(|c| c.checkpoint.users)
-                .fold(0.0, f64::max),
-        };
         return Ok(Some(AzLoss {
-            users: Some(users),
+            users: Some(report.users_carried()),
             az,
             basis: "the serverless path's services (API Gateway, Lambda, DynamoDB, Firehose, S3) span the region's AZs: losing one leaves the design's own wall".to_string(),
         }));
@@ -150,15 +141,7 @@ pub(super) fn find(
         }));
     }
     let inner = simulate_inner(&probe, options)?;
-    let users = match &inner.wall {
-        Some(w) => w.users,
-        None => inner
-            .checkpoints
-            .iter()
-            .filter(|c| c.slo_met)
-            .filter_map(|c| c.checkpoint.users)
-            .fold(0.0, f64::max),
-    };
+    let users = inner.users_carried();
     let db = if primary_there {
         match &s.database {
             Some(d) if d.multi_az => format!(

@@ -91,12 +91,7 @@ impl WallFigures {
                 az_loss_users: None,
             },
             None => WallFigures {
-                users_low: report
-                    .checkpoints
-                    .iter()
-                    .filter(|c| c.slo_met)
-                    .filter_map(|c| c.checkpoint.users)
-                    .reduce(f64::max),
+                users_low: report.most_users_met(),
                 ..WallFigures::default()
             },
         };

@@ -264,6 +264,24 @@ impl RunReport {
         }
     }
 
+    /// The most users of a checkpoint whose point estimates meet the SLO
+    /// (`None` when none does, or traffic is not given in users).
+    pub fn most_users_met(&self) -> Option<f64> {
+        self.checkpoints
+            .iter()
+            .filter(|c| c.slo_met)
+            .filter_map(|c| c.checkpoint.users)
+            .reduce(f64::max)
+    }
+
+    /// The wall's users, or without one the most users met.
+    pub fn users_carried(&self) -> f64 {
+        match &self.wall {
+            Some(w) => w.users,
+            None => self.most_users_met().unwrap_or(0.0),
+        }
+    }
+
     /// Users the design can still take on at checkpoint `i` before its wall
     /// (0 past it); `None` without a wall.
     pub fn headroom_users(&self, i: usize) -> Option<f64> {

@@ -449,27 +449,26 @@ impl<O: super::Observer> WebModel<'_, O> {
         if waiting > 0 {
             self.observer.worker_queue_changed(now, -waiting);
         }
+        // Its requests, in one pass: those waiting for a worker, queued at
+        // its vCPUs, in service there, or away at the database.
+        let waiting: Vec<u32> = self.instances[idx].waiting.iter().copied().collect();
         let mut in_service = Vec::new();
+        let mut victims = Vec::new();
         for id in 0..self.requests.len() as u32 {
             let req = self.requests[id as usize];
             if !req.live || req.orphan || req.instance != i {
                 continue;
             }
+            let held = waiting.contains(&id);
             // In service on this instance's vCPUs: the server stops.
-            if req.at == At::Instance(i)
-                && !req.io
-                && !queued.contains(&id)
-                && !self.instances[idx].waiting.contains(&id)
-            {
+            if req.at == At::Instance(i) && !req.io && !held && !queued.contains(&id) {
                 in_service.push(id);
             }
+            victims.push((id, held));
         }
         self.clear_station(At::Instance(i), now, &in_service);
-        for id in 0..self.requests.len() as u32 {
+        for (id, held) in victims {
             let req = self.requests[id as usize];
-            if !req.live || req.orphan || req.instance != i {
-                continue;
-            }
             self.disconnect(id, now);
             self.observer.left_origin(req.arrived, now);
             self.observer.finished(
@@ -480,7 +479,7 @@ impl<O: super::Observer> WebModel<'_, O> {
                 req.class,
                 req.route,
             );
-            if matches!(req.at, At::Db(_)) && !self.instances[idx].waiting.contains(&id) {
+            if matches!(req.at, At::Db(_)) && !held {
                 // Its query finishes on the database, then it vanishes.
                 self.requests[id as usize].orphan = true;
             } else {
