@@ -304,8 +304,9 @@ impl Model<'_> {
             if measured > 0.0 {
                 web_area += web_util * len * measured;
                 db_area += db_util * len * measured;
-                busy_area += step.web_busy * len * measured;
-                workers_area += step.workers_busy * len * measured;
+                // Busy shares over the stations of this minute's fleet.
+                busy_area += step.web_busy / f64::from(self.vcpus) * len * measured;
+                workers_area += step.workers_busy / f64::from(self.workers.max(1)) * len * measured;
                 worker_queue_area += step.worker_queue * self.instances * len * measured;
                 conn_area += step.db_connections * len * measured;
                 primary_io_area += step.primary_io * len * measured;
@@ -313,7 +314,7 @@ impl Model<'_> {
                 primary_area += step.primary_busy * len * measured;
                 replica_area += step.replica_busy * len * measured;
                 if th.web {
-                    throttled_area += step.web_busy * len * measured;
+                    throttled_area += step.web_busy / f64::from(self.vcpus) * len * measured;
                 }
             }
             if let Some(sl) = slot.as_deref_mut() {
@@ -476,8 +477,8 @@ impl Model<'_> {
             _ => None,
         };
         let stations = Stations {
-            web_cpu: share(busy_area) / f64::from(self.vcpus),
-            web_workers: share(workers_area) / f64::from(self.workers.max(1)),
+            web_cpu: share(busy_area),
+            web_workers: share(workers_area),
             web_worker_queue: share(worker_queue_area),
             db: rds_vcpus.map_or_else(Vec::new, |(v, n)| {
                 std::iter::once(share(primary_area) / v)

@@ -23,10 +23,15 @@ pub fn report_md_with_warnings(
         out.push_str(&format!("{d}\n\n"));
     }
     out.push_str(&format!(
-        "Region {}, web tier {} x {}{}. SLO: p99 <= {} and availability >= {}. Seed {}, {} checkpoint{} of {} (warm-up {}){}.\n\n",
+        "Region {}, web tier {}{}. SLO: p99 <= {} and availability >= {}. Seed {}, {} checkpoint{} of {} (warm-up {}){}.\n\n",
         s.region.code(),
-        s.web.count,
-        s.web.instance.name,
+        match &s.web.autoscaling {
+            Some(a) => format!(
+                "an auto scaling group of {} ({} to {})",
+                s.web.instance.name, a.min, a.max
+            ),
+            None => format!("{} x {}", s.web.count, s.web.instance.name),
+        },
         s.database.as_ref().map_or(String::new(), |d| match &d.placement {
             crate::spec::DbPlacement::Colocated => ", database on the web instance".to_string(),
             crate::spec::DbPlacement::Rds(i) => format!(
