@@ -39,6 +39,14 @@ impl<E> Scheduler<E> {
         self.calendar.schedule(at.max(self.now), event);
     }
 
+    /// Schedules `event` at `at` as the next of the self-renewing stream
+    /// (see [`super::EventCalendar::schedule_stream`]).
+    #[inline]
+    pub fn schedule_stream_at(&mut self, at: SimTime, event: E) {
+        debug_assert!(at >= self.now, "event scheduled in the past");
+        self.calendar.schedule_stream(at.max(self.now), event);
+    }
+
     /// Number of pending events.
     pub fn pending(&self) -> usize {
         self.calendar.len()

@@ -2,7 +2,7 @@
 
 use crate::engine::StreamRng;
 use crate::spec::RateProfile;
-use crate::time::{SimDuration, SimTime};
+use crate::time::{NANOS_PER_SEC, SimDuration, SimTime, round_nanos};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
@@ -17,6 +17,8 @@ pub(crate) struct Arrivals<'a> {
     t: SimTime,
     end: SimTime,
     bound: f64,
+    /// Nanoseconds per unit of an exponential draw at the bound: 1e9 / bound.
+    ns_per_draw: f64,
     segment_end: SimTime,
     /// The rate equals the bound over the whole segment: keep every candidate.
     flat: bool,
@@ -30,6 +32,7 @@ impl<'a> Arrivals<'a> {
             t: start,
             end,
             bound: 0.0,
+            ns_per_draw: 0.0,
             segment_end: start,
             flat: true,
         };
@@ -41,6 +44,7 @@ impl<'a> Arrivals<'a> {
         self.t = at;
         let seg = self.profile.segment(at);
         self.bound = seg.peak;
+        self.ns_per_draw = NANOS_PER_SEC as f64 / seg.peak;
         self.segment_end = seg.until.min(self.end);
         self.flat = seg.flat;
     }
@@ -57,7 +61,7 @@ impl<'a> Arrivals<'a> {
                 continue;
             }
             let gap: f64 = Exp1.sample(rng);
-            let t = self.t + SimDuration::from_secs_f64(gap / self.bound);
+            let t = self.t + SimDuration(round_nanos(gap * self.ns_per_draw));
             if t >= self.segment_end {
                 let edge = self.segment_end;
                 self.enter_segment(edge);

@@ -585,7 +585,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
     fn on_arrival(&mut self, sched: &mut Scheduler<Event>) {
         let now = sched.now();
         if let Some(next) = self.arrivals.next(&mut self.rng.arrivals) {
-            sched.schedule_at(next, Event::Arrival);
+            sched.schedule_stream_at(next, Event::Arrival);
         }
         let class = self.pick_class();
         if let Some(sl) = &mut self.serverless

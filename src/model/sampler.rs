@@ -58,7 +58,7 @@ impl Sampler {
                 return SimDuration(min + (rng.random::<f64>() * (*span as f64)) as u64);
             }
         };
-        SimDuration(ns.round() as u64)
+        SimDuration(crate::time::round_nanos(ns))
     }
 }
 

@@ -124,10 +124,19 @@ impl<O: Observer> WebModel<'_, O> {
 
     #[inline]
     fn start_service(&mut self, id: u32, sched: &mut Scheduler<Event>) {
+        self.start_job(id, sched, true);
+    }
+
+    /// Request `id` takes a server; `newly_busy` when the server was not
+    /// busy with a job that counts for the same tiers just before.
+    #[inline]
+    fn start_job(&mut self, id: u32, sched: &mut Scheduler<Event>, newly_busy: bool) {
         let req = self.requests[id as usize];
         let service = self.sample_service(id);
         let now = sched.now();
-        self.busy_changed(now, req, 1);
+        if newly_busy {
+            self.busy_changed(now, req, 1);
+        }
         let service = match &mut self.station(req.at).credits {
             None => service,
             Some(c) => {
@@ -198,9 +207,15 @@ impl<O: Observer> WebModel<'_, O> {
         let st = self.station(req.at);
         match st.queue.pop_front() {
             Some(next) => {
-                // The server goes straight to the next job: it stays busy.
-                self.busy_changed(now, req, -1);
-                self.start_service(next, sched);
+                // The server goes straight to the next job: it stays busy,
+                // and the tiers it counts for change only when a colocated
+                // query follows a page's CPU or the other way round.
+                let carried = self.requests[next as usize].job == req.job
+                    || (req.job != Job::Cpu && self.requests[next as usize].job != Job::Cpu);
+                if !carried {
+                    self.busy_changed(now, req, -1);
+                }
+                self.start_job(next, sched, !carried);
             }
             None => {
                 st.busy -= 1;

@@ -24,6 +24,7 @@ use crate::model::{Event, WebModel};
 use crate::spec::{Checkpoint, RateProfile, Scenario};
 use crate::time::{SimDuration, SimTime};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Expected requests per segment, at least: a window of fewer than twice
 /// this runs in one piece (a segment's warm-up is overhead).
@@ -101,8 +102,8 @@ pub(crate) fn des_segmented(
         return des_window(s, cp, streams);
     }
     let n = spans.len();
-    let parts: Vec<(WindowSummary, u64, SimTime)> = spans
-        .par_iter()
+    let segments: Vec<Checkpoint> = spans
+        .iter()
         .enumerate()
         .map(|(k, &(a, b))| {
             // Whole minutes after the window's start, so the timelines line up.
@@ -112,15 +113,40 @@ pub(crate) fn des_segmented(
                 let back = (a.0 - cp.start.0).saturating_sub(cp.warmup.0);
                 SimTime(cp.start.0 + back / MINUTE * MINUTE)
             };
-            let seg = Checkpoint {
+            Checkpoint {
                 start,
                 window: b - start,
                 warmup: a - start,
                 ..cp.clone()
-            };
-            let streams = streams.child("segment", k as u64);
-            segment(s, &seg, k + 1 == n, &streams).map(|(w, e)| (w, e, start))
+            }
         })
+        .collect();
+    // Each worker takes the next segment, the longest first (by expected
+    // requests), so that the window ends soon after its longest segment
+    // does (intervals make segments uneven: 9 hours in 8 segments give one
+    // of two hours). Which worker runs a segment changes nothing in it.
+    let profile = RateProfile::new(s, cp);
+    let load: Vec<f64> = segments
+        .iter()
+        .map(|g| profile.expected_requests(g.start, g.window))
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| load[y].total_cmp(&load[x]).then(x.cmp(&y)));
+    let next = AtomicUsize::new(0);
+    type Done = (usize, Result<(WindowSummary, u64), Error>);
+    let mut done: Vec<Done> = (0..n)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|_| {
+            let k = order[next.fetch_add(1, Ordering::Relaxed)];
+            let streams = streams.child("segment", k as u64);
+            (k, segment(s, &segments[k], k + 1 == n, &streams))
+        })
+        .collect();
+    done.sort_by_key(|d| d.0);
+    let parts: Vec<(WindowSummary, u64, SimTime)> = done
+        .into_iter()
+        .map(|(k, r)| r.map(|(w, e)| (w, e, segments[k].start)))
         .collect::<Result<_, Error>>()?;
     // The timeline: the first segment's warm-up, then each one's measured minutes.
     let mut timeline: Vec<MinuteRow> = Vec::new();
