@@ -52,12 +52,13 @@ fn catalog_lists_a_family_with_prices_per_hour_and_month() {
 
 #[test]
 fn catalog_shows_missing_prices_as_dashes_and_lists_rds() {
+    // Every EC2 type now has an eu-west-1 price: c7g.large's is 0.0775 USD/h.
     let o = simscale(&["catalog", "--family", "c7g", "--region", "eu-west-1"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let line = out.lines().find(|l| l.starts_with("c7g.large ")).unwrap();
     let cells: Vec<&str> = line.split_whitespace().collect();
-    assert_eq!(&cells[4..], ["-", "-"], "{line}");
+    assert_eq!(&cells[4..], ["0.0775", "56.62"], "{line}");
 
     let o = simscale(&[
         "catalog",
@@ -164,12 +165,13 @@ fn explain_cost_prints_every_line_and_costs_csv_sums_them_per_service() {
 #[test]
 fn a_missing_regional_price_names_the_service_and_region() {
     let dir = tempfile::tempdir().unwrap();
-    // eu-west-1 has no NLB price in the catalog.
+    // eu-west-1 has no RDS storage price in the catalog.
     let path = write(
         dir.path(),
         &scenario(
             "eu-west-1",
-            "[load_balancer]\nkind = \"nlb\"\n[web]\ninstance = \"m5.large\"\ncount = 2\n",
+            "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
+             storage = { type = \"gp2\", size_gb = 100 }\n",
         ),
     );
     let o = simscale(&[
@@ -181,7 +183,7 @@ fn a_missing_regional_price_names_the_service_and_region() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no price for nlb: load balancer hour in eu-west-1"),
+        stderr(&o).contains("no price for rds: gp3/gp2 storage, Single-AZ in eu-west-1"),
         "{}",
         stderr(&o)
     );

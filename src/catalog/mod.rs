@@ -469,8 +469,12 @@ mod tests {
         );
         // The eu-west-1 row exists but is empty: not found.
         assert_eq!(
-            c.service_value_in("aurora", "I/O requests", "eu-west-1"),
+            c.service_value_in("aurora", "Standard storage", "eu-west-1"),
             None
+        );
+        assert_eq!(
+            c.service_value_in("aurora", "I/O requests", "eu-west-1"),
+            Some(0.22)
         );
         // Rows marked "all" apply everywhere.
         assert_eq!(
@@ -537,7 +541,15 @@ mod tests {
         assert_eq!(m5.usd_per_hour("us-east-1"), Some(0.096));
         assert_eq!(m5.usd_per_hour("eu-west-1"), Some(0.107));
         assert_eq!(m5.usd_per_hour("mars-north-1"), None);
-        assert_eq!(c.ec2("c7g.large").unwrap().usd_per_hour("eu-west-1"), None);
+        assert_eq!(
+            c.ec2("c7g.large").unwrap().usd_per_hour("eu-west-1"),
+            Some(0.0775)
+        );
+        // No row at all for RDS storage in eu-west-1: not found.
+        assert_eq!(
+            c.service_value_in("rds", "gp3/gp2 storage, Single-AZ", "eu-west-1"),
+            None
+        );
         let r5 = c.rds("db.r5.large").unwrap();
         assert_eq!(r5.usd_per_hour("mysql", "us-east-1"), Some(0.24));
         assert_eq!(r5.usd_per_hour("postgres", "us-east-1"), Some(0.25));

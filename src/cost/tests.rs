@@ -177,15 +177,16 @@ fn dynamodb_sessions_cost_half_a_read_unit_each() {
 
 #[test]
 fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
-    // eu-west-1 has no NLB hour price.
+    // eu-west-1 has no RDS storage price.
     let s = scenario(
         "eu-west-1",
-        "[load_balancer]\nkind = \"nlb\"\n[web]\ninstance = \"m5.large\"\n",
+        "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
+         storage = { type = \"gp2\", size_gb = 100 }\n",
     );
     let e = monthly_bill(&s, &Usage::default()).unwrap_err();
     match &e {
         Error::MissingPrice { what, region } => {
-            assert_eq!(what, "nlb: load balancer hour");
+            assert_eq!(what, "rds: gp3/gp2 storage, Single-AZ");
             assert_eq!(region, "eu-west-1");
         }
         other => panic!("{other}"),
@@ -193,7 +194,7 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     assert_eq!(e.exit_code(), 2);
     assert!(
         e.to_string()
-            .contains("nlb: load balancer hour in eu-west-1")
+            .contains("rds: gp3/gp2 storage, Single-AZ in eu-west-1")
     );
 
     // Without a load balancer, and within the free 100 GB, it bills.
@@ -213,8 +214,8 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     };
     let bill = monthly_bill(&s, &u).unwrap();
     assert!(close(total(&bill, "data_transfer"), 36.0));
-    // eu-west-1 S3 storage is priced (10 GB x 0.023 = 0.23), its GET
-    // requests are not: CloudFront misses to S3 there stop the bill.
+    // eu-west-1 S3 storage is priced (10 GB x 0.023 = 0.23), and so are
+    // its GET requests (1,000 x 0.0004 per 1,000).
     let s = scenario(
         "eu-west-1",
         "[web]\ninstance = \"m5.large\"\n[cdn]\ns3_storage_gb = 10\n",
@@ -225,11 +226,8 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
         s3_get_requests: 1000.0,
         ..u
     };
-    let e = monthly_bill(&s, &u).unwrap_err().to_string();
-    assert!(
-        e.contains("s3: GET/SELECT and other requests in eu-west-1"),
-        "{e}"
-    );
+    let bill = monthly_bill(&s, &u).unwrap();
+    assert!(close(total(&bill, "s3"), 0.23 + 0.0004), "{bill:?}");
 }
 
 #[test]
@@ -375,15 +373,15 @@ fn aurora_bills_each_instance_and_its_io() {
     // 15M + 30M = 45M I/Os x 0.20 per million = 9.
     let io = bill.iter().find(|l| l.unit == "I/O requests").unwrap();
     assert!(close(io.usd_month, 9.0));
-    // eu-west-1 has no Aurora I/O price: an Aurora cluster that is queried
-    // there cannot be billed.
+    // eu-west-1's Aurora I/O price is 0.22 per million.
     let s = scenario(
         "eu-west-1",
-        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-mysql\"\ninstance = \"db.r6g.large\"\n",
+        "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-postgresql\"\ninstance = \"db.r6g.large\"\n\
+         [billing]\naurora_ios_per_read = 0.5\naurora_ios_per_write = 3\n",
     );
-    let e = monthly_bill(&s, &u).unwrap_err().to_string();
-    assert!(e.contains("aurora: I/O requests in eu-west-1"), "{e}");
-    assert!(monthly_bill(&s, &Usage::default()).is_ok());
+    let bill = monthly_bill(&s, &u).unwrap();
+    let io = bill.iter().find(|l| l.unit == "I/O requests").unwrap();
+    assert!(close(io.usd_month, 45.0 * 0.22), "{io:?}");
 }
 
 #[test]

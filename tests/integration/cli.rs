@@ -216,15 +216,18 @@ fn missing_file_and_usage_errors() {
 
 #[test]
 fn a_failed_run_leaves_old_files_alone() {
-    // eu-west-1 has no NLB price in the catalog: the run stops at the bill
-    // and writes nothing.
+    // eu-west-1 has no RDS storage price in the catalog: the run stops at
+    // the bill and writes nothing.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("checkpoints.csv"), "earlier run").unwrap();
     let file = small_scenario(
         dir.path(),
-        &format!("region = \"eu-west-1\"\n{SMALL}\n[load_balancer]\nkind = \"nlb\"\n"),
+        &format!(
+            "region = \"eu-west-1\"\n{SMALL}\n[database]\ninstance = \"db.m5.large\"\n\
+             storage = {{ type = \"gp2\", size_gb = 100 }}\n"
+        ),
     );
     let o = simscale(&[
         "run",
