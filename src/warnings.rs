@@ -148,6 +148,31 @@ pub fn plausibility(s: &Scenario) -> Vec<Warning> {
         }
     }
     for cp in plan_checkpoints(s) {
+        let peak = crate::run::peak_rps(s, &cp);
+        for l in crate::run::edge::limit_loads(s, &cp, peak) {
+            if l.load < 1.0 {
+                continue;
+            }
+            out.push(match l.name {
+                "cdn_origin" => Warning::at(
+                    cp.index,
+                    "cdn.s3_prefixes",
+                    format!(
+                        "CloudFront sends S3 {:.0} GET/s at the busiest minute, {:.0}% of the 5,500 a second each partitioned prefix takes for sure; S3 answers 503 Slow Down above it until it partitions (30-60 min), which the model does not show: spread the static objects over more prefixes",
+                        peak * crate::run::edge::s3_origin_share(s),
+                        100.0 * l.load
+                    ),
+                ),
+                _ => Warning::at(
+                    cp.index,
+                    "load_balancer",
+                    format!(
+                        "traffic rises {:.0}% within five minutes, faster than the 50% Elastic Load Balancing absorbs by scaling on its own; without a pre-warmed load balancer it answers 503s during the surge, which the model does not show",
+                        100.0 * l.load * crate::run::edge::LB_RISE_PER_5_MIN
+                    ),
+                ),
+            });
+        }
         if let Some((station, tau)) = slowest_relaxation(s, &cp)
             && sim.warmup < tau
         {

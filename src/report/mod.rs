@@ -16,7 +16,7 @@ use crate::metrics::Latency;
 use crate::run::{CheckpointResult, RunReport, Verdict, availability};
 
 /// Columns of `checkpoints.csv`, in the order the format specifies.
-pub const CHECKPOINT_COLUMNS: [&str; 56] = [
+pub const CHECKPOINT_COLUMNS: [&str; 58] = [
     "checkpoint",
     "time_s",
     "users",
@@ -73,6 +73,8 @@ pub const CHECKPOINT_COLUMNS: [&str; 56] = [
     "db_connections",
     "db_storage_util",
     "replica_lag_ms",
+    "cdn_origin_util",
+    "lb_scaling_load",
 ];
 
 /// Columns that gain a `<column>_ci95` companion with replications.
@@ -336,6 +338,16 @@ fn checkpoint_row(report: &RunReport, i: usize, r: &CheckpointResult) -> Vec<Str
         r.replica_lag_ms(&report.scenario)
             .map_or(String::new(), |l| fixed(l, 3)),
     );
+    // The limits in front of the web tier: empty without a CDN on S3 or a
+    // load balancer.
+    for name in ["cdn_origin", "load_balancer"] {
+        row.push(
+            r.edge_limits
+                .iter()
+                .find(|l| l.name == name)
+                .map_or(String::new(), |l| fixed(l.load, 4)),
+        );
+    }
     // The serverless columns come after these (as in the header).
     row.extend(serverless::cells(r));
     if report.scenario.simulation.replications > 1 {

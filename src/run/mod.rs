@@ -10,6 +10,7 @@
 mod az_loss;
 pub mod compare;
 mod des;
+pub mod edge;
 pub mod guard;
 mod lag;
 mod limit;
@@ -124,6 +125,9 @@ pub struct CheckpointResult {
     pub classes: Vec<Judged>,
     /// The serverless path's limits and their loads (empty without the path).
     pub serverless_limits: Vec<serverless::LimitLoad>,
+    /// The limits in front of the web tier (the CDN's S3 origin, the load
+    /// balancer's scaling) and their loads (see [`edge::limit_loads`]).
+    pub edge_limits: Vec<serverless::LimitLoad>,
 }
 
 impl CheckpointResult {
@@ -180,10 +184,13 @@ impl CheckpointResult {
         let limit = self
             .serverless_limits
             .iter()
+            .chain(&self.edge_limits)
             .filter(|l| l.load > 0.0)
             .max_by(|a, b| a.load.total_cmp(&b.load));
         match (station, limit) {
-            (Some(st), Some(l)) if l.load > st.1 + 1e-9 => Some((l.name.to_string(), l.load)),
+            // A limit must be measurably more loaded (so an idle window
+            // keeps naming its stations).
+            (Some(st), Some(l)) if l.load > st.1 + 1e-6 => Some((l.name.to_string(), l.load)),
             (None, Some(l)) => Some((l.name.to_string(), l.load)),
             (st, _) => st,
         }
@@ -215,6 +222,14 @@ impl CheckpointResult {
             "lambda_concurrency" => format!(
                 "Lambda's concurrency limit ({} environments, {pct:.0}% used at most): raise `serverless.lambda.concurrency` (a quota increase) or shorten the function",
                 s.serverless.as_ref().map_or(0, |sl| sl.lambda.concurrency)
+            ),
+            "cdn_origin" => format!(
+                "CloudFront's S3 origin ({} x 5,500 GET/s, {pct:.0}% of it at the peak): S3 answers 503 Slow Down above it while it partitions (30-60 min); spread the static objects over more prefixes (`cdn.s3_prefixes`) or raise `cdn.hit_ratio`",
+                s.cdn.as_ref().map_or(1, |c| c.s3_prefixes)
+            ),
+            "load_balancer" => format!(
+                "the load balancer's scaling (traffic rises {:.0}% in five minutes; it absorbs 50%): ask AWS to pre-warm it before the surge, or ramp the event more slowly",
+                u * 100.0 * edge::LB_RISE_PER_5_MIN
             ),
             "lambda_scaling_rate" => "Lambda's scaling rate (1,000 new environments per 10 s): `serverless.lambda.provisioned` environments for the surge".to_string(),
             "dynamodb_capacity" => format!(
@@ -484,6 +499,7 @@ pub fn run_checkpoint(
     let peak = peak_rps(s, cp);
     Ok(CheckpointResult {
         serverless_limits: serverless::limit_loads(s, &window, peak),
+        edge_limits: edge::limit_loads(s, cp, peak),
         checkpoint: cp.clone(),
         mode,
         mode_reason,

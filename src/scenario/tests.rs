@@ -253,6 +253,7 @@ fn full_scenario_resolves_exactly() {
             static_origin: StaticOrigin::S3,
             s3_latency: Dist::Deterministic { value: ms(30) },
             s3_storage_gb: 0.0,
+            s3_prefixes: 1,
         })
     );
     assert_eq!(

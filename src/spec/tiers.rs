@@ -102,6 +102,9 @@ pub struct Cdn {
     pub s3_latency: Dist,
     /// Static content stored in S3, GB (storage cost).
     pub s3_storage_gb: f64,
+    /// Partitioned S3 prefixes the static objects are spread over: each
+    /// takes at least 5,500 GET requests a second (`data/behaviour.csv`).
+    pub s3_prefixes: u32,
 }
 
 /// Load balancer product (for prices and reporting).

@@ -81,6 +81,7 @@ fn every_fate_at_once_adds_up() {
         static_origin: StaticOrigin::S3,
         s3_latency: Dist::constant(ms(30.0)),
         s3_storage_gb: 0.0,
+        s3_prefixes: 1,
     });
     s.simulation.window = secs(600);
     for cp in run_seeds(&s, &[1, 2, 3]) {
@@ -117,6 +118,7 @@ fn cdn_hits_skip_the_origin() {
         static_origin: StaticOrigin::Web,
         s3_latency: Dist::constant(ms(30.0)),
         s3_storage_gb: 0.0,
+        s3_prefixes: 1,
     });
     s.simulation.window = secs(300);
     let cp = &run_seeds(&s, &[1])[0];

@@ -173,3 +173,131 @@ fn the_wall_names_its_bottleneck_in_the_terminal_and_the_report() {
         assert!(md.contains("| web_workers "), "{md}");
     }
 }
+
+/// A site whose static files go to CloudFront with an S3 origin: `rate`
+/// requests a second, half of them cacheable, a 90% hit ratio, so S3 sees
+/// 5% of the rate. The web tier is sized never to be the bottleneck.
+fn cdn_on_s3(rate: f64, prefixes: u32) -> Scenario {
+    let mut s = station(rate, 64, 4096, 4096, exp(1.0));
+    s.simulation.window = secs(180);
+    s.simulation.warmup = secs(30);
+    let mut assets = s.traffic.mix[0].clone();
+    assets.name = "assets".into();
+    assets.cacheable = true;
+    s.traffic.mix[0].share = 0.5;
+    assets.share = 0.5;
+    s.traffic.mix.push(assets);
+    s.cdn = Some(Cdn {
+        hit_ratio: 0.9,
+        latency: Dist::constant(ms(15.0)),
+        static_origin: StaticOrigin::S3,
+        s3_latency: Dist::constant(ms(30.0)),
+        s3_storage_gb: 0.0,
+        s3_prefixes: prefixes,
+    });
+    s
+}
+
+#[test]
+fn an_s3_origin_past_its_prefix_rate_is_the_bottleneck_in_both_modes() {
+    // 220,000 req/s x 0.5 cacheable x 0.1 missed = 11,000 GET/s on S3:
+    // twice the 5,500 one prefix takes. The load is the scenario's own
+    // arithmetic (flat traffic, the expected share), so both modes give
+    // it exactly; the web tier (64 vCPUs at 1 ms) is 0.22 x 64... far below.
+    let s = cdn_on_s3(220_000.0, 1);
+    for r in both(&s) {
+        let origin = r
+            .edge_limits
+            .iter()
+            .find(|l| l.name == "cdn_origin")
+            .unwrap();
+        assert!(
+            rel(origin.load, 2.0) < 1e-9,
+            "{:?}: {}",
+            r.mode,
+            origin.load
+        );
+        let (name, u) = r.bottleneck().unwrap();
+        assert_eq!(name, "cdn_origin", "{:?}", r.mode);
+        assert!(rel(u, 2.0) < 1e-9);
+        let advice = r.bottleneck_advice(&s).unwrap();
+        assert!(advice.contains("cdn.s3_prefixes"), "{advice}");
+    }
+    let w = simscale::warnings::plausibility(&s);
+    assert!(
+        w.iter()
+            .any(|w| w.key == "cdn.s3_prefixes" && w.message.contains("11000 GET/s")),
+        "{w:?}"
+    );
+    // Four prefixes take 22,000 GET/s: half used, no warning, and the
+    // bottleneck is a station again.
+    let s = cdn_on_s3(220_000.0, 4);
+    for r in both(&s) {
+        let origin = r
+            .edge_limits
+            .iter()
+            .find(|l| l.name == "cdn_origin")
+            .unwrap();
+        assert!(rel(origin.load, 0.5) < 1e-9);
+        assert_ne!(r.bottleneck().unwrap().0, "cdn_origin", "{:?}", r.mode);
+    }
+    assert!(simscale::warnings::plausibility(&s).is_empty());
+}
+
+#[test]
+fn a_surge_faster_than_the_load_balancer_scales_is_named() {
+    // Two instances behind an ALB at 100 req/s; at minute 10 an event
+    // triples the rate for five minutes: a 200% rise within five minutes,
+    // four times the 50% Elastic Load Balancing absorbs on its own. A
+    // 1.3x event (30%) is within it.
+    let surge = |multiplier: f64| {
+        let mut s = station(100.0, 8, 64, 64, exp(10.0));
+        s.web.count = 2;
+        s.load_balancer = Some(LoadBalancer {
+            kind: LbKind::Alb,
+            algorithm: LbAlgorithm::RoundRobin,
+            latency: Dist::constant(ms(1.0)),
+            health_check: HealthCheck {
+                interval: secs(30),
+                unhealthy_threshold: 2,
+                healthy_threshold: 5,
+            },
+            requests_per_connection: 1.0,
+            rules: 1,
+        });
+        s.simulation.window = secs(1800);
+        s.traffic.events = vec![TrafficEvent {
+            at: secs(600),
+            duration: secs(300),
+            multiplier,
+        }];
+        s
+    };
+    let s = surge(3.0);
+    for r in both(&s) {
+        let lb = r
+            .edge_limits
+            .iter()
+            .find(|l| l.name == "load_balancer")
+            .unwrap();
+        assert!(rel(lb.load, 4.0) < 1e-9, "{:?}: {}", r.mode, lb.load);
+        assert_eq!(r.bottleneck().unwrap().0, "load_balancer");
+        assert!(r.bottleneck_advice(&s).unwrap().contains("pre-warm"));
+    }
+    let w = simscale::warnings::plausibility(&s);
+    assert!(
+        w.iter()
+            .any(|w| w.key == "load_balancer" && w.message.contains("rises 200%")),
+        "{w:?}"
+    );
+    let s = surge(1.3);
+    for r in both(&s) {
+        let lb = r
+            .edge_limits
+            .iter()
+            .find(|l| l.name == "load_balancer")
+            .unwrap();
+        assert!(rel(lb.load, 0.6) < 1e-9, "{:?}: {}", r.mode, lb.load);
+    }
+    assert!(simscale::warnings::plausibility(&s).is_empty());
+}

@@ -30,6 +30,10 @@ pub(super) fn read_cdn(mut t: Table<'_>) -> Option<Cdn> {
         Shape::Network,
     );
     let s3_storage_gb = t.num("s3_storage_gb", Bounds::at_least(0.0)).or(0.0);
+    let s3_prefixes = t
+        .int("s3_prefixes", 1, 1_000_000)
+        .map(|n| u32::try_from(n).unwrap_or(1))
+        .or(1);
     t.finish();
     Some(Cdn {
         hit_ratio,
@@ -37,6 +41,7 @@ pub(super) fn read_cdn(mut t: Table<'_>) -> Option<Cdn> {
         static_origin,
         s3_latency: s3_latency?,
         s3_storage_gb,
+        s3_prefixes,
     })
 }
 
