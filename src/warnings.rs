@@ -200,8 +200,12 @@ pub fn slowest_service_time(s: &Scenario) -> SimDuration {
                 DbPlacement::Colocated => web_speed,
             }
             .max(1e-9);
+            // Reads on the slower of the primary and the replicas' class.
+            let read_speed = db
+                .distinct_replica_class()
+                .map_or(speed, |r| r.cpu_speed.max(1e-9).min(speed));
             (
-                db.read_time.mean().as_secs_f64() / speed,
+                db.read_time.mean().as_secs_f64() / read_speed,
                 db.write_time.mean().as_secs_f64() / speed,
             )
         }
@@ -247,6 +251,15 @@ pub fn slowest_relaxation(
     let mut web_work = 0.0;
     let mut db_visits = 0.0;
     let mut db_work = 0.0;
+    // With replicas of a class of their own, the work at each class's speed.
+    let mut db_time = 0.0;
+    let speeds = s.database.as_ref().and_then(|d| {
+        let r = d.distinct_replica_class()?;
+        Some((
+            d.primary_class()?.cpu_speed.max(1e-9),
+            r.cpu_speed.max(1e-9),
+        ))
+    });
     let (read, write) = s.database.as_ref().map_or((0.0, 0.0), |db| {
         (
             db.read_time.mean().as_secs_f64(),
@@ -259,18 +272,24 @@ pub fn slowest_relaxation(
         web_work += r * c.web_cpu.mean().as_secs_f64() / web_speed;
         db_visits += r * f64::from(c.db_reads + c.db_writes);
         db_work += r * (f64::from(c.db_reads) * read + f64::from(c.db_writes) * write);
+        if let Some((p, q)) = speeds {
+            db_time += r * (f64::from(c.db_reads) * read / q + f64::from(c.db_writes) * write / p);
+        }
     }
     let web_servers = f64::from(s.web.count * s.web.instance.vcpus);
     let mut stations: Vec<(&'static str, f64, f64, f64)> = Vec::new();
     match s.database.as_ref().map(|d| &d.placement) {
         Some(DbPlacement::Rds(i)) => {
             stations.push(("web tier", web_visits, web_work, web_servers));
-            let servers =
-                f64::from(i.vcpus * (1 + s.database.as_ref().map_or(0, |d| d.read_replicas)));
+            let servers = f64::from(s.database.as_ref().map_or(i.vcpus, |d| d.rds_vcpus()));
             stations.push((
                 "database",
                 db_visits,
-                db_work / i.cpu_speed.max(1e-9),
+                if speeds.is_some() {
+                    db_time
+                } else {
+                    db_work / i.cpu_speed.max(1e-9)
+                },
                 servers,
             ));
         }

@@ -102,7 +102,9 @@ pub fn usage_bound(s: &Scenario) -> Usage {
             0.0
         },
         web_surplus_vcpu_hours: if unlimited(&s.web.instance) { 1.0 } else { 0.0 },
-        db_surplus_vcpu_hours: if db_rds.is_some_and(unlimited) {
+        db_surplus_vcpu_hours: if db_rds.is_some_and(unlimited)
+            || db.is_some_and(|d| d.distinct_replica_class().is_some_and(unlimited))
+        {
             1.0
         } else {
             0.0

@@ -441,6 +441,8 @@ fn database_lines(
     let engine = db.engine.code();
     let mut lines = Vec::new();
     let replica_hours = f64::from(db.read_replicas) * HOURS_PER_MONTH;
+    // A replica is billed at its own class's (Single-AZ) price.
+    let r = db.replica_class().unwrap_or(i);
     if db.engine.is_aurora() {
         lines.push(CostLine::flat(
             "rds",
@@ -455,12 +457,12 @@ fn database_lines(
                 "rds",
                 format!(
                     "{} x {} {engine} replica instance-hours",
-                    db.read_replicas, i.name
+                    db.read_replicas, r.name
                 ),
                 replica_hours,
                 "instance-hours",
-                i.usd_per_hour,
-                format!("{} USD per instance-hour ({engine})", i.usd_per_hour),
+                r.usd_per_hour,
+                format!("{} USD per instance-hour ({engine})", r.usd_per_hour),
             ));
         }
         let ios = u.db_read_queries * s.billing.aurora_ios_per_read
@@ -508,16 +510,17 @@ fn database_lines(
                 "rds",
                 format!(
                     "{} x {} {engine} read replica instance-hours",
-                    db.read_replicas, i.name
+                    db.read_replicas, r.name
                 ),
                 replica_hours,
                 "instance-hours",
-                i.usd_per_hour,
-                format!("{} USD per Single-AZ instance-hour", i.usd_per_hour),
+                r.usd_per_hour,
+                format!("{} USD per Single-AZ instance-hour", r.usd_per_hour),
             ));
         }
         lines.extend(storage::lines(p, db)?);
-        if s.billing.free_tier && !db.multi_az && FREE_TIER_RDS.contains(&i.name.as_str()) {
+        let eligible = |c: &crate::spec::InstanceSpec| FREE_TIER_RDS.contains(&c.name.as_str());
+        if s.billing.free_tier && !db.multi_az && r == i && eligible(i) {
             let hours = p.free("RDS db.t2/db.t3/db.t4g.micro Single-AZ hours")?;
             lines.push(deduction(
                 "rds",
@@ -526,11 +529,35 @@ fn database_lines(
                 "instance-hours",
                 i.usd_per_hour,
             ));
+        } else if s.billing.free_tier && !db.multi_az && (eligible(i) || eligible(r)) {
+            // One allowance a month over the eligible classes' hours, the
+            // primary's first.
+            let hours = p.free("RDS db.t2/db.t3/db.t4g.micro Single-AZ hours")?;
+            let mut left = hours;
+            for (class, used) in [(i, HOURS_PER_MONTH), (r, replica_hours)] {
+                let taken = used.min(left);
+                if eligible(class) && taken > 0.0 {
+                    left -= taken;
+                    lines.push(deduction(
+                        "rds",
+                        format!("free tier: {hours} h of {} Single-AZ a month", class.name),
+                        taken,
+                        "instance-hours",
+                        class.usd_per_hour,
+                    ));
+                }
+            }
         }
     }
 
-    // Surplus CPU credits of an unlimited-mode burstable class.
+    // Surplus CPU credits of an unlimited-mode burstable class (the
+    // primary's, or the replicas' when only theirs is burstable).
     if u.db_surplus_vcpu_hours > 0.0 {
+        let i = if i.burst.is_none() && db.read_replicas > 0 {
+            r
+        } else {
+            i
+        };
         let (service, item) = if i.name.starts_with("db.t2.") {
             ("rds", "T2 CPU credits")
         } else if db.engine.is_aurora() {

@@ -97,9 +97,26 @@ impl Volume {
     }
 }
 
-/// The volumes of a database with a working set: the share of reads that
-/// miss, and the primary's and one replica's volume.
-pub(super) fn volumes(d: &Database) -> Option<(f64, Volume, Volume)> {
+/// The volumes of a database with a working set, and the share of reads
+/// that miss each server's cache.
+#[derive(Clone, Debug)]
+pub(super) struct Volumes {
+    /// The primary's (or the colocated server's).
+    pub(super) primary_miss: f64,
+    pub(super) primary: Volume,
+    /// One read replica's (its class's cache).
+    pub(super) replica_miss: f64,
+    pub(super) replica: Volume,
+}
+
+/// The volumes of a database with a working set.
+pub(super) fn volumes(d: &Database) -> Option<Volumes> {
     let (hit, s) = d.storage_model()?;
-    Some((1.0 - hit, Volume::new(&s), Volume::new(&s)))
+    let replica_hit = d.replica_storage_model().map_or(hit, |(h, _)| h);
+    Some(Volumes {
+        primary_miss: 1.0 - hit,
+        primary: Volume::new(&s),
+        replica_miss: 1.0 - replica_hit,
+        replica: Volume::new(&s),
+    })
 }

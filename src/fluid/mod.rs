@@ -118,11 +118,59 @@ impl Query {
 #[derive(Clone, Debug)]
 struct Db {
     colocated: bool,
+    /// vCPUs of the primary (of a web instance when colocated), of one
+    /// read replica (its own class's).
     vcpus: u32,
+    replica_vcpus: u32,
     replicas: u32,
+    /// A read on the primary (or colocated), on a read replica; a write.
+    read: Query,
+    replica_read: Query,
+    write: Query,
+    /// Connections the primary accepts, and one replica.
+    max_connections: u32,
+    replica_max_connections: u32,
+    /// `read_after_write = "primary"`: a class that writes reads there too.
+    reads_follow_writes: bool,
+}
+
+/// One RDS server as a step solves it: its vCPUs and query times.
+#[derive(Clone, Copy, Debug)]
+struct Server {
+    vcpus: u32,
     read: Query,
     write: Query,
-    max_connections: u32,
+}
+
+impl Db {
+    /// The primary (or the colocated database).
+    fn primary(&self) -> Server {
+        Server {
+            vcpus: self.vcpus,
+            read: self.read,
+            write: self.write,
+        }
+    }
+
+    /// One read replica.
+    fn replica(&self) -> Server {
+        Server {
+            vcpus: self.replica_vcpus,
+            read: self.replica_read,
+            write: self.write,
+        }
+    }
+
+    /// A read of a class with `writes` writes a request, where it runs: on
+    /// a replica when there is one (and `read_after_write` keeps it there),
+    /// else on the primary.
+    fn read_of(&self, writes: f64) -> &Query {
+        if self.colocated || self.replicas == 0 || (self.reads_follow_writes && writes > 0.0) {
+            &self.read
+        } else {
+            &self.replica_read
+        }
+    }
 }
 
 struct Model<'a> {
@@ -153,27 +201,34 @@ struct Model<'a> {
     /// Classes, paths and DB for the other throttle states (standard-mode
     /// burstable types), built when first needed and swapped with the ones
     /// in use when the throttle changes.
-    variants: std::collections::BTreeMap<(usize, i32, i32), Variant>,
-    /// The web vCPUs' and the RDS servers' throughput curves.
+    variants: std::collections::BTreeMap<(usize, Stretch), Variant>,
+    /// The web vCPUs' and the RDS servers' throughput curves (the read
+    /// replicas' when their class is not the primary's).
     web_curve: Curve,
     db_curve: Option<Curve>,
+    replica_curve: Option<Curve>,
     /// Processor sharing at the web vCPUs.
     web_ps: bool,
     /// Work per offered request at each station (for the stretch).
     work: StationWork,
-    /// The stretch of services in force: web and RDS, as `round(200 ln k)`.
-    stretch: (i32, i32),
+    /// The stretch of services in force: web, the RDS primary and the read
+    /// replicas, as `round(200 ln k)`.
+    stretch: Stretch,
     /// Read replicas up, when faults have taken some down.
     replicas_up: Option<u32>,
     /// The serverless path, if any.
     serverless: Option<SlFluid>,
-    /// With a working set: the share of reads that miss the cache, the
-    /// primary's (or colocated) volume and one replica's.
-    volumes: Option<(f64, dbcap::Volume, dbcap::Volume)>,
+    /// With a working set: the share of reads that miss the cache and the
+    /// volume, of the primary (or colocated) and of one replica.
+    volumes: Option<dbcap::Volumes>,
 }
 
 /// What depends on the stations' CPU speed.
 type Variant = (Vec<Class>, Vec<Path>, Option<Db>);
+
+/// Services stretched by the Universal Scalability Law, as `round(200 ln
+/// k)`: web, RDS primary, read replicas.
+type Stretch = (i32, i32, i32);
 
 /// Which burstable stations run at their credit baseline share of full
 /// speed (standard mode, balance spent).
@@ -307,9 +362,9 @@ fn cv2(mean: f64, m2: f64) -> f64 {
 }
 impl<'a> Model<'a> {
     fn new(s: &'a Scenario) -> Self {
-        let (classes, paths, db) = Model::variant(s, Throttle::default(), (0, 0));
+        let (classes, paths, db) = Model::variant(s, Throttle::default(), (0, 0, 0));
         let db_servers = match &db {
-            Some(d) if !d.colocated => f64::from((1 + d.replicas) * d.vcpus),
+            Some(d) if !d.colocated => f64::from(d.vcpus + d.replicas * d.replica_vcpus),
             // A colocated DB's servers are the fleet's vCPUs (`set_fleet`).
             _ => 0.0,
         };
@@ -338,9 +393,13 @@ impl<'a> Model<'a> {
                 DbPlacement::Rds(i) => Some(i.curve(d.scaling)),
                 DbPlacement::Colocated => None,
             }),
+            replica_curve: s
+                .database
+                .as_ref()
+                .and_then(|d| d.distinct_replica_class().map(|r| r.curve(d.scaling))),
             web_ps: s.web.cpu_scheduling == Scheduling::ProcessorSharing,
             work: StationWork::of(s),
-            stretch: (0, 0),
+            stretch: (0, 0, 0),
             replicas_up: None,
             serverless: s.serverless.as_ref().map(SlFluid::new),
         };
@@ -384,38 +443,51 @@ impl<'a> Model<'a> {
 
     /// Classes, paths and DB with the stations of `t` at their credit
     /// baseline share of full speed, and every service stretched by
-    /// `exp(stretch / 200)` (web, RDS): see [`Curve::stretch`].
-    fn variant(s: &Scenario, t: Throttle, stretch: (i32, i32)) -> Variant {
+    /// `exp(stretch / 200)` (web, RDS primary, read replicas): see
+    /// [`Curve::stretch`].
+    fn variant(s: &Scenario, t: Throttle, stretch: Stretch) -> Variant {
         let share = |burst: Option<Burst>, on: bool| match burst {
             Some(b) if on && b.mode == CreditMode::Standard => b.baseline,
             _ => 1.0,
         };
-        let (kw, kd) = (
+        let (kw, kd, kr) = (
             (f64::from(stretch.0) / 200.0).exp(),
             (f64::from(stretch.1) / 200.0).exp(),
+            (f64::from(stretch.2) / 200.0).exp(),
         );
         let web_speed = s.web.instance.cpu_speed * share(s.web.instance.burst, t.web) / kw;
         let db = s.database.as_ref().map(|d| {
-            let (colocated, vcpus, read_speed, write_speed) = match &d.placement {
-                DbPlacement::Colocated => (true, s.web.instance.vcpus, web_speed, web_speed),
+            let (colocated, vcpus, replica_vcpus, speed, replica_speed) = match &d.placement {
+                DbPlacement::Colocated => (
+                    true,
+                    s.web.instance.vcpus,
+                    s.web.instance.vcpus,
+                    web_speed,
+                    web_speed,
+                ),
                 DbPlacement::Rds(i) => {
-                    let primary = i.cpu_speed * share(i.burst, t.primary) / kd;
-                    // Reads go to the replicas when there are any.
-                    let reader = if d.read_replicas > 0 {
-                        i.cpu_speed * share(i.burst, t.replica) / kd
-                    } else {
-                        primary
-                    };
-                    (false, i.vcpus, reader, primary)
+                    // Each server on its own class: the primary's, the replicas'.
+                    let r = d.replica_class().unwrap_or(i);
+                    (
+                        false,
+                        i.vcpus,
+                        r.vcpus,
+                        i.cpu_speed * share(i.burst, t.primary) / kd,
+                        r.cpu_speed * share(r.burst, t.replica) / kr,
+                    )
                 }
             };
             Db {
                 colocated,
                 vcpus,
+                replica_vcpus,
                 replicas: if colocated { 0 } else { d.read_replicas },
-                read: Query::of(&d.read_time, read_speed),
-                write: Query::of(&d.write_time, write_speed),
+                read: Query::of(&d.read_time, speed),
+                replica_read: Query::of(&d.read_time, replica_speed),
+                write: Query::of(&d.write_time, speed),
                 max_connections: d.max_connections,
+                replica_max_connections: d.replica_max_connections(),
+                reads_follow_writes: d.read_after_write == crate::spec::ReadAfterWrite::Primary,
             }
         });
         let lb = s
@@ -439,7 +511,11 @@ impl<'a> Model<'a> {
             let mut service = cpu;
             if let Some(db) = &db {
                 service = service
-                    .add(db.read.cum.times(f64::from(c.db_reads)))
+                    .add(
+                        db.read_of(f64::from(c.db_writes))
+                            .cum
+                            .times(f64::from(c.db_reads)),
+                    )
                     .add(db.write.cum.times(f64::from(c.db_writes)));
             }
             let origin_path = service.add(lb);
@@ -492,11 +568,11 @@ impl<'a> Model<'a> {
 
     /// Switches the stations of `t` to their baseline speed, the others to
     /// full speed, with the services stretched by `stretch`.
-    fn set_variant(&mut self, t: Throttle, stretch: (i32, i32)) {
+    fn set_variant(&mut self, t: Throttle, stretch: Stretch) {
         if t == self.throttle && stretch == self.stretch {
             return;
         }
-        let key = (t.index(), stretch.0, stretch.1);
+        let key = (t.index(), stretch);
         let next = self
             .variants
             .remove(&key)
@@ -508,7 +584,7 @@ impl<'a> Model<'a> {
             std::mem::replace(&mut self.db, db),
         );
         self.variants
-            .insert((self.throttle.index(), self.stretch.0, self.stretch.1), old);
+            .insert((self.throttle.index(), self.stretch), old);
         self.throttle = t;
         self.stretch = stretch;
         self.inner_cache = None;
@@ -516,8 +592,10 @@ impl<'a> Model<'a> {
 
     /// The stretch of the web and RDS services at `rate` offered requests
     /// per second (see [`Curve::stretch`]), as `round(200 ln k)`: a
-    /// saturated station runs every thread, stretched by servers over capacity.
-    fn stretch_at(&self, rate: f64) -> (i32, i32) {
+    /// saturated station runs every thread, stretched by servers over
+    /// capacity. Alike RDS servers take the busier one's; read replicas of
+    /// a class of their own are stretched on their own curve.
+    fn stretch_at(&self, rate: f64) -> Stretch {
         let key = |curve: &Curve, a: f64| {
             let k = curve
                 .stretch(a)
@@ -525,18 +603,25 @@ impl<'a> Model<'a> {
             (k.max(1e-3).ln() * 200.0).round() as i32
         };
         let web = key(&self.web_curve, rate * self.work.web);
-        let db = self.db_curve.as_ref().map_or(0, |c| {
-            key(c, rate * self.work.primary.max(self.work.replica))
-        });
-        (web, db)
+        let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
+            (Some(p), Some(r)) => (
+                key(p, rate * self.work.primary),
+                key(r, rate * self.work.replica),
+            ),
+            (Some(c), None) => {
+                let k = key(c, rate * self.work.primary.max(self.work.replica));
+                (k, k)
+            }
+            _ => (0, 0),
+        };
+        (web, primary, replica)
     }
 
     /// Service time inside the origin without any wait.
     fn bare_secs(&self, c: &Class) -> f64 {
-        let db = self
-            .db
-            .as_ref()
-            .map_or(0.0, |d| c.reads * d.read.mean + c.writes * d.write.mean);
+        let db = self.db.as_ref().map_or(0.0, |d| {
+            c.reads * d.read_of(c.writes).mean + c.writes * d.write.mean
+        });
         c.cpu + db
     }
 }

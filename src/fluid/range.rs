@@ -36,11 +36,14 @@ pub fn outside_validated_range(s: &Scenario, cp: &Checkpoint) -> Option<&'static
     let work = StationWork::of(s);
     let web_vcpus = f64::from(s.web.instance.vcpus.max(1));
     let web = peak * work.web / web_vcpus;
-    let db_vcpus = s.database.as_ref().and_then(|d| match &d.placement {
-        crate::spec::DbPlacement::Rds(i) => Some(f64::from(i.vcpus.max(1))),
-        crate::spec::DbPlacement::Colocated => None,
+    // The primary and one replica, each over its own class's vCPUs.
+    let db_vcpus = s.database.as_ref().and_then(|d| {
+        let (p, r) = d.primary_class().zip(d.replica_class())?;
+        Some((f64::from(p.vcpus.max(1)), f64::from(r.vcpus.max(1))))
     });
-    let db = db_vcpus.map_or(0.0, |v| peak * work.primary.max(work.replica) / v);
+    let db = db_vcpus.map_or(0.0, |(v, rv)| {
+        (peak * work.primary / v).max(peak * work.replica / rv)
+    });
     let busiest = web.max(db);
     // (A margin for rounding: the tests load stations to exactly 0.9.)
     if busiest > VALIDATED_UP_TO + 1e-6 && busiest < VALIDATED_FROM - 1e-6 {

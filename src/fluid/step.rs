@@ -2,7 +2,7 @@
 //! step's offered rates, or as a fluid backlog past saturation.
 
 use super::queue::{self, Inner, Station};
-use super::{Class, Db, Model, cv2, m3_of, wait_cv2};
+use super::{Class, Db, Model, Server, cv2, m3_of, wait_cv2};
 use crate::fluid::dist::Cumulants;
 
 /// A fluid backlog at a station: jobs beyond its steady state.
@@ -248,12 +248,13 @@ impl Model<'_> {
                 db.replicas = db.replicas.min(up);
             }
             if db.colocated {
-                if let Some((miss, vol, _)) = &mut self.volumes {
+                if let Some(vs) = &mut self.volumes {
                     let fleet = lambda * self.instances;
                     let held = f64::from(self.workers) * self.instances;
+                    let (miss, vol) = (vs.primary_miss, &mut vs.primary);
                     let lat = vol.latency;
-                    let v = vol.step(fleet * (reads * *miss + writes), held, len);
-                    io_read = IoCost::of(v, lat, *miss);
+                    let v = vol.step(fleet * (reads * miss + writes), held, len);
+                    io_read = IoCost::of(v, lat, miss);
                     io_write = IoCost::of(v, lat, 1.0);
                     out.primary_io = v.busy;
                 }
@@ -277,11 +278,24 @@ impl Model<'_> {
                 // the web tier, as they do in the DES).
                 let workers = f64::from(self.workers) * self.instances;
                 let mut io_primary_read = IoCost::default();
-                let (pw, pe, pf, pbusy) =
-                    db_station(&db, &mut self.primary_backlog, prim_r, prim_w, workers, len);
+                let (pw, pe, pf, pbusy) = db_station(
+                    db.primary(),
+                    &mut self.primary_backlog,
+                    prim_r,
+                    prim_w,
+                    workers,
+                    len,
+                );
                 let (rw, re, rf, rbusy) = if db.replicas > 0 {
                     let held = workers / replicas;
-                    db_station(&db, &mut self.replica_backlog, repl_r, 0.0, held, len)
+                    db_station(
+                        db.replica(),
+                        &mut self.replica_backlog,
+                        repl_r,
+                        0.0,
+                        held,
+                        len,
+                    )
                 } else {
                     (pw, pe, pf, 0.0)
                 };
@@ -295,19 +309,20 @@ impl Model<'_> {
                 out.db_busy = pbusy + replicas * rbusy;
                 out.primary_busy = pbusy;
                 out.replica_busy = rbusy;
-                if let Some((miss, pv, rv)) = &mut self.volumes {
-                    let lat = pv.latency;
-                    let p = pv.step(prim_r * *miss + prim_w, workers, len);
+                if let Some(vs) = &mut self.volumes {
+                    let (miss, r_miss) = (vs.primary_miss, vs.replica_miss);
+                    let lat = vs.primary.latency;
+                    let p = vs.primary.step(prim_r * miss + prim_w, workers, len);
                     io_write = IoCost::of(p, lat, 1.0);
                     out.primary_io = p.busy;
                     io_read = if db.replicas > 0 {
-                        let r = rv.step(repl_r * *miss, workers / replicas, len);
+                        let r = vs.replica.step(repl_r * r_miss, workers / replicas, len);
                         out.replica_io = r.busy;
-                        IoCost::of(r, lat, *miss)
+                        IoCost::of(r, lat, r_miss)
                     } else {
-                        IoCost::of(p, lat, *miss)
+                        IoCost::of(p, lat, miss)
                     };
-                    io_primary_read = IoCost::of(p, lat, *miss);
+                    io_primary_read = IoCost::of(p, lat, miss);
                 }
                 if reads_p > 0.0 && db.replicas > 0 {
                     raw_read = Some((pw, pe, pf, io_primary_read, net.read_primary));
@@ -325,13 +340,23 @@ impl Model<'_> {
         };
         let z = match &self.db {
             Some(db) if !db.colocated => {
-                let (to_replica, to_primary) = match raw_read {
-                    Some((w, _, fl, io, n)) => {
-                        (reads - reads_p, reads_p * (w.mean() + fl + io.mean() + n))
-                    }
-                    None => (reads, 0.0),
+                // A read's service: on a replica when there are any; the
+                // reads that `read_after_write` keeps on the primary take
+                // the primary's (the difference is added last).
+                let served_at = if db.replicas > 0 {
+                    &db.replica_read
+                } else {
+                    &db.read
                 };
-                reads * db.read.mean
+                let (to_replica, to_primary, on_primary) = match raw_read {
+                    Some((w, _, fl, io, n)) => (
+                        reads - reads_p,
+                        reads_p * (w.mean() + fl + io.mean() + n),
+                        reads_p * (db.read.mean - served_at.mean),
+                    ),
+                    None => (reads, 0.0, 0.0),
+                };
+                reads * served_at.mean
                     + to_replica * (read_wait.mean() + read_fluid + io_read.mean())
                     + to_replica * net.read_replica
                     + to_primary
@@ -339,6 +364,7 @@ impl Model<'_> {
                     + writes * write_fluid
                     + writes * io_write.mean()
                     + writes * net.write
+                    + on_primary
             }
             _ => 0.0,
         };
@@ -677,11 +703,12 @@ impl Model<'_> {
 /// every query but the last), seconds; 0 without queries.
 fn prev_visits(c: &Class, db: Option<&Db>) -> f64 {
     let Some(d) = db else { return 0.0 };
-    let queries = c.reads * d.read.mean + c.writes * d.write.mean;
+    let read = d.read_of(c.writes);
+    let queries = c.reads * read.mean + c.writes * d.write.mean;
     let last = if c.writes > 0.0 {
         d.write.mean
     } else if c.reads > 0.0 {
-        d.read.mean
+        read.mean
     } else {
         return 0.0;
     };
@@ -701,7 +728,7 @@ fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) 
         };
         if let Some(d) = db {
             cum = cum
-                .add(d.read.cum.times(c.reads))
+                .add(d.read_of(c.writes).cum.times(c.reads))
                 .add(d.write.cum.times(c.writes));
         }
         m1 += f * cum.k1;
@@ -716,7 +743,7 @@ fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) 
 /// Returns its wait, the probability that a query fails on
 /// `max_connections`, the mean fluid wait, and its busy servers.
 fn db_station(
-    db: &Db,
+    db: Server,
     backlog: &mut Backlog,
     lr: f64,
     lw: f64,
@@ -775,9 +802,9 @@ impl Model<'_> {
             }
         }
         let workers = f64::from(self.workers) * self.instances;
-        let limit = db.max_connections;
-        let b_p = super::dbcap::refused(limit, workers, a_p);
+        let b_p = super::dbcap::refused(db.max_connections, workers, a_p);
         let b_r = if replicas > 0 {
+            let limit = db.replica_max_connections;
             super::dbcap::refused(limit, workers / f64::from(replicas), a_r)
         } else {
             0.0

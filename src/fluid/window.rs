@@ -25,16 +25,25 @@ impl Model<'_> {
             let demand = work.demand(s, cp, work.web);
             Credits::new(&b, s.web.instance.vcpus, cp, demand)
         });
-        let rds = s.database.as_ref().and_then(|d| match &d.placement {
-            DbPlacement::Rds(i) => i.burst.map(|b| (b, i.vcpus, d.read_replicas)),
-            DbPlacement::Colocated => None,
-        });
-        let mut primary_credits =
-            rds.map(|(b, vcpus, _)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.primary)));
-        let mut replica_credits = rds
-            .filter(|r| r.2 > 0)
-            .map(|(b, vcpus, _)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.replica)));
-        let replicas = rds.map_or(0.0, |r| f64::from(r.2));
+        // Each RDS server's class: the primary's, the replicas'.
+        let rds = s.database.as_ref().filter(|d| d.primary_class().is_some());
+        let replicas = rds.map_or(0.0, |d| f64::from(d.read_replicas));
+        let burst =
+            |i: Option<&crate::spec::InstanceSpec>| i.and_then(|i| i.burst.map(|b| (b, i.vcpus)));
+        let mut primary_credits = burst(rds.and_then(|d| d.primary_class()))
+            .map(|(b, vcpus)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.primary)));
+        let mut replica_credits = burst(
+            rds.filter(|d| d.read_replicas > 0)
+                .and_then(|d| d.replica_class()),
+        )
+        .map(|(b, vcpus)| Credits::new(&b, vcpus, cp, work.demand(s, cp, work.replica)));
+        // Burstable replicas (their balances enter the mean).
+        let burst_replicas = if replica_credits.is_some() {
+            replicas
+        } else {
+            0.0
+        };
+        let rds_burstable = primary_credits.is_some() || replica_credits.is_some();
         let window_ns = cp.window.as_nanos();
         let n_minutes = window_ns.div_ceil(MINUTE_NS) as usize;
         let end = window_ns as f64 / 1e9;
@@ -289,12 +298,11 @@ impl Model<'_> {
             };
             let web_speed = speed(&web_credits, th.web);
             let web_util = step.web_busy * web_speed / f64::from(self.vcpus);
-            let db_work = match rds {
-                Some(_) => {
-                    step.primary_busy * speed(&primary_credits, th.primary)
-                        + replicas * step.replica_busy * speed(&replica_credits, th.replica)
-                }
-                None => step.db_busy * web_speed,
+            let db_work = if rds_burstable {
+                step.primary_busy * speed(&primary_credits, th.primary)
+                    + replicas * step.replica_busy * speed(&replica_credits, th.replica)
+            } else {
+                step.db_busy * web_speed
             };
             let db_util = if self.db_servers > 0.0 {
                 db_work / self.db_servers
@@ -366,10 +374,14 @@ impl Model<'_> {
                 db_util,
                 web_cpu_credits: web_credits.map(|c| c.balance()),
                 // The mean over the primary and its replicas, as the DES's.
-                db_cpu_credits: primary_credits.map(|p| {
-                    let r = replica_credits.map_or(0.0, |r| r.balance());
-                    (p.balance() + replicas * r) / (1.0 + replicas)
-                }),
+                db_cpu_credits: match (&primary_credits, &replica_credits) {
+                    (Some(p), r) => {
+                        let r = r.map_or(0.0, |r| r.balance());
+                        Some((p.balance() + burst_replicas * r) / (1.0 + burst_replicas))
+                    }
+                    (None, Some(r)) => Some(r.balance()),
+                    (None, None) => None,
+                },
             });
         }
 
@@ -472,17 +484,22 @@ impl Model<'_> {
                 db_util: share(db_area),
             }],
         };
-        let rds_vcpus = match s.database.as_ref().map(|d| (&d.placement, d.read_replicas)) {
-            Some((DbPlacement::Rds(i), n)) => Some((f64::from(i.vcpus.max(1)), n as usize)),
-            _ => None,
-        };
+        // Busy vCPUs over each server's own vCPUs.
+        let rds_vcpus = s.database.as_ref().and_then(|d| {
+            let (p, r) = d.primary_class().zip(d.replica_class())?;
+            Some((
+                f64::from(p.vcpus.max(1)),
+                f64::from(r.vcpus.max(1)),
+                d.read_replicas as usize,
+            ))
+        });
         let stations = Stations {
             web_cpu: share(busy_area),
             web_workers: share(workers_area),
             web_worker_queue: share(worker_queue_area),
-            db: rds_vcpus.map_or_else(Vec::new, |(v, n)| {
+            db: rds_vcpus.map_or_else(Vec::new, |(v, rv, n)| {
                 std::iter::once(share(primary_area) / v)
-                    .chain(std::iter::repeat_n(share(replica_area) / v, n))
+                    .chain(std::iter::repeat_n(share(replica_area) / rv, n))
                     .collect()
             }),
             db_connections: share(conn_area),

@@ -36,8 +36,10 @@ pub struct Frame {
     pub web_workers: u32,
     /// RDS servers (primary and read replicas; 0 colocated or without a DB).
     pub db_stations: u32,
-    /// vCPUs of each of them.
+    /// vCPUs of the primary.
     pub db_station_vcpus: u32,
+    /// vCPUs of each read replica (its own class's).
+    pub db_replica_vcpus: u32,
     /// Web instances in service.
     pub web_instances: u32,
     /// vCPUs of the whole web fleet.
@@ -650,12 +652,14 @@ impl WindowCollector {
             db: self
                 .db_servers_busy
                 .iter()
-                .map(|&ns| {
-                    share(
-                        ns as f64 / NANOS_PER_SEC as f64,
-                        measured,
-                        f.db_station_vcpus,
-                    )
+                .enumerate()
+                .map(|(k, &ns)| {
+                    let vcpus = if k == 0 {
+                        f.db_station_vcpus
+                    } else {
+                        f.db_replica_vcpus
+                    };
+                    share(ns as f64 / NANOS_PER_SEC as f64, measured, vcpus)
                 })
                 .collect(),
             db_connections: if measured > 0.0 {
@@ -883,6 +887,7 @@ mod tests {
             web_workers: 8,
             db_stations: 0,
             db_station_vcpus: 0,
+            db_replica_vcpus: 0,
             web_instances: 1,
             web_vcpus: 2,
             db_servers: 0,
@@ -972,6 +977,7 @@ mod tests {
             web_workers: 8,
             db_stations: 0,
             db_station_vcpus: 0,
+            db_replica_vcpus: 0,
             web_instances: 1,
             web_vcpus: 1,
             db_servers: 0,

@@ -85,9 +85,10 @@ impl Volume {
 pub(super) struct DbCap {
     /// Connections open at each server (one entry when colocated).
     pub(super) open: Vec<u32>,
-    pub(super) limit: u32,
-    /// Share of reads answered from the cache.
-    hit: f64,
+    /// Connections each server accepts (primary first).
+    pub(super) limits: Vec<u32>,
+    /// Share of reads answered from each server's cache (primary first).
+    hit: Vec<f64>,
     /// One per RDS server, when the storage is modelled.
     volumes: Vec<Volume>,
     next_replica: u32,
@@ -103,10 +104,23 @@ impl DbCap {
             (DbPlacement::Colocated, Some((_, s))) => vec![Volume::new(&s, start)],
             _ => Vec::new(),
         };
+        let n = servers.max(1);
+        let primary_hit = d.storage_model().map_or(1.0, |(h, _)| h);
+        let replica_hit = d.replica_storage_model().map_or(1.0, |(h, _)| h);
         DbCap {
-            open: vec![0; servers.max(1)],
-            limit: d.max_connections,
-            hit: d.storage_model().map_or(1.0, |(h, _)| h),
+            open: vec![0; n],
+            limits: (0..n)
+                .map(|k| {
+                    if k == 0 {
+                        d.max_connections
+                    } else {
+                        d.replica_max_connections()
+                    }
+                })
+                .collect(),
+            hit: (0..n)
+                .map(|k| if k == 0 { primary_hit } else { replica_hit })
+                .collect(),
             volumes,
             next_replica: 0,
             rng,
@@ -142,8 +156,7 @@ impl<O: Observer> WebModel<'_, O> {
                 want |= CONN_REPLICA;
             }
         }
-        let limit = db.cap.limit;
-        let full = |k: usize| db.cap.open[k] >= limit;
+        let full = |k: usize| db.cap.open[k] >= db.cap.limits[k];
         if (want & CONN_PRIMARY != 0 && full(0)) || replica.is_some_and(|r| full(1 + r as usize)) {
             return false;
         }
@@ -210,7 +223,7 @@ impl<O: Observer> WebModel<'_, O> {
             At::Db(k) => k as usize,
             At::Instance(_) => 0,
         };
-        let miss = req.job == Job::Write || db.cap.rng.random::<f64>() >= db.cap.hit;
+        let miss = req.job == Job::Write || db.cap.rng.random::<f64>() >= db.cap.hit[k];
         if !miss {
             return false;
         }

@@ -196,10 +196,10 @@ impl Capacity {
     /// The capacity of `s`'s fleet.
     pub fn of(s: &Scenario) -> Capacity {
         let web_vcpus = s.web.count * s.web.instance.vcpus;
-        let db_servers = match s.database.as_ref().map(|d| (&d.placement, d.read_replicas)) {
+        let db_servers = match s.database.as_ref() {
             None => 0,
-            Some((DbPlacement::Colocated, _)) => web_vcpus,
-            Some((DbPlacement::Rds(i), replicas)) => (1 + replicas) * i.vcpus,
+            Some(d) if d.placement == DbPlacement::Colocated => web_vcpus,
+            Some(d) => d.rds_vcpus(),
         };
         Capacity {
             web_instances: s.web.count,
@@ -340,7 +340,9 @@ struct DbRt {
     /// Primary first, then read replicas; empty when colocated.
     servers: Vec<Station>,
     colocated: bool,
+    /// A read on the primary (or colocated), on a read replica, a write.
     read: Sampler,
+    replica_read: Sampler,
     write: Sampler,
     next_replica: u32,
     /// Which servers are up (primary first).
@@ -424,20 +426,29 @@ impl<'a, O: Observer> WebModel<'a, O> {
             .map(|i| Instance::new(s, (i % azs) as u16, Life::InService, cp.start))
             .collect();
         let db = s.database.as_ref().map(|d| {
-            let (servers, colocated, db_speed) = match &d.placement {
-                DbPlacement::Colocated => (Vec::new(), true, speed),
-                DbPlacement::Rds(i) => (
-                    (0..=d.read_replicas)
-                        .map(|_| Station::shared(i.curve(d.scaling), false))
-                        .collect(),
-                    false,
-                    i.cpu_speed,
-                ),
+            // Each server on its own class: the primary's, the replicas'.
+            let (servers, colocated, db_speed, replica_speed) = match &d.placement {
+                DbPlacement::Colocated => (Vec::new(), true, speed, speed),
+                DbPlacement::Rds(i) => {
+                    let r = d.replica_class().unwrap_or(i);
+                    (
+                        (0..=d.read_replicas)
+                            .map(|k| {
+                                let c = if k == 0 { i } else { r };
+                                Station::shared(c.curve(d.scaling), false)
+                            })
+                            .collect(),
+                        false,
+                        i.cpu_speed,
+                        r.cpu_speed,
+                    )
+                }
             };
             DbRt {
                 servers,
                 colocated,
                 read: Sampler::new(&d.read_time.scaled(db_speed)),
+                replica_read: Sampler::new(&d.read_time.scaled(replica_speed)),
                 write: Sampler::new(&d.write_time.scaled(db_speed)),
                 next_replica: 0,
                 up: vec![true; 1 + d.read_replicas as usize],
@@ -460,11 +471,10 @@ impl<'a, O: Observer> WebModel<'a, O> {
                 inst.cpu.credits = Some(Credits::new(b, initial, cp.start));
             }
         }
-        if let (Some(d), Some(db)) = (&s.database, &mut db)
-            && let DbPlacement::Rds(i) = &d.placement
-            && let Some(b) = &i.burst
-        {
+        if let (Some(d), Some(db)) = (&s.database, &mut db) {
             for (k, st) in db.servers.iter_mut().enumerate() {
+                let Some(i) = d.server_class(k) else { continue };
+                let Some(b) = &i.burst else { continue };
                 let per_request = if k == 0 { work.primary } else { work.replica };
                 let initial = b.initial_balance(i.vcpus, cp.start, work.demand(s, cp, per_request));
                 st.credits = Some(Credits::new(b, initial, cp.start));

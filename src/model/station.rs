@@ -112,10 +112,10 @@ impl<O: Observer> WebModel<'_, O> {
                 .sample(&mut self.rng.web),
             Job::Read | Job::Write => {
                 let db = self.db.as_ref().expect("DB job without a database");
-                let s = if req.job == Job::Read {
-                    &db.read
-                } else {
-                    &db.write
+                let s = match (req.job, req.at) {
+                    (Job::Read, At::Db(k)) if k > 0 => &db.replica_read,
+                    (Job::Read, _) => &db.read,
+                    _ => &db.write,
                 };
                 s.sample(&mut self.rng.db)
             }

@@ -38,7 +38,16 @@ pub fn report_md_with_warnings(
                 ", database {}{}{}",
                 i.name,
                 if d.multi_az { " Multi-AZ" } else { "" },
-                if d.read_replicas > 0 { format!(" + {} read replica{}", d.read_replicas, if d.read_replicas == 1 { "" } else { "s" }) } else { String::new() }
+                if d.read_replicas > 0 {
+                    format!(
+                        " + {} read replica{}{}",
+                        d.read_replicas,
+                        if d.read_replicas == 1 { "" } else { "s" },
+                        d.distinct_replica_class().map_or(String::new(), |r| format!(" {}", r.name))
+                    )
+                } else {
+                    String::new()
+                }
             ),
         }),
         sim.slo.p99,

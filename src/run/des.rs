@@ -225,24 +225,29 @@ pub fn frame(s: &Scenario, cp: &Checkpoint) -> Frame {
             .filter(|b| b.mode == CreditMode::Standard)
             .map_or(1.0, |b| b.baseline)
     };
-    let (db_stations, db_station_vcpus) = match s.database.as_ref().map(|d| &d.placement) {
-        Some(DbPlacement::Rds(i)) => (
-            1 + s.database.as_ref().map_or(0, |d| d.read_replicas),
-            i.vcpus,
-        ),
-        _ => (0, 0),
-    };
+    let db = s.database.as_ref();
+    let (db_stations, db_station_vcpus, db_replica_vcpus) =
+        match db.and_then(|d| d.primary_class().zip(d.replica_class())) {
+            Some((p, r)) => (1 + db.map_or(0, |d| d.read_replicas), p.vcpus, r.vcpus),
+            None => (0, 0, 0),
+        };
     Frame {
         classes: s.traffic.mix.len(),
         web_workers: s.web.workers.saturating_mul(capacity.web_instances),
         db_stations,
         db_station_vcpus,
+        db_replica_vcpus,
         web_instances: capacity.web_instances,
         web_vcpus: capacity.web_vcpus,
         db_servers: capacity.db_servers,
         web_baseline: baseline(&s.web.instance),
+        // The throttled servers' baseline: the primary's class's, or the
+        // replicas' when only theirs is burstable.
         db_baseline: match s.database.as_ref().map(|d| &d.placement) {
-            Some(DbPlacement::Rds(i)) => baseline(i),
+            Some(DbPlacement::Rds(i)) => match db.and_then(|d| d.distinct_replica_class()) {
+                Some(r) if baseline(i) >= 1.0 => baseline(r),
+                _ => baseline(i),
+            },
             Some(DbPlacement::Colocated) => baseline(&s.web.instance),
             None => 1.0,
         },

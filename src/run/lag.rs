@@ -10,14 +10,16 @@ impl CheckpointResult {
     /// The read replicas' lag in milliseconds by
     /// `spec::network::replica_lag`: the primary's writes per second over
     /// the measured window (served origin requests times their class's
-    /// writes), a write's mean time on the RDS class, the busiest
+    /// writes), a write's mean time on the replicas' RDS class, the busiest
     /// replica's utilisation, and half a round trip from the primary to
     /// it. `None` without replicas; infinite past the applier's capacity.
     pub fn replica_lag_ms(&self, s: &Scenario) -> Option<f64> {
         let d = s.database.as_ref()?;
-        let DbPlacement::Rds(i) = &d.placement else {
+        let DbPlacement::Rds(_) = &d.placement else {
             return None;
         };
+        // The applier runs on a replica: its class's speed.
+        let i = d.replica_class()?;
         let w = &self.window;
         let utils = w.stations.db.get(1..).filter(|u| !u.is_empty())?;
         let (k, util) = utils

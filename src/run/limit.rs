@@ -32,11 +32,13 @@ impl CheckpointResult {
             "web_workers" => "web_workers",
             n if n.ends_with("_iops") => "db_iops",
             _ => {
+                // The bottleneck server's own class: the primary's or the replicas'.
+                let k = usize::from(name.starts_with("db_replica_"));
                 let contended = s.database.as_ref().is_some_and(|d| match &d.placement {
-                    DbPlacement::Rds(i) => {
+                    DbPlacement::Rds(_) => d.server_class(k).is_some_and(|i| {
                         let usl = d.scaling.capacity(f64::from(i.vcpus));
                         i.vcpus > 1 && usl < 0.9 * f64::from(i.vcpus)
-                    }
+                    }),
                     DbPlacement::Colocated => false,
                 });
                 if contended { "db_contention" } else { "db_cpu" }

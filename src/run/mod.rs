@@ -243,10 +243,17 @@ impl CheckpointResult {
                     " (writes go to the primary)"
                 }
             ),
-            other => format!(
-                "read replica {} ({db_name}, {pct:.0}% busy): more `database.read_replicas` or a larger `database.instance`",
-                other.trim_start_matches("db_replica_")
-            ),
+            other => match db.and_then(|d| d.distinct_replica_class()) {
+                Some(r) => format!(
+                    "read replica {} ({}, {pct:.0}% busy): more `database.read_replicas` or a larger `database.replica_instance`",
+                    other.trim_start_matches("db_replica_"),
+                    r.name
+                ),
+                None => format!(
+                    "read replica {} ({db_name}, {pct:.0}% busy): more `database.read_replicas` or a larger `database.instance`",
+                    other.trim_start_matches("db_replica_")
+                ),
+            },
         })
     }
 }

@@ -45,9 +45,9 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
     // one piece: CPU credit balances, a fleet that scaling or faults
     // change, the serverless path's environments and buffers.
     let burstable = s.web.instance.burst.is_some()
-        || s.database.as_ref().is_some_and(|d| match &d.placement {
-            crate::spec::DbPlacement::Rds(i) => i.burst.is_some(),
-            crate::spec::DbPlacement::Colocated => false,
+        || s.database.as_ref().is_some_and(|d| {
+            d.primary_class().is_some_and(|i| i.burst.is_some())
+                || (d.read_replicas > 0 && d.replica_class().is_some_and(|i| i.burst.is_some()))
         });
     if s.serverless.is_some() || s.fleet_changes() || burstable {
         return whole;

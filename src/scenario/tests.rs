@@ -316,6 +316,7 @@ fn full_scenario_resolves_exactly() {
             }),
             multi_az: true,
             read_replicas: 2,
+            replica: None,
             read_time: Dist::Lognormal {
                 mean: ms(3),
                 cv: 0.5,

@@ -724,6 +724,8 @@ pub struct Database {
     /// Read replicas, 0 to 15 [default: 0].
     #[schemars(range(min = 0, max = 15))]
     pub read_replicas: Option<u32>,
+    /// The read replicas' RDS class [default: the primary's `instance`].
+    pub replica_instance: Option<String>,
     /// Time of a read on an m5 vCPU [default: 2ms, lognormal cv 1].
     pub read_time: Option<DistSpec>,
     /// Time of a write [default: 6ms, lognormal cv 1].

@@ -25,14 +25,14 @@ impl StationWork {
     pub fn of(s: &Scenario) -> Self {
         let web_speed = s.web.instance.cpu_speed;
         let count = f64::from(s.web.count);
-        let (colocated, db_speed, replicas) = match s.database.as_ref().map(|d| &d.placement) {
-            Some(DbPlacement::Colocated) => (true, web_speed, 0),
-            Some(DbPlacement::Rds(i)) => (
-                false,
-                i.cpu_speed,
-                s.database.as_ref().map_or(0, |d| d.read_replicas),
-            ),
-            None => (false, 1.0, 0),
+        let (colocated, db_speed, replica_speed, replicas) = match s.database.as_ref() {
+            Some(d) => match (&d.placement, d.replica_class()) {
+                (DbPlacement::Rds(i), Some(r)) => {
+                    (false, i.cpu_speed, r.cpu_speed, d.read_replicas)
+                }
+                _ => (true, web_speed, web_speed, 0),
+            },
+            None => (false, 1.0, 1.0, 0),
         };
         let (read, write) = s.database.as_ref().map_or((0.0, 0.0), |d| {
             (
@@ -60,7 +60,8 @@ impl StationWork {
                 w.primary += share * (reads + writes);
             } else {
                 w.primary += share * writes;
-                w.replica += share * reads / f64::from(replicas);
+                let replica_reads = f64::from(c.db_reads) * read / replica_speed;
+                w.replica += share * replica_reads / f64::from(replicas);
             }
         }
         w

@@ -37,8 +37,8 @@ pub use serverless::{
 };
 pub use tiers::{
     Burst, Cdn, CreditMode, DEFAULT_IO_LATENCY, Database, DbEngine, DbPlacement, HealthCheck,
-    InitialCredits, InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, SESSION_IDLE, Sessions,
-    StaticOrigin, Web, logged_in,
+    InitialCredits, InstanceSpec, LbAlgorithm, LbKind, LoadBalancer, ReplicaClass, SESSION_IDLE,
+    Sessions, StaticOrigin, Web, logged_in,
 };
 pub use traffic::{
     ClassSlo, Diurnal, GrowthShape, Load, RequestClass, Traffic, TrafficEvent, Users,

@@ -304,6 +304,9 @@ pub struct Database {
     pub multi_az: bool,
     /// Read replicas; reads are spread over them (the primary serves reads when there are none).
     pub read_replicas: u32,
+    /// The read replicas' own RDS class (`replica_instance`) when it is
+    /// not the primary's; `None`: the replicas are the primary's class.
+    pub replica: Option<ReplicaClass>,
     /// Service time of a read on a reference vCPU.
     pub read_time: Dist,
     /// Service time of a write on a reference vCPU.
@@ -335,7 +338,82 @@ pub struct Database {
     pub scaling: Usl,
 }
 
+/// A read replica's own RDS class and what follows from its memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaClass {
+    /// The class: vCPUs, speed, price (Single-AZ), CPU credits.
+    pub instance: InstanceSpec,
+    /// Connections one replica accepts (`max_connections` when set, else
+    /// RDS's formula from the replica class's memory).
+    pub max_connections: u32,
+    /// One replica's cache, GiB (`buffer_pool_gb` when set, else RDS's
+    /// default from the replica class's memory).
+    pub cache_gb: f64,
+}
+
 impl Database {
+    /// The primary's RDS class; `None` when colocated.
+    pub fn primary_class(&self) -> Option<&InstanceSpec> {
+        match &self.placement {
+            DbPlacement::Rds(i) => Some(i),
+            DbPlacement::Colocated => None,
+        }
+    }
+
+    /// The read replicas' RDS class: `replica_instance`, else the
+    /// primary's; `None` when colocated.
+    pub fn replica_class(&self) -> Option<&InstanceSpec> {
+        match (&self.placement, &self.replica) {
+            (DbPlacement::Rds(_), Some(r)) => Some(&r.instance),
+            (DbPlacement::Rds(i), None) => Some(i),
+            (DbPlacement::Colocated, _) => None,
+        }
+    }
+
+    /// RDS server `k`'s class: 0 is the primary, then the read replicas;
+    /// `None` when colocated.
+    pub fn server_class(&self, k: usize) -> Option<&InstanceSpec> {
+        if k == 0 {
+            self.primary_class()
+        } else {
+            self.replica_class()
+        }
+    }
+
+    /// The replicas' class when they have one of their own and there are
+    /// replicas to run it (what reports name beside the primary's).
+    pub fn distinct_replica_class(&self) -> Option<&InstanceSpec> {
+        match (&self.placement, &self.replica) {
+            (DbPlacement::Rds(_), Some(r)) if self.read_replicas > 0 => Some(&r.instance),
+            _ => None,
+        }
+    }
+
+    /// vCPUs of the primary and its read replicas (RDS; 0 when colocated).
+    pub fn rds_vcpus(&self) -> u32 {
+        match (self.primary_class(), self.replica_class()) {
+            (Some(p), Some(r)) => p.vcpus + self.read_replicas * r.vcpus,
+            _ => 0,
+        }
+    }
+
+    /// Connections one read replica accepts.
+    pub fn replica_max_connections(&self) -> u32 {
+        self.replica
+            .as_ref()
+            .map_or(self.max_connections, |r| r.max_connections)
+    }
+
+    /// The storage model of one read replica: [`Database::storage_model`]
+    /// with the replica's cache.
+    pub fn replica_storage_model(&self) -> Option<(f64, Storage)> {
+        let (hit, storage) = self.storage_model()?;
+        match (&self.replica, self.working_set_gb) {
+            (Some(r), Some(ws)) => Some((dbcap::hit_ratio(r.cache_gb, ws), storage)),
+            _ => Some((hit, storage)),
+        }
+    }
+
     /// The cache hit ratio and the volume the misses go to, when a working
     /// set is given: the scenario's volume, or RDS's default (gp3 of the
     /// working set's size, at least 20 GiB), or the web instance's gp3 root

@@ -22,6 +22,7 @@ fn database(vcpus: u32, max_connections: u32) -> Database {
         }),
         multi_az: false,
         read_replicas: 2,
+        replica: None,
         read_time: exp(20.0),
         write_time: exp(30.0),
         max_connections,

@@ -31,6 +31,7 @@ fn rds(vcpus: u32, max_connections: u32) -> Database {
         }),
         multi_az: false,
         read_replicas: 0,
+        replica: None,
         read_time: exp(20.0),
         write_time: exp(6.0),
         max_connections,

@@ -13,6 +13,7 @@ mod dbcap;
 mod growth;
 mod layering;
 mod network;
+mod replicas;
 mod resilience;
 mod schema;
 mod segments;

@@ -28,6 +28,7 @@ fn rds(network: DbNetwork) -> Database {
         }),
         multi_az: false,
         read_replicas: 0,
+        replica: None,
         read_time: exp(2.0),
         write_time: exp(6.0),
         max_connections: 100_000,

@@ -91,6 +91,7 @@ fn one_saturated_replica_is_named_though_the_mean_db_util_hides_it() {
         }),
         multi_az: false,
         read_replicas: 1,
+        replica: None,
         read_time: exp(10.0),
         write_time: exp(2.0),
         max_connections: 1_000_000,

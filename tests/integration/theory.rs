@@ -234,6 +234,7 @@ fn tandem_web_and_database_is_a_jackson_network() {
         }),
         multi_az: false,
         read_replicas: 0,
+        replica: None,
         read_time: exp(8.0),
         write_time: exp(8.0),
         max_connections: 1_000_000,

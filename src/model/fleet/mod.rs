@@ -340,8 +340,15 @@ impl<O: super::Observer> WebModel<'_, O> {
             &self.db,
             self.fleet.s.database.as_ref().map(|d| &d.placement),
         ) {
-            (Some(db), Some(DbPlacement::Rds(i))) => {
-                db.up.iter().filter(|u| **u).count() as u32 * i.vcpus
+            (Some(db), Some(DbPlacement::Rds(_))) => {
+                let d = self.fleet.s.database.as_ref();
+                db.up
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| **u)
+                    .filter_map(|(k, _)| d.and_then(|d| d.server_class(k)))
+                    .map(|c| c.vcpus)
+                    .sum()
             }
             (Some(_), Some(DbPlacement::Colocated)) => l.serving * self.fleet.s.web.instance.vcpus,
             _ => 0,

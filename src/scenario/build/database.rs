@@ -2,7 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::scenario::reader::{Got, Table};
-use crate::spec::{Database, DbEngine, DbPlacement, InstanceSpec, Region};
+use crate::spec::{Database, DbEngine, DbPlacement, InstanceSpec, Region, ReplicaClass, dbcap};
 use crate::suggest::did_you_mean;
 use crate::time::SimDuration;
 
@@ -34,72 +34,43 @@ pub(super) fn read_database(
     let instance_span = instance.span();
     let placement = match instance {
         Got::Ok(name, _) if name == "colocated" => Some(DbPlacement::Colocated),
-        Got::Ok(name, span) => match catalog.rds(&name) {
-            Some(ty) if ty.usd_per_hour(engine.code(), region.code()).is_none() => {
-                let priced: Vec<&str> = catalog
-                    .rds_types()
-                    .iter()
-                    .filter(|r| r.usd_per_hour(engine.code(), region.code()).is_some())
-                    .map(|r| r.name.as_str())
-                    .collect();
-                t.error(
-                    "instance",
-                    format!(
-                        "no {} price for '{name}' with engine = \"{}\" in the catalog",
-                        region.code(),
-                        engine.code()
-                    ),
-                    format!(
-                        "classes priced for {} in {}: {}; see data/SOURCES.md",
-                        engine.code(),
-                        region.code(),
-                        priced.join(", ")
-                    ),
-                    span,
-                );
-                None
-            }
-            Some(ty) => resolve_instance(
-                &t,
-                &name,
-                (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
-                ty.usd_per_hour(engine.code(), region.code()),
-                region,
-                span,
-            )
-            .map(DbPlacement::Rds),
-            None => {
-                let names = catalog
-                    .rds_types()
-                    .iter()
-                    .map(|r| r.name.as_str())
-                    .chain(std::iter::once("colocated"));
-                let help = match did_you_mean(&name, names) {
-                    Some(s) => format!("did you mean '{s}'?"),
-                    None => "pick an RDS class from data/rds-instances.csv, e.g. 'db.m5.large', or \"colocated\"".to_string(),
-                };
-                t.error(
-                    "instance",
-                    format!("unknown RDS instance class '{name}'"),
-                    help,
-                    span,
-                );
-                None
-            }
-        },
+        Got::Ok(name, span) => {
+            rds_class(&t, "instance", &name, span, engine, region).map(DbPlacement::Rds)
+        }
+        _ => None,
+    };
+    let replica_instance = t.str("replica_instance");
+    let replica_class = match &replica_instance {
+        Got::Ok(name, span) if placement != Some(DbPlacement::Colocated) => {
+            rds_class(&t, "replica_instance", name, span.clone(), engine, region)
+        }
         _ => None,
     };
     let rds_name = match &placement {
         Some(DbPlacement::Rds(i)) => Some(i.name.clone()),
         _ => None,
     };
-    let burst = read_burst(&mut t, rds_name.as_deref());
+    // `credits` and `initial_credits` apply to every burstable server: the
+    // primary's class or the replicas' may be the burstable one.
+    let credit_keys = read_credit_keys(&mut t);
+    let replica_burstable = replica_class
+        .as_ref()
+        .is_some_and(|r| Catalog::embedded().burst(&r.name).is_some());
+    let burst = burst_of(&t, rds_name.as_deref(), &credit_keys, !replica_burstable);
+    let replica_burst = match (&replica_class, &burst) {
+        (Some(r), Ok(_)) => burst_of(&t, Some(&r.name), &credit_keys, false),
+        _ => Ok(None),
+    };
     let placement = match (placement, burst) {
         (Some(DbPlacement::Rds(i)), Ok(burst)) => {
             Some(DbPlacement::Rds(InstanceSpec { burst, ..i }))
         }
         (Some(DbPlacement::Rds(_)), Err(())) => None,
         (p, _) => p,
+    };
+    let replica_class = match (replica_class, replica_burst) {
+        (Some(i), Ok(burst)) => Some(InstanceSpec { burst, ..i }),
+        _ => None,
     };
     let multi_az = t.bool("multi_az");
     let read_replicas = t
@@ -127,13 +98,30 @@ pub(super) fn read_database(
         placement == Some(DbPlacement::Colocated),
         memory,
     );
+    // The replicas' connections and cache follow their class's memory
+    // unless the keys set them for every server.
+    let replica_cap = replica_class.as_ref().and_then(|r| {
+        let memory = catalog.rds(&r.name)?.memory_gib;
+        Some((
+            cap.max_connections_set
+                .unwrap_or(dbcap::rds_max_connections(engine, memory)),
+            cap.cache_gb_set
+                .unwrap_or(memory * dbcap::rds_cache_share(engine)),
+        ))
+    });
     let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
     let scaling = read_scaling(&mut t, crate::spec::Usl::LINEAR);
     let mut rds = match &placement {
         Some(DbPlacement::Rds(i)) => Some(i.clone()),
         _ => None,
     };
-    read_hyperthreads(&mut t, &mut rds);
+    let hyperthreads = read_hyperthreads(&mut t, &mut rds);
+    let replica_class = replica_class.map(|mut r| {
+        if hyperthreads {
+            r.smt_pair = crate::catalog::smt_pair_throughput();
+        }
+        r
+    });
     let placement = match (placement, rds) {
         (Some(DbPlacement::Rds(_)), Some(i)) => Some(DbPlacement::Rds(i)),
         (p, _) => p,
@@ -185,6 +173,14 @@ pub(super) fn read_database(
                 span.clone(),
             );
         }
+        if let Got::Ok(_, span) = &replica_instance {
+            t.error(
+                "replica_instance",
+                "a colocated database has no replicas, found replica_instance",
+                "set instance to an RDS class such as 'db.m5.large', or remove replica_instance",
+                span.clone(),
+            );
+        }
         if let (Got::Ok(n, _), Some(span)) = (&web_count, instance_span)
             && *n > 1
         {
@@ -198,12 +194,43 @@ pub(super) fn read_database(
             );
         }
     }
+    if let (Got::Ok(name, _), Some(DbPlacement::Rds(_)), Got::Ok(0, _) | Got::Absent) =
+        (&replica_instance, &placement, &read_replicas)
+    {
+        // A dormant class, as a sweep over read_replicas from 0 meets it.
+        t.sink().warn(
+            t.key_path("replica_instance"),
+            format!(
+                "replica_instance = '{name}' has no read replica to run on (read_replicas = 0), so it changes nothing; set read_replicas = 1 (or more), or remove replica_instance"
+            ),
+        );
+    }
+    if replica_instance.is_bad() || (replica_instance.value().is_some() && replica_class.is_none())
+    {
+        // Already reported.
+        t.finish();
+        return None;
+    }
+    // A replica class equal to the primary's is the default.
+    let replica = match (&placement, replica_class, replica_cap) {
+        (Some(DbPlacement::Rds(p)), Some(r), Some((max_connections, cache_gb)))
+            if r != *p || max_connections != cap.max_connections || cache_gb != cap.cache_gb =>
+        {
+            Some(ReplicaClass {
+                instance: r,
+                max_connections,
+                cache_gb,
+            })
+        }
+        _ => None,
+    };
     t.finish();
     Some(Database {
         engine,
         placement: placement?,
         multi_az: multi_az.or(false),
         read_replicas: read_replicas.or(0),
+        replica,
         read_time: read_time?,
         write_time: write_time?,
         max_connections: cap.max_connections,
@@ -217,4 +244,74 @@ pub(super) fn read_database(
         bytes_per_query,
         scaling,
     })
+}
+
+/// RDS class `name` from the catalog, priced for `engine` in `region`;
+/// reports an unknown or unpriced class against `key` (`instance` or
+/// `replica_instance`).
+fn rds_class(
+    t: &Table<'_>,
+    key: &str,
+    name: &str,
+    span: std::ops::Range<usize>,
+    engine: DbEngine,
+    region: Region,
+) -> Option<InstanceSpec> {
+    let catalog = Catalog::embedded();
+    match catalog.rds(name) {
+        Some(ty) if ty.usd_per_hour(engine.code(), region.code()).is_none() => {
+            let priced: Vec<&str> = catalog
+                .rds_types()
+                .iter()
+                .filter(|r| r.usd_per_hour(engine.code(), region.code()).is_some())
+                .map(|r| r.name.as_str())
+                .collect();
+            t.error(
+                key,
+                format!(
+                    "no {} price for '{name}' with engine = \"{}\" in the catalog",
+                    region.code(),
+                    engine.code()
+                ),
+                format!(
+                    "classes priced for {} in {}: {}; see data/SOURCES.md",
+                    engine.code(),
+                    region.code(),
+                    priced.join(", ")
+                ),
+                span,
+            );
+            None
+        }
+        Some(ty) => resolve_instance(
+            t,
+            key,
+            name,
+            (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
+            ty.usd_per_hour(engine.code(), region.code()),
+            region,
+            span,
+        ),
+        None => {
+            // The primary may also be colocated; a replica is an RDS class.
+            let colocated = (key == "instance").then_some("colocated");
+            let names = catalog
+                .rds_types()
+                .iter()
+                .map(|r| r.name.as_str())
+                .chain(colocated);
+            let help = match (did_you_mean(name, names), colocated) {
+                (Some(s), _) => format!("did you mean '{s}'?"),
+                (None, Some(_)) => "pick an RDS class from data/rds-instances.csv, e.g. 'db.m5.large', or \"colocated\"".to_string(),
+                (None, None) => "pick an RDS class from data/rds-instances.csv, e.g. 'db.m5.large'".to_string(),
+            };
+            t.error(
+                key,
+                format!("unknown RDS instance class '{name}'"),
+                help,
+                span,
+            );
+            None
+        }
+    }
 }

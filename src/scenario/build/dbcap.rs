@@ -7,8 +7,12 @@ use crate::spec::{DEFAULT_IO_LATENCY, DbEngine, Storage, VolumeKind, dbcap};
 /// What the capacity keys resolve to.
 pub(super) struct DbCapKeys {
     pub(super) max_connections: u32,
+    /// `max_connections` as written (it then holds for every server).
+    pub(super) max_connections_set: Option<u32>,
     pub(super) working_set_gb: Option<f64>,
     pub(super) cache_gb: f64,
+    /// `buffer_pool_gb` as written (it then holds for every server).
+    pub(super) cache_gb_set: Option<f64>,
     pub(super) storage: Option<Storage>,
 }
 
@@ -24,15 +28,15 @@ pub(super) fn read_dbcap(
         Some(m) if !colocated => dbcap::rds_max_connections(engine, m),
         _ => dbcap::colocated_max_connections(engine),
     };
-    let max_connections = t.u32("max_connections", 1).or(default_conns);
+    let max_connections_set = t.u32("max_connections", 1).value().copied();
+    let max_connections = max_connections_set.unwrap_or(default_conns);
     let working_set_gb = t.num("working_set_gb", Bounds::above(0.0));
     let default_cache = match memory_gib {
         Some(m) if !colocated => m * dbcap::rds_cache_share(engine),
         _ => dbcap::COLOCATED_CACHE_GB,
     };
-    let cache_gb = t
-        .num("buffer_pool_gb", Bounds::above(0.0))
-        .or(default_cache);
+    let cache_gb_set = t.num("buffer_pool_gb", Bounds::above(0.0)).value().copied();
+    let cache_gb = cache_gb_set.unwrap_or(default_cache);
     let mut s = t.table("storage");
     let storage = if s.is_present() {
         let span = s.span();
@@ -114,8 +118,10 @@ pub(super) fn read_dbcap(
     };
     DbCapKeys {
         max_connections,
+        max_connections_set,
         working_set_gb: working_set_gb.value().copied(),
         cache_gb,
+        cache_gb_set,
         storage,
     }
 }

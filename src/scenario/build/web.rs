@@ -13,9 +13,11 @@ use crate::time::SimDuration;
 
 use super::*;
 
-/// Resolves a catalog entry's speed and price, reporting what is missing.
+/// Resolves a catalog entry's speed and price, reporting what is missing
+/// against `key`.
 pub(super) fn resolve_instance(
     t: &Table<'_>,
+    key: &str,
     name: &str,
     (vcpus, cpu_speed, threads_per_core): (u32, Option<f64>, u32),
     price: Option<f64>,
@@ -24,7 +26,7 @@ pub(super) fn resolve_instance(
 ) -> Option<InstanceSpec> {
     let Some(cpu_speed) = cpu_speed else {
         t.error(
-            "instance",
+            key,
             format!("no CPU speed for '{name}' in the catalog"),
             PRICE_HELP,
             span,
@@ -33,7 +35,7 @@ pub(super) fn resolve_instance(
     };
     let Some(usd_per_hour) = price else {
         t.error(
-            "instance",
+            key,
             format!("no {} price for '{name}' in the catalog", region.code()),
             PRICE_HELP,
             span,
@@ -56,6 +58,18 @@ pub(super) fn resolve_instance(
 /// `initial_credits`), applied to its instance type's catalog facts.
 /// `Err(())` when something was reported.
 pub(super) fn read_burst(t: &mut Table<'_>, name: Option<&str>) -> Result<Option<Burst>, ()> {
+    let keys = read_credit_keys(t);
+    burst_of(t, name, &keys, true)
+}
+
+/// A section's CPU credit keys, as written.
+pub(super) struct CreditKeys {
+    mode: Got<CreditMode>,
+    initial: Got<InitialCredits>,
+}
+
+/// Reads `credits` and `initial_credits`.
+pub(super) fn read_credit_keys(t: &mut Table<'_>) -> CreditKeys {
     let mode = t.choice(
         "credits",
         "credit mode",
@@ -65,10 +79,27 @@ pub(super) fn read_burst(t: &mut Table<'_>, name: Option<&str>) -> Result<Option
         ],
     );
     let initial = read_initial_credits(t);
+    CreditKeys { mode, initial }
+}
+
+/// The credit keys applied to instance type `name`'s catalog facts. A
+/// type that is not burstable has no credits; with `strict`, keys given
+/// for it are reported (a database whose replicas' class is burstable
+/// passes `false` for its primary, whose class may not be).
+pub(super) fn burst_of(
+    t: &Table<'_>,
+    name: Option<&str>,
+    keys: &CreditKeys,
+    strict: bool,
+) -> Result<Option<Burst>, ()> {
+    let CreditKeys { mode, initial } = keys;
     let Some(name) = name else {
         return Ok(None);
     };
     let Some(facts) = Catalog::embedded().burst(name) else {
+        if !strict {
+            return Ok(None);
+        }
         for (key, span) in [
             ("credits", mode.span()),
             ("initial_credits", initial.span()),
@@ -82,12 +113,12 @@ pub(super) fn read_burst(t: &mut Table<'_>, name: Option<&str>) -> Result<Option
                 );
             }
         }
-        return match (&mode, &initial) {
+        return match (mode, initial) {
             (Got::Absent, Got::Absent) => Ok(None),
             _ => Err(()),
         };
     };
-    if let Got::Ok(InitialCredits::Credits(c), span) = &initial
+    if let Got::Ok(InitialCredits::Credits(c), span) = initial
         && *c > facts.max_credits.max(facts.launch_credits)
     {
         t.error(
@@ -114,8 +145,8 @@ pub(super) fn read_burst(t: &mut Table<'_>, name: Option<&str>) -> Result<Option
         credits_per_hour: facts.credits_per_hour,
         launch_credits: facts.launch_credits,
         max_credits: facts.max_credits,
-        mode: mode.or(default_mode),
-        initial: initial.or(InitialCredits::Steady),
+        mode: mode.value().copied().unwrap_or(default_mode),
+        initial: initial.value().copied().unwrap_or(InitialCredits::Steady),
     }))
 }
 
@@ -170,12 +201,13 @@ pub(super) fn read_scaling(t: &mut Table<'_>, default: Usl) -> Usl {
 
 /// `hyperthreads = true`: a vCPU alone on its core runs faster than one
 /// beside a busy sibling (`data/behaviour.csv`, `cpu_smt_pair_throughput`).
-pub(super) fn read_hyperthreads(t: &mut Table<'_>, instance: &mut Option<InstanceSpec>) {
-    if t.bool("hyperthreads").or(false)
-        && let Some(i) = instance
-    {
+/// Returns whether they were asked for.
+pub(super) fn read_hyperthreads(t: &mut Table<'_>, instance: &mut Option<InstanceSpec>) -> bool {
+    let on = t.bool("hyperthreads").or(false);
+    if on && let Some(i) = instance {
         i.smt_pair = crate::catalog::smt_pair_throughput();
     }
+    on
 }
 
 /// The web tier, its instance count (for rules elsewhere), and whether
@@ -193,6 +225,7 @@ pub(super) fn read_web(
         Got::Ok(name, span) => match catalog.ec2(&name) {
             Some(ty) => resolve_instance(
                 &t,
+                "instance",
                 &name,
                 (ty.vcpu, ty.cpu_speed, ty.threads_per_core),
                 ty.usd_per_hour(region.code()),
