@@ -386,6 +386,10 @@ pub struct Cdn {
     /// Static content stored in S3, GB [default: 0].
     #[schemars(range(min = 0.0))]
     pub s3_storage_gb: Option<f64>,
+    /// Partitioned S3 prefixes the static objects are spread over; each
+    /// takes at least 5,500 GET requests a second [default: 1].
+    #[schemars(range(min = 1, max = 1_000_000))]
+    pub s3_prefixes: Option<u32>,
 }
 
 /// Where CDN misses go.
