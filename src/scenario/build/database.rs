@@ -8,6 +8,27 @@ use crate::time::SimDuration;
 
 use super::*;
 
+/// The Universal Scalability Law an RDS engine follows over its busy
+/// vCPUs unless `database.scaling` says otherwise: the published fits in
+/// `data/behaviour.csv` (MySQL: Schwartz's 2015 example data, threads 1 to
+/// 32; PostgreSQL 9.1: Gunther's 2012 fit of Haas's 1 to 32 clients);
+/// linear for Aurora, for which no fit was found
+/// (`docs/modeling-notes.md`).
+pub(crate) fn engine_scaling(catalog: &Catalog, engine: DbEngine) -> crate::spec::Usl {
+    let fit = |stem: &str| {
+        Some(crate::spec::Usl {
+            contention: catalog.behaviour_value(&format!("{stem}_sigma"))?,
+            coherency: catalog.behaviour_value(&format!("{stem}_kappa"))?,
+        })
+    };
+    match engine {
+        DbEngine::Mysql => fit("usl_mysql_cisco"),
+        DbEngine::Postgres => fit("usl_postgresql_9_1"),
+        DbEngine::AuroraMysql | DbEngine::AuroraPostgresql => None,
+    }
+    .unwrap_or(crate::spec::Usl::LINEAR)
+}
+
 /// The database; `None` when invalid.
 pub(super) fn read_database(
     mut t: Table<'_>,
@@ -110,7 +131,7 @@ pub(super) fn read_database(
         ))
     });
     let bytes_per_query = t.u64("bytes_per_query", 0).or(2_000);
-    let scaling = read_scaling(&mut t, crate::spec::Usl::LINEAR);
+    let scaling = read_scaling(&mut t, engine_scaling(catalog, engine));
     let mut rds = match &placement {
         Some(DbPlacement::Rds(i)) => Some(i.clone()),
         _ => None,
