@@ -483,6 +483,7 @@ fn database_lines(
                 ))
             },
         )?);
+        lines.extend(storage::lines(p, db)?);
     } else {
         let (factor, deployment) = if db.multi_az {
             let f = p.get("rds", "Multi-AZ (one standby) price relative to Single-AZ")?;

@@ -7,11 +7,27 @@ use super::{CostLine, Prices};
 use crate::error::Error;
 use crate::spec::{Database, VolumeKind};
 
-/// The storage lines of `db` (none without a volume to bill, or for
-/// Aurora, whose storage is billed by use).
+/// The storage lines of `db` (none without a volume to bill). Aurora's
+/// cluster volume holds the data once for the writer and every replica,
+/// billed per GB-month stored: the working set (`working_set_gb`), the
+/// data the scenario says it has (an Aurora scenario has no `storage`).
 pub(super) fn lines(p: &Prices<'_>, db: &Database) -> Result<Vec<CostLine>, Error> {
     if db.engine.is_aurora() {
-        return Ok(Vec::new());
+        let Some(gb) = db.working_set_gb else {
+            return Ok(Vec::new());
+        };
+        let per_gb = p.get("aurora", "Standard storage")?;
+        return Ok(vec![CostLine::flat(
+            "rds",
+            format!(
+                "{} cluster storage ({gb} GB, shared by its instances)",
+                db.engine.code()
+            ),
+            gb,
+            "GB-months",
+            per_gb,
+            format!("{per_gb} USD per GB-month (Aurora Standard)"),
+        )]);
     }
     let Some(v) = db.storage_model().map(|(_, s)| s).or(db.storage) else {
         return Ok(Vec::new());

@@ -509,3 +509,34 @@ fn cloudfront_europe_tiers_reach_past_10_tb() {
     // 10,240 GB x 0.085 + 10,240 GB x 0.080 = 1689.6.
     assert!(close(total(&bill, "cloudfront"), 1689.6));
 }
+
+#[test]
+fn aurora_bills_its_cluster_volume_once() {
+    // 200 GB stored x 0.10 USD per GB-month, whatever the replicas: one
+    // cluster volume. Without a working set there is no storage line; in
+    // eu-west-1, where the price was not found, one stops the bill.
+    let with = |region: &str, extra: &str| {
+        scenario(
+            region,
+            &format!(
+                "[web]\ninstance = \"m5.large\"\n[database]\nengine = \"aurora-mysql\"\n\
+                 instance = \"db.r6g.large\"\nread_replicas = 2\n{extra}"
+            ),
+        )
+    };
+    let storage = |bill: &[CostLine]| -> Vec<f64> {
+        bill.iter()
+            .filter(|l| l.item.contains("cluster storage"))
+            .map(|l| l.usd_month)
+            .collect()
+    };
+    let s = with("us-east-1", "working_set_gb = 200\n");
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    assert_eq!(storage(&bill).len(), 1);
+    assert!(close(storage(&bill)[0], 20.0), "{bill:?}");
+    let s = with("us-east-1", "");
+    assert!(storage(&monthly_bill(&s, &Usage::default()).unwrap()).is_empty());
+    let s = with("eu-west-1", "working_set_gb = 50\n");
+    let e = monthly_bill(&s, &Usage::default()).unwrap_err().to_string();
+    assert!(e.contains("aurora: Standard storage in eu-west-1"), "{e}");
+}

@@ -13,11 +13,17 @@ use std::collections::BinaryHeap;
 /// queueing model keeps (`docs/bench-log/`). Beside it, one slot holds the
 /// pending event of a self-renewing stream (the next arrival, see
 /// [`EventCalendar::schedule_stream`]): that stream would otherwise cost a
-/// heap push and pop on every one of its events.
+/// heap push and pop on every one of its events. And each of a few timers
+/// holds at most one event that its owner moves or cancels (a shared
+/// station's next completion, moved whenever its rate changes): moving it
+/// costs no heap operation and leaves no stale event behind.
 #[derive(Debug)]
 pub struct EventCalendar<E> {
     heap: BinaryHeap<Entry<E>>,
     stream: Option<Entry<E>>,
+    timers: Vec<Option<Entry<E>>>,
+    /// The timer holding the earliest event, if any does.
+    first_timer: Option<usize>,
     next_seq: u64,
 }
 
@@ -45,6 +51,14 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Where an event waits.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    Heap,
+    Stream,
+    Timer(usize),
+}
+
 impl<E> Default for EventCalendar<E> {
     fn default() -> Self {
         Self::new()
@@ -57,6 +71,8 @@ impl<E> EventCalendar<E> {
         EventCalendar {
             heap: BinaryHeap::new(),
             stream: None,
+            timers: Vec::new(),
+            first_timer: None,
             next_seq: 0,
         }
     }
@@ -89,49 +105,109 @@ impl<E> EventCalendar<E> {
         }
     }
 
-    /// Whether the stream's slot holds the earliest event.
-    #[inline]
-    fn stream_first(&self) -> bool {
-        match (&self.stream, self.heap.peek()) {
-            (Some(s), Some(h)) => s.key < h.key,
-            (s, _) => s.is_some(),
+    /// Sets timer `k` to fire `event` at `at`, replacing what it held.
+    pub fn set_timer(&mut self, k: usize, at: SimTime, event: E) {
+        let entry = self.entry(at, event);
+        if self.timers.len() <= k {
+            self.timers.resize_with(k + 1, || None);
         }
+        let key = entry.key;
+        self.timers[k] = Some(entry);
+        match self.first_timer {
+            Some(f) if f == k => self.find_first_timer(),
+            Some(f) if self.timers[f].as_ref().is_some_and(|e| e.key < key) => {}
+            _ => self.first_timer = Some(k),
+        }
+    }
+
+    /// Empties timer `k`.
+    pub fn cancel_timer(&mut self, k: usize) {
+        if let Some(t) = self.timers.get_mut(k)
+            && t.take().is_some()
+            && self.first_timer == Some(k)
+        {
+            self.find_first_timer();
+        }
+    }
+
+    fn find_first_timer(&mut self) {
+        self.first_timer = self
+            .timers
+            .iter()
+            .enumerate()
+            .filter_map(|(k, t)| t.as_ref().map(|e| (e.key, k)))
+            .min()
+            .map(|(_, k)| k);
+    }
+
+    /// Where the earliest event waits, and its key.
+    #[inline]
+    fn first(&self) -> Option<(u128, Place)> {
+        let mut best = match (self.heap.peek(), &self.stream) {
+            (Some(h), Some(s)) if s.key < h.key => Some((s.key, Place::Stream)),
+            (Some(h), _) => Some((h.key, Place::Heap)),
+            (None, Some(s)) => Some((s.key, Place::Stream)),
+            (None, None) => None,
+        };
+        if let Some(f) = self.first_timer {
+            self.earlier_timer(f, &mut best);
+        }
+        best
+    }
+
+    /// Timer `f` when it beats `best`.
+    #[inline(never)]
+    fn earlier_timer(&self, f: usize, best: &mut Option<(u128, Place)>) {
+        if let Some(t) = &self.timers[f]
+            && best.is_none_or(|(k, _)| t.key < k)
+        {
+            *best = Some((t.key, Place::Timer(f)));
+        }
+    }
+
+    /// Takes the event waiting at `place`.
+    #[inline]
+    fn take(&mut self, place: Place) -> Option<(SimTime, E)> {
+        let e = match place {
+            Place::Heap => self.heap.pop(),
+            Place::Stream => self.stream.take(),
+            Place::Timer(k) => {
+                let e = self.timers[k].take();
+                self.find_first_timer();
+                e
+            }
+        };
+        e.map(|e| (SimTime((e.key >> 64) as u64), e.event))
     }
 
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let e = if self.stream_first() {
-            self.stream.take()
-        } else {
-            self.heap.pop()
-        };
-        e.map(|e| (SimTime((e.key >> 64) as u64), e.event))
+        let (_, place) = self.first()?;
+        self.take(place)
     }
 
     /// Removes and returns the earliest event if it comes strictly before `end`.
     #[inline]
     pub fn pop_before(&mut self, end: SimTime) -> Option<(SimTime, E)> {
-        if self.peek_time()? >= end {
+        let (key, place) = self.first()?;
+        if (key >> 64) as u64 >= end.0 {
             return None;
         }
-        self.pop()
+        self.take(place)
     }
 
     /// The time of the earliest event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        let first = if self.stream_first() {
-            self.stream.as_ref()
-        } else {
-            self.heap.peek()
-        };
-        first.map(|e| SimTime((e.key >> 64) as u64))
+        self.first().map(|(key, _)| SimTime((key >> 64) as u64))
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len() + usize::from(self.stream.is_some())
+        self.heap.len()
+            + usize::from(self.stream.is_some())
+            + self.timers.iter().filter(|t| t.is_some()).count()
     }
 
     /// Whether nothing is pending.
@@ -193,5 +269,24 @@ mod tests {
         };
         assert_eq!(order(&mut slotted), order(&mut plain));
         assert!(slotted.is_empty());
+    }
+
+    #[test]
+    fn timers_fire_what_they_hold_last_in_order_with_the_rest() {
+        let mut c = EventCalendar::new();
+        c.schedule(SimTime(5), 'h');
+        c.set_timer(2, SimTime(3), 'x');
+        c.set_timer(0, SimTime(4), 'y');
+        // Moved later: it now fires after 'y' and the tie at 5 goes to the
+        // heap's event, scheduled first.
+        c.set_timer(2, SimTime(5), 'z');
+        c.set_timer(1, SimTime(1), 'w');
+        c.cancel_timer(1);
+        c.schedule_stream(SimTime(4), 's');
+        assert_eq!(c.len(), 4);
+        assert_eq!(c.peek_time(), Some(SimTime(4)));
+        let order: String = std::iter::from_fn(|| c.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, "yshz");
+        assert!(c.is_empty());
     }
 }

@@ -47,6 +47,19 @@ impl<E> Scheduler<E> {
         self.calendar.schedule_stream(at.max(self.now), event);
     }
 
+    /// Sets timer `k` to fire `event` after `delay` from now, replacing
+    /// what it held (see [`super::EventCalendar::set_timer`]).
+    #[inline]
+    pub fn set_timer_in(&mut self, k: usize, delay: SimDuration, event: E) {
+        self.calendar.set_timer(k, self.now + delay, event);
+    }
+
+    /// Empties timer `k`.
+    #[inline]
+    pub fn cancel_timer(&mut self, k: usize) {
+        self.calendar.cancel_timer(k);
+    }
+
     /// Number of pending events.
     pub fn pending(&self) -> usize {
         self.calendar.len()

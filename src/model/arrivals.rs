@@ -22,6 +22,9 @@ pub(crate) struct Arrivals<'a> {
     segment_end: SimTime,
     /// The rate equals the bound over the whole segment: keep every candidate.
     flat: bool,
+    /// The rate never falls below this over the segment: a candidate drawn
+    /// under it is kept without working out the rate.
+    floor: f64,
 }
 
 impl<'a> Arrivals<'a> {
@@ -35,6 +38,7 @@ impl<'a> Arrivals<'a> {
             ns_per_draw: 0.0,
             segment_end: start,
             flat: true,
+            floor: 0.0,
         };
         a.enter_segment(start);
         a
@@ -47,6 +51,7 @@ impl<'a> Arrivals<'a> {
         self.ns_per_draw = NANOS_PER_SEC as f64 / seg.peak;
         self.segment_end = seg.until.min(self.end);
         self.flat = seg.flat;
+        self.floor = seg.floor;
     }
 
     /// The next arrival time, or `None` once the window is over.
@@ -68,7 +73,13 @@ impl<'a> Arrivals<'a> {
                 continue;
             }
             self.t = t;
-            if self.flat || rng.random::<f64>() * self.bound <= self.profile.rate(t) {
+            if self.flat {
+                return Some(t);
+            }
+            // Thinning, with the floor as a squeeze: the same draw decides
+            // as it would against the rate itself.
+            let u = rng.random::<f64>() * self.bound;
+            if u <= self.floor || u <= self.profile.rate(t) {
                 return Some(t);
             }
         }

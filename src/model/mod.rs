@@ -761,6 +761,15 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
+    /// The calendar timer of station `at`'s next completion when it is
+    /// shared: the DB servers first, then the web instances.
+    fn timer_of(&self, at: At) -> usize {
+        match at {
+            At::Db(k) => k as usize,
+            At::Instance(i) => self.db.as_ref().map_or(0, |db| db.servers.len()) + i as usize,
+        }
+    }
+
     fn station(&mut self, at: At) -> &mut Station {
         match at {
             At::Instance(i) => &mut self.instances[i as usize].cpu,

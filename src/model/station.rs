@@ -317,10 +317,11 @@ impl<O: Observer> WebModel<'_, O> {
         let ps = st.shared.as_ref().is_some_and(|sh| sh.ps);
         if ps || st.busy < st.servers {
             self.start_shared(id, at);
+            self.reschedule(at, sched);
         } else {
+            // Every server stays on its job at its rate: nothing to move.
             st.queue.push_back(id);
         }
-        self.reschedule(at, sched);
     }
 
     fn done_shared(&mut self, id: u32, at: At, sched: &mut Scheduler<Event>) {
@@ -414,10 +415,16 @@ impl<O: Observer> WebModel<'_, O> {
             let r = &mut self.requests[p as usize];
             r.generation = r.generation.wrapping_add(1);
         }
-        if let Some((j, secs)) = next {
-            let generation = self.requests[j as usize].generation;
-            let wait = SimDuration::from_secs_f64(secs.min(1e9));
-            sched.schedule_in(wait, Event::Done(j, generation));
+        // The station's timer holds its one pending completion: moving it
+        // leaves no stale event in the calendar.
+        let timer = self.timer_of(at);
+        match next {
+            Some((j, secs)) => {
+                let generation = self.requests[j as usize].generation;
+                let wait = SimDuration::from_secs_f64(secs.min(1e9));
+                sched.set_timer_in(timer, wait, Event::Done(j, generation));
+            }
+            None => sched.cancel_timer(timer),
         }
     }
 }

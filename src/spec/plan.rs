@@ -139,6 +139,9 @@ pub fn event_window(s: &Scenario, e: &TrafficEvent) -> SimTime {
 pub struct Segment {
     /// The largest rate over the segment.
     pub peak: f64,
+    /// A rate the segment never goes below (a hair under its smallest, so
+    /// that rounding in the daily cycle's cosine cannot cross it).
+    pub floor: f64,
     /// Where the segment ends (exclusive).
     pub until: SimTime,
     /// The rate equals `peak` throughout.
@@ -240,32 +243,43 @@ impl<'a> RateProfile<'a> {
                 }
             }
         }
-        let (diurnal, flat) = match self.diurnal {
-            None => (1.0, true),
-            Some(d @ Diurnal::Hourly(_)) => (d.factor(from), true),
+        let (diurnal, low, flat) = match self.diurnal {
+            None => (1.0, 1.0, true),
+            Some(d @ Diurnal::Hourly(_)) => (d.factor(from), d.factor(from), true),
             Some(
                 d @ (Diurnal::Sinusoid { peak_hour, .. } | Diurnal::PeakTrough { peak_hour, .. }),
             ) => {
                 // Within one hour the sinusoid (and the peak-trough day,
                 // monotone between its peak and trough) peaks at an end of the
                 // interval unless its peak hour falls inside.
+                // The same holds for its trough, twelve hours away.
                 let hour_of = |t: SimTime| (t.0 % (24 * HOUR)) as f64 / HOUR as f64;
                 let (a, b) = (hour_of(from), hour_of(SimTime(until.0 - 1)));
-                let inside = if a <= b {
-                    (a..=b).contains(peak_hour)
-                } else {
-                    *peak_hour >= a || *peak_hour <= b
+                let inside = |h: f64| {
+                    if a <= b {
+                        (a..=b).contains(&h)
+                    } else {
+                        h >= a || h <= b
+                    }
                 };
-                let peak = if inside {
+                let ends = [d.factor(from), d.factor(SimTime(until.0 - 1))];
+                let peak = if inside(*peak_hour) {
                     d.max_factor()
                 } else {
-                    d.factor(from).max(d.factor(SimTime(until.0 - 1)))
+                    ends[0].max(ends[1])
                 };
-                (peak, false)
+                let low = if inside((peak_hour + 12.0) % 24.0) {
+                    d.min_factor()
+                } else {
+                    ends[0].min(ends[1])
+                };
+                (peak, low, false)
             }
         };
+        let scale = self.base * self.event_factor(from);
         Segment {
-            peak: self.base * diurnal * self.event_factor(from),
+            peak: scale * diurnal,
+            floor: scale * low * (1.0 - 1e-9),
             until,
             flat,
         }
@@ -326,11 +340,20 @@ mod tests {
         };
         let mut t = SimTime::ZERO;
         while t.0 < 86_400 * NANOS_PER_SEC {
-            let Segment { peak: b, until, .. } = p.segment(t);
+            let Segment {
+                peak: b,
+                floor,
+                until,
+                ..
+            } = p.segment(t);
             assert!(until > t);
+            // The floor is close under the rate: the segment's ends or the
+            // trough (2 - 2 = 0 at 08:00).
+            assert!(floor >= 0.0 && floor <= b);
             let mut s = t;
             while s < until {
                 assert!(p.rate(s) <= b * (1.0 + 1e-12), "rate above bound at {s:?}");
+                assert!(p.rate(s) >= floor, "rate under floor at {s:?}");
                 s = SimTime(s.0 + 7 * NANOS_PER_SEC);
             }
             t = until;

@@ -251,6 +251,15 @@ impl Diurnal {
             Diurnal::PeakTrough { peak_to_mean, .. } => *peak_to_mean,
         }
     }
+
+    /// The smallest factor over the day (at the trough).
+    pub fn min_factor(&self) -> f64 {
+        match self {
+            Diurnal::Sinusoid { peak_to_mean, .. } => 2.0 - peak_to_mean,
+            Diurnal::Hourly(h) => h.iter().copied().fold(f64::INFINITY, f64::min),
+            Diurnal::PeakTrough { trough_to_mean, .. } => *trough_to_mean,
+        }
+    }
 }
 
 /// A flash crowd or campaign: the rate is multiplied while it lasts.
