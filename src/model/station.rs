@@ -7,9 +7,9 @@
 //! (processor sharing) is [`Shared`]: the jobs in service all progress at
 //! one rate, so it keeps one clock of work done per job since it opened,
 //! each job's finish on that clock, and one scheduled completion (the
-//! earliest finish), moved whenever the number in service changes. A
-//! moved completion is left in the calendar under the request's old
-//! generation, which the model then ignores.
+//! earliest finish), moved whenever the number in service changes: it
+//! waits in the station's own timer of the calendar, which a move
+//! overwrites.
 
 use super::credits::Credits;
 use super::{At, Event, Job, Observer, Request, Tier, WebModel};
@@ -22,7 +22,8 @@ use std::collections::{BinaryHeap, VecDeque};
 /// The state of a station whose jobs in service share one rate.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    curve: Curve,
+    /// The curve's `throughput(m)` for `m` busy servers, 0 to all of them.
+    throughput: Vec<f64>,
     /// Processor sharing: every job present is in service.
     ps: bool,
     /// `(finish on the work clock as f64 bits, request)`: the jobs in service.
@@ -58,7 +59,7 @@ impl Station {
     pub(crate) fn shared(curve: Curve, ps: bool) -> Self {
         let shared = (ps || !curve.is_linear()).then(|| {
             Box::new(Shared {
-                curve,
+                throughput: (0..=curve.servers).map(|m| curve.throughput(m)).collect(),
                 ps,
                 jobs: BinaryHeap::new(),
                 work: 0.0,
@@ -360,7 +361,7 @@ impl<O: Observer> WebModel<'_, O> {
         let has_credits = st.credits.is_some();
         let sh = st.shared.as_mut().expect("a shared station");
         sh.rate = if n > 0 {
-            sh.curve.throughput(m) / f64::from(n) * share
+            sh.throughput[m as usize] / f64::from(n) * share
         } else {
             0.0
         };
