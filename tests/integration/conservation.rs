@@ -45,18 +45,7 @@ fn every_fate_at_once_adds_up() {
     let mut s = station(400.0, 2, 8, 50, exp(10.0));
     s.web.count = 2;
     s.web.timeout = ms(200.0);
-    s.load_balancer = Some(LoadBalancer {
-        kind: LbKind::Alb,
-        algorithm: LbAlgorithm::LeastOutstanding,
-        latency: Dist::constant(ms(1.0)),
-        health_check: HealthCheck {
-            interval: secs(30),
-            unhealthy_threshold: 2,
-            healthy_threshold: 5,
-        },
-        requests_per_connection: 1.0,
-        rules: 1,
-    });
+    s.load_balancer = Some(alb(LbAlgorithm::LeastOutstanding, 1.0));
     s.database = Some(database(1, 3));
     let mut api = RequestClass::default_class();
     api.name = "api".into();

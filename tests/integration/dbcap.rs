@@ -3,19 +3,7 @@
 
 use crate::support::*;
 use simscale::route::ErrorCause;
-use simscale::run::{CheckpointResult, RunOptions, simulate};
 use simscale::spec::*;
-
-fn both(s: &Scenario) -> [CheckpointResult; 2] {
-    [Mode::Des, Mode::Fluid].map(|mode| {
-        let mut s = s.clone();
-        s.simulation.mode = mode;
-        let mut r = simulate(&s, &RunOptions::default()).unwrap();
-        let cp = r.checkpoints.remove(0);
-        assert_conserved(&cp);
-        cp
-    })
-}
 
 fn rds(vcpus: u32, max_connections: u32) -> Database {
     Database {

@@ -2,17 +2,7 @@
 //! trip by placement, the Multi-AZ commit, in both modes.
 
 use crate::support::*;
-use simscale::run::{CheckpointResult, RunOptions, simulate};
 use simscale::spec::*;
-
-fn run(s: &Scenario, mode: Mode) -> CheckpointResult {
-    let mut s = s.clone();
-    s.simulation.mode = mode;
-    let mut r = simulate(&s, &RunOptions::default()).unwrap();
-    let cp = r.checkpoints.remove(0);
-    assert_conserved(&cp);
-    cp
-}
 
 fn rds(network: DbNetwork) -> Database {
     Database {
@@ -73,18 +63,7 @@ fn constant(reads: u32, writes: u32, network: DbNetwork) -> Scenario {
 fn spread(s: &mut Scenario, count: u32, azs: &[&str], algorithm: LbAlgorithm) {
     s.web.count = count;
     s.web.azs = azs.iter().map(|a| a.to_string()).collect();
-    s.load_balancer = Some(LoadBalancer {
-        kind: LbKind::Alb,
-        algorithm,
-        latency: Dist::constant(ms(0.0)),
-        health_check: HealthCheck {
-            interval: secs(30),
-            unhealthy_threshold: 2,
-            healthy_threshold: 5,
-        },
-        requests_per_connection: 1.0,
-        rules: 1,
-    });
+    s.load_balancer = Some(alb(algorithm, 0.0));
 }
 
 const NET: DbNetwork = DbNetwork {
@@ -94,10 +73,10 @@ const NET: DbNetwork = DbNetwork {
 
 /// Mean response (ms) with the network and without, in `mode`.
 fn grown(s: &Scenario, mode: Mode) -> (f64, f64) {
-    let with = run(s, mode);
+    let with = run_in(s, mode);
     let mut bare = s.clone();
     bare.database.as_mut().unwrap().network = DbNetwork::ZERO;
-    let without = run(&bare, mode);
+    let without = run_in(&bare, mode);
     assert_eq!(with.window.counts.requests, without.window.counts.requests);
     (with.window.latency.mean_ms, without.window.latency.mean_ms)
 }
@@ -214,8 +193,8 @@ fn read_after_write_primary_sends_a_writing_class_reads_to_the_primary() {
         (ReadAfterWrite::Primary, 0.20, 0.05),
     ] {
         let s = two_classes(raw);
-        let des = run(&s, Mode::Des);
-        let fluid = run(&s, Mode::Fluid);
+        let des = run_in(&s, Mode::Des);
+        let fluid = run_in(&s, Mode::Fluid);
         for r in [&des, &fluid] {
             let db = &r.window.stations.db;
             assert!(rel(db[0], primary) < 0.03, "{raw:?} {:?}: {db:?}", r.mode);
@@ -237,13 +216,13 @@ fn replica_lag_is_the_appliers_queue() {
     let svc = 0.006 / (1.0 - 0.075);
     let want = 1000.0 * (SAME_AZ_RTT_S / 2.0 + svc / (1.0 - 100.0 * svc));
     for mode in [Mode::Des, Mode::Fluid] {
-        let r = run(&s, mode);
+        let r = run_in(&s, mode);
         let lag = r.replica_lag_ms(&s).unwrap();
         assert!(rel(lag, want) < 0.03, "{mode:?}: {lag} vs {want}");
     }
     let mut one = s.clone();
     one.database.as_mut().unwrap().read_replicas = 0;
-    assert_eq!(run(&one, Mode::Fluid).replica_lag_ms(&one), None);
+    assert_eq!(run_in(&one, Mode::Fluid).replica_lag_ms(&one), None);
 }
 
 const SAME_AZ_RTT_S: f64 = simscale::spec::network::SAME_AZ_RTT;

@@ -5,7 +5,7 @@ use crate::cli::{simscale, text};
 use crate::support::*;
 use simscale::catalog::Catalog;
 use simscale::cost::{Usage, monthly_bill};
-use simscale::run::{CheckpointResult, RunOptions, simulate};
+use simscale::run::{RunOptions, simulate};
 use simscale::spec::*;
 
 /// A db.m5.2xlarge primary (8 vCPUs at m5 speed) behind two web
@@ -49,15 +49,6 @@ fn parse(text: &str) -> Scenario {
     simscale::scenario::parse(text, "replicas.toml").unwrap()
 }
 
-fn run(s: &Scenario, mode: Mode) -> CheckpointResult {
-    let mut s = s.clone();
-    s.simulation.mode = mode;
-    let mut r = simulate(&s, &RunOptions::default()).unwrap();
-    let cp = r.checkpoints.remove(0);
-    assert_conserved(&cp);
-    cp
-}
-
 #[test]
 fn small_replicas_saturate_first_at_their_own_vcpus_and_speed() {
     // 1 replica of db.m6g.large (2 vCPUs) under 4 reads of 2 ms per request
@@ -76,7 +67,7 @@ fn small_replicas_saturate_first_at_their_own_vcpus_and_speed() {
     assert_eq!((replica.vcpus, replica.cpu_speed), (2, speed));
     let want_replica = rate * 4.0 * 0.002 / (1.0 * 2.0 * speed);
     let want_primary = rate * 0.006 / 8.0;
-    let [des, fluid] = [Mode::Des, Mode::Fluid].map(|m| run(&s, m));
+    let [des, fluid] = [Mode::Des, Mode::Fluid].map(|m| run_in(&s, m));
     for r in [&des, &fluid] {
         let st = &r.window.stations;
         assert_eq!(st.db.len(), 2, "{:?}", r.mode);
@@ -116,7 +107,7 @@ fn small_replicas_saturate_first_at_their_own_vcpus_and_speed() {
     // Without the key the replica is a db.m5.2xlarge: the same reads over
     // 8 vCPUs at m5 speed, 0.26 busy (the fluid mode, exact as above).
     let big = parse(&read_heavy(rate, 1, ""));
-    let f = run(&big, Mode::Fluid);
+    let f = run_in(&big, Mode::Fluid);
     let want = rate * 4.0 * 0.002 / 8.0;
     assert!(
         rel(f.window.stations.db[1], want) < 0.005,
@@ -152,7 +143,7 @@ fn two_small_replicas_share_the_reads_at_their_class() {
         "the primary's vCPUs and the replicas' own"
     );
     for mode in [Mode::Des, Mode::Fluid] {
-        let r = run(&s, mode);
+        let r = run_in(&s, mode);
         let st = &r.window.stations;
         assert_eq!(st.db.len(), 3);
         for k in [1, 2] {
@@ -180,7 +171,7 @@ fn a_burstable_replica_spends_its_own_credits_beside_a_fixed_primary() {
     assert!(d.primary_class().unwrap().burst.is_none());
     assert!(d.replica_class().unwrap().burst.is_some());
     for mode in [Mode::Des, Mode::Fluid] {
-        let r = run(&s, mode);
+        let r = run_in(&s, mode);
         assert!(rel(r.window.stations.db[1], 0.3) < 0.015, "{mode:?}");
         // The DES within 3% (its busy time is a sum of random services).
         let surplus = r.window.db_surplus_credits;

@@ -227,3 +227,35 @@ queue_limit = 1000
         cpu_ns = (100_000.0 * speed).round()
     )
 }
+
+/// An ALB dispatching by `algorithm`, adding `latency_ms` to each request,
+/// with the default health checks.
+pub fn alb(algorithm: LbAlgorithm, latency_ms: f64) -> LoadBalancer {
+    LoadBalancer {
+        kind: LbKind::Alb,
+        algorithm,
+        latency: Dist::constant(ms(latency_ms)),
+        health_check: HealthCheck {
+            interval: secs(30),
+            unhealthy_threshold: 2,
+            healthy_threshold: 5,
+        },
+        requests_per_connection: 1.0,
+        rules: 1,
+    }
+}
+
+/// The first checkpoint of `s` run in `mode`, its requests accounted for.
+pub fn run_in(s: &Scenario, mode: Mode) -> CheckpointResult {
+    let mut s = s.clone();
+    s.simulation.mode = mode;
+    let mut r = simulate(&s, &RunOptions::default()).unwrap();
+    let cp = r.checkpoints.remove(0);
+    assert_conserved(&cp);
+    cp
+}
+
+/// The first checkpoint of `s` in the DES and in the fluid mode.
+pub fn both(s: &Scenario) -> [CheckpointResult; 2] {
+    [Mode::Des, Mode::Fluid].map(|mode| run_in(s, mode))
+}

@@ -275,18 +275,7 @@ fn random_dispatch_gives_independent_mmc_stations() {
     // arrivals at a third of the rate (thinning), rho = 0.75.
     let mut s = station(450.0, 2, 100_000, u32::MAX, exp(10.0));
     s.web.count = 3;
-    s.load_balancer = Some(LoadBalancer {
-        kind: LbKind::Alb,
-        algorithm: LbAlgorithm::Random,
-        latency: Dist::constant(ms(0.0)),
-        health_check: HealthCheck {
-            interval: secs(30),
-            unhealthy_threshold: 2,
-            healthy_threshold: 5,
-        },
-        requests_per_connection: 1.0,
-        rules: 1,
-    });
+    s.load_balancer = Some(alb(LbAlgorithm::Random, 0.0));
     let cps = run_seeds(&s, &SEEDS[..3]);
     check_mmc(
         &cps,
@@ -307,18 +296,7 @@ fn least_outstanding_beats_random_dispatch() {
     let mut s = station(450.0, 2, 100_000, u32::MAX, exp(10.0));
     s.web.count = 3;
     s.simulation.window = secs(1200);
-    let lb = |algorithm| LoadBalancer {
-        kind: LbKind::Alb,
-        algorithm,
-        latency: Dist::constant(ms(1.0)),
-        health_check: HealthCheck {
-            interval: secs(30),
-            unhealthy_threshold: 2,
-            healthy_threshold: 5,
-        },
-        requests_per_connection: 1.0,
-        rules: 1,
-    };
+    let lb = |algorithm| alb(algorithm, 1.0);
     s.load_balancer = Some(lb(LbAlgorithm::Random));
     let random = mean_ms(&run_seeds(&s, &SEEDS[..2]), |c| c.window.latency.mean_ms);
     s.load_balancer = Some(lb(LbAlgorithm::LeastOutstanding));
