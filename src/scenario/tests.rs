@@ -692,6 +692,38 @@ fn diurnal_takes_a_trough_and_rejects_a_peak_below_the_mean() {
 }
 
 #[test]
+fn a_measured_day_is_read_from_the_data_and_scaled_to_mean_1() {
+    let s = parse(
+        &MINIMAL.replace(
+            "rate = 10",
+            "rate = 10\ndiurnal = { measured = \"wisc-1997\" }",
+        ),
+        "m.toml",
+    )
+    .unwrap();
+    let Some(Diurnal::Hourly(h)) = &s.traffic.diurnal else {
+        panic!("{:?}", s.traffic.diurnal)
+    };
+    // 56,389 pages over the day: 2,349.5 an hour on average; the busiest
+    // hour (06:00, 4,229 pages) is 1.80 times that, the quietest (03:00,
+    // 980) 0.417.
+    assert_eq!(h.len(), 24);
+    assert!((h.iter().sum::<f64>() - 24.0).abs() < 1e-9);
+    assert!((h[6] - 4229.0 / (56_389.0 / 24.0)).abs() < 1e-9, "{h:?}");
+    assert!((h[3] - 980.0 / (56_389.0 / 24.0)).abs() < 1e-9);
+    let d = errors(&MINIMAL.replace(
+        "rate = 10",
+        "rate = 10\ndiurnal = { measured = \"wisc-1997\", peak_to_mean = 1.5 }",
+    ));
+    assert!(d.to_string().contains("a measured day alone"), "{d}");
+    let d = errors(&MINIMAL.replace(
+        "rate = 10",
+        "rate = 10\ndiurnal = { measured = \"wikipedia\" }",
+    ));
+    assert!(d.to_string().contains("wisc-1997"), "{d}");
+}
+
+#[test]
 fn a_share_sum_error_is_reported_beside_other_class_errors() {
     let d = errors(
         r#"

@@ -239,7 +239,8 @@ pub enum GrowthShape {
     Logistic,
 }
 
-/// `diurnal = { peak_to_mean, peak_hour }` or `{ hourly = [24 multipliers] }`.
+/// `diurnal = { peak_to_mean, peak_hour }`, `{ hourly = [24 multipliers] }`
+/// or `{ measured = "wisc-1997" }`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DiurnalSpec {
@@ -247,6 +248,25 @@ pub enum DiurnalSpec {
     Sinusoid(Sinusoid),
     /// 24 hourly multipliers.
     Hourly(Hourly),
+    /// A day measured on a real web site.
+    Measured(Measured),
+}
+
+/// A published day of web traffic, hour by hour (`data/behaviour.csv`).
+#[derive(Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Measured {
+    /// Which day: `wisc-1997` (page requests per hour at www.cs.wisc.edu
+    /// on Tuesday 1997-09-09, US Central time), scaled to mean 1.
+    pub measured: MeasuredDay,
+}
+
+/// The measured days on file.
+#[derive(Deserialize, JsonSchema)]
+pub enum MeasuredDay {
+    /// www.cs.wisc.edu, Tuesday 1997-09-09.
+    #[serde(rename = "wisc-1997")]
+    Wisc1997,
 }
 
 /// A sinusoidal daily cycle.

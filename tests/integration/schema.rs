@@ -216,12 +216,13 @@ fn the_loaders_keys_are_the_schemas_properties_in_every_table() {
         let schema = properties_at(&root, &root, path);
         assert_eq!(loader, schema, "table {path:?}");
     }
-    // The daily cycle takes either form; together they are the loader's keys.
+    // The daily cycle takes any of its forms; together they are the loader's keys.
     let diurnal = properties_at(&root, &root, &["traffic", "diurnal"]);
     assert_eq!(
         diurnal,
         [
             "hourly",
+            "measured",
             "normalize",
             "peak_hour",
             "peak_to_mean",

@@ -200,6 +200,26 @@ pub(super) fn read_diurnal(t: &mut Table<'_>) -> Option<Option<Diurnal>> {
     let hourly = read_hourly(&mut d);
     let sinusoid_given =
         !peak_to_mean.is_absent() || !peak_hour.is_absent() || !trough_to_mean.is_absent();
+    let measured = d.choice(
+        "measured",
+        "measured day",
+        &[("wisc-1997", "diurnal_uwcs_1997")],
+    );
+    if let Some(span) = measured.span() {
+        let out = if sinusoid_given || !hourly.is_absent() || !normalize.is_absent() {
+            d.error(
+                "measured",
+                "expected a measured day alone, found other diurnal keys beside it",
+                "keep measured = \"wisc-1997\" alone, or remove it and keep the others",
+                span,
+            );
+            None
+        } else {
+            measured.value().map(|stem| Some(measured_day(stem)))
+        };
+        d.finish();
+        return out;
+    }
     if let (Some(span), true) = (normalize.span(), hourly.is_absent()) {
         d.error(
             "normalize",
@@ -275,6 +295,21 @@ pub(super) fn read_diurnal(t: &mut Table<'_>) -> Option<Option<Diurnal>> {
     };
     d.finish();
     out
+}
+
+/// A measured day from `data/behaviour.csv` (rows `<stem>_h00` to
+/// `_h23`, requests per hour), scaled to mean 1.
+fn measured_day(stem: &str) -> Diurnal {
+    let catalog = crate::catalog::Catalog::embedded();
+    let h: Vec<f64> = (0..24)
+        .map(|k| {
+            catalog
+                .behaviour_value(&format!("{stem}_h{k:02}"))
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let mean = h.iter().sum::<f64>() / 24.0;
+    Diurnal::Hourly(h.iter().map(|x| x / mean.max(f64::MIN_POSITIVE)).collect())
 }
 
 pub(super) fn read_hourly(d: &mut Table<'_>) -> Got<Vec<f64>> {
