@@ -214,6 +214,12 @@ struct Model<'a> {
     /// The stretch of services in force: web, the RDS primary and the read
     /// replicas, as `round(200 ln k)`.
     stretch: Stretch,
+    /// The same stations once every server is busy (`None` for a linear
+    /// curve, or past capacity).
+    full: [Option<queue::Full>; 3],
+    /// The web vCPUs' work per second with `m` busy, `m` from 0 to all
+    /// (`None` for a linear curve).
+    web_throughput: Option<Vec<f64>>,
     /// Read replicas up, when faults have taken some down.
     replicas_up: Option<u32>,
     /// The serverless path, if any.
@@ -400,6 +406,11 @@ impl<'a> Model<'a> {
             web_ps: s.web.cpu_scheduling == Scheduling::ProcessorSharing,
             work: StationWork::of(s),
             stretch: (0, 0, 0),
+            full: [None; 3],
+            web_throughput: {
+                let c = s.web.instance.curve(s.web.scaling);
+                (!c.is_linear()).then(|| (0..=c.servers).map(|m| c.throughput(m)).collect())
+            },
             replicas_up: None,
             serverless: s.serverless.as_ref().map(SlFluid::new),
         };
@@ -615,6 +626,35 @@ impl<'a> Model<'a> {
             _ => (0, 0),
         };
         (web, primary, replica)
+    }
+
+    /// The stations of the web tier and RDS once every server is busy, at
+    /// `rate` offered requests per second with `stretch` in force (see
+    /// [`queue::mgc_full`]); `None` for linear curves.
+    fn full_at(&self, rate: f64, stretch: Stretch) -> [Option<queue::Full>; 3] {
+        let full = |curve: &Curve, a: f64, k: i32| {
+            if curve.is_linear() {
+                return None;
+            }
+            let (_, p_wait) = curve.occupancy(a)?;
+            Some(queue::Full {
+                p_wait,
+                servers: curve.capacity() * (f64::from(k) / 200.0).exp(),
+            })
+        };
+        let web = full(&self.web_curve, rate * self.work.web, stretch.0);
+        let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
+            (Some(p), Some(r)) => (
+                full(p, rate * self.work.primary, stretch.1),
+                full(r, rate * self.work.replica, stretch.2),
+            ),
+            (Some(c), None) => (
+                full(c, rate * self.work.primary, stretch.1),
+                full(c, rate * self.work.replica, stretch.2),
+            ),
+            _ => (None, None),
+        };
+        [web, primary, replica]
     }
 
     /// Service time inside the origin without any wait.

@@ -50,6 +50,50 @@ pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, ca2: f64, cs2: f64) -> Optio
     })
 }
 
+/// What a station whose speed depends on its busy servers (hyperthreads,
+/// the Universal Scalability Law) looks like once every server is busy,
+/// from its birth-death process at the step's load (`Curve::occupancy`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Full {
+    /// Probability that a job finds every server busy.
+    pub(crate) p_wait: f64,
+    /// The station's rate with every server busy, in stretched services at
+    /// once: its throughput at full times the stretch in force (4 threads
+    /// of hyperthreaded cores, each alone 1.6 times as fast, do 4 threads'
+    /// work at full: 2.8 services stretched to 0.7).
+    pub(crate) servers: f64,
+}
+
+/// [`mgc`] for a station whose speed depends on its busy servers: the
+/// probability of a wait from the birth-death process, and, given a wait,
+/// the M/M/c law at the rate of a full station, `servers / mean_s -
+/// lambda`, scaled by Allen-Cunneen's `(ca^2 + cs^2) / 2`. With the
+/// stretched mean service this is the process's mean number present
+/// (exact for exponential service), where a plain M/M/c with the stretched
+/// service would credit the full station with the speed its threads have
+/// alone. `None` when the full station cannot keep up.
+pub(crate) fn mgc_full(
+    c: u32,
+    lambda: f64,
+    mean_s: f64,
+    full: Full,
+    ca2: f64,
+    cs2: f64,
+) -> Option<Station> {
+    if lambda <= 0.0 || mean_s <= 0.0 || c == 0 {
+        return Some(Station::default());
+    }
+    let theta = full.servers / mean_s - lambda;
+    if theta <= 0.0 {
+        return None;
+    }
+    Some(Station {
+        rho: lambda * mean_s / f64::from(c),
+        p_wait: full.p_wait,
+        cond_wait: (ca2 + cs2) / 2.0 / theta,
+    })
+}
+
 /// A finite-capacity M/G/c/K station in steady state.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Finite {
@@ -133,34 +177,48 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// The network with up to `w` requests inside.
+    #[cfg(test)]
     pub(crate) fn new(c: u32, d: f64, z: f64, w: u32) -> Inner {
+        Inner::curved(c, d, z, w, None)
+    }
+
+    /// The same with the vCPUs' work per second at `j` busy given by
+    /// `throughput[min(j, c)]` (hyperthreads, the Universal Scalability Law;
+    /// `None`: `min(j, c)`), `d` the demand at that unit of work.
+    pub(crate) fn curved(c: u32, d: f64, z: f64, w: u32, throughput: Option<&[f64]>) -> Inner {
         let w = w.max(1) as usize;
         let mut x = vec![0.0; w + 1];
         let mut q = vec![0.0; w + 1];
         for n in 1..=w {
-            (x[n], q[n]) = closed(c, d, z, n);
+            (x[n], q[n]) = closed(c, d, z, n, throughput);
         }
         Inner { x, q }
     }
 
     /// Only the state with all `w` workers busy (enough past saturation).
-    pub(crate) fn full(c: u32, d: f64, z: f64, w: u32) -> (f64, f64) {
-        closed(c, d, z, w.max(1) as usize)
+    pub(crate) fn full(c: u32, d: f64, z: f64, w: u32, throughput: Option<&[f64]>) -> (f64, f64) {
+        closed(c, d, z, w.max(1) as usize, throughput)
     }
 }
 
 /// Throughput and mean CPU queue of the closed network with `n` inside.
 /// Terms `t_j ~ d^j / beta(j) * z^(n-j) / (n-j)!` are built by their ratios
-/// from the largest, so no power or factorial overflows.
-fn closed(c: u32, d: f64, z: f64, n: usize) -> (f64, f64) {
+/// from the largest, so no power or factorial overflows; `beta(j)` is the
+/// product of the vCPUs' rates up to `j` busy (`min(k, c)`, or the curve's
+/// `throughput[min(k, c)]`).
+fn closed(c: u32, d: f64, z: f64, n: usize, throughput: Option<&[f64]>) -> (f64, f64) {
     let c = c.max(1) as usize;
+    let rate = |j: usize| match throughput {
+        Some(t) => t[j.min(c).min(t.len() - 1)],
+        None => j.min(c) as f64,
+    };
     if z <= d * 1e-12 {
-        return (n.min(c) as f64 / d, n.saturating_sub(c) as f64);
+        return (rate(n) / d, n.saturating_sub(c) as f64);
     }
     let r = d / z;
     // Terms are unimodal in j (their ratio falls as j grows): start at the
     // mode and walk both ways until they are negligible.
-    let ratio = |j: usize| r * (n - j + 1) as f64 / j.min(c) as f64;
+    let ratio = |j: usize| r * (n - j + 1) as f64 / rate(j);
     let (mut lo, mut hi) = (0usize, n);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
@@ -174,7 +232,7 @@ fn closed(c: u32, d: f64, z: f64, n: usize) -> (f64, f64) {
     let (mut s, mut busy, mut queue) = (0.0f64, 0.0f64, 0.0f64);
     let mut add = |j: usize, t: f64| {
         s += t;
-        busy += t * j.min(c) as f64;
+        busy += t * rate(j);
         queue += t * j.saturating_sub(c) as f64;
     };
     add(mode, 1.0);

@@ -1,7 +1,7 @@
 //! One step of the model: every station solved in steady state at the
 //! step's offered rates, or as a fluid backlog past saturation.
 
-use super::queue::{self, Inner, Station};
+use super::queue::{self, Full, Inner, Station};
 use super::{Class, Db, Model, Server, cv2, m3_of, wait_cv2};
 use crate::fluid::dist::Cumulants;
 
@@ -280,6 +280,7 @@ impl Model<'_> {
                 let mut io_primary_read = IoCost::default();
                 let (pw, pe, pf, pbusy) = db_station(
                     db.primary(),
+                    self.full[1],
                     &mut self.primary_backlog,
                     prim_r,
                     prim_w,
@@ -290,6 +291,7 @@ impl Model<'_> {
                     let held = workers / replicas;
                     db_station(
                         db.replica(),
+                        self.full[2],
                         &mut self.replica_backlog,
                         repl_r,
                         0.0,
@@ -395,7 +397,11 @@ impl Model<'_> {
         let mut workers_busy: Option<f64> = None;
         let admitted;
         if open {
-            if let Some(st) = queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2) {
+            let st = match self.full[0] {
+                Some(f) => queue::mgc_full(c, lambda * jobs, job_mean, f, self.ca2, job_cs2),
+                None => queue::mgc(c, lambda * jobs, job_mean, self.ca2, job_cs2),
+            };
+            if let Some(st) = st {
                 cpu_wait = Wait {
                     cv2: visit_cv2(st.rho),
                     ..Wait::of(&st)
@@ -405,7 +411,15 @@ impl Model<'_> {
             self.web_backlog.level = 0.0;
         } else {
             let cap_workers = w.min(1 << 16);
-            let (x, q_full) = Inner::full(c, d, z, cap_workers);
+            // On a curve, the network runs on the demand at one unit of
+            // the curve's work (the stretch in force taken out).
+            let curve = self.web_throughput.as_deref();
+            let d_unit = if curve.is_some() {
+                d / (f64::from(self.stretch.0) / 200.0).exp()
+            } else {
+                d
+            };
+            let (x, q_full) = Inner::full(c, d_unit, z, cap_workers, curve);
             let queue = u64::from(self.queue_limit);
             let room = f64::from(self.queue_limit);
             // The queue fills within a twentieth of the step, by the excess
@@ -421,11 +435,11 @@ impl Model<'_> {
                 // Without a DB delay the network is trivial; with one, it is
                 // reused while its demands move by less than 0.05%.
                 let key = (
-                    (d.ln() * 2000.0).round() as i64,
+                    (d_unit.ln() * 2000.0).round() as i64,
                     (z.ln() * 2000.0).round() as i64,
                 );
                 let inner = if z <= 0.0 {
-                    Inner::new(c, d, 0.0, cap_workers)
+                    Inner::curved(c, d_unit, 0.0, cap_workers, curve)
                 } else {
                     match &self.inner_cache {
                         Some((k, inner))
@@ -434,7 +448,7 @@ impl Model<'_> {
                             inner.clone()
                         }
                         _ => {
-                            let inner = Inner::new(c, d, z, cap_workers);
+                            let inner = Inner::curved(c, d_unit, z, cap_workers, curve);
                             self.inner_cache = Some((key, inner.clone()));
                             inner
                         }
@@ -451,18 +465,19 @@ impl Model<'_> {
             // sees the service's variability (the birth-death process is
             // exact only for exponential service: with deterministic
             // service it refused 2-7 times as many as the DES).
-            let finite = if z <= 0.0 && jobs <= 1.0 && w <= c && stationary.is_some() {
-                queue::mgck(
-                    w,
-                    lambda,
-                    d,
-                    self.ca2,
-                    job_cs2,
-                    w.saturating_add(self.queue_limit),
-                )
-            } else {
-                None
-            };
+            let finite =
+                if z <= 0.0 && jobs <= 1.0 && w <= c && curve.is_none() && stationary.is_some() {
+                    queue::mgck(
+                        w,
+                        lambda,
+                        d,
+                        self.ca2,
+                        job_cs2,
+                        w.saturating_add(self.queue_limit),
+                    )
+                } else {
+                    None
+                };
             match stationary {
                 Some(_) if let Some(fin) = finite => {
                     out.p_drop = fin.p_block;
@@ -744,6 +759,7 @@ fn inner_hold(classes: &[Class], f: &[f64], db: Option<&Db>) -> (f64, f64, f64) 
 /// `max_connections`, the mean fluid wait, and its busy servers.
 fn db_station(
     db: Server,
+    full: Option<Full>,
     backlog: &mut Backlog,
     lr: f64,
     lw: f64,
@@ -760,8 +776,12 @@ fn db_station(
     let m3 = (lr * db.read.m3 + lw * db.write.m3) / l;
     let c = db.vcpus.max(1);
     let cap = f64::from(c) / mean;
+    let st = match full {
+        Some(f) => queue::mgc_full(c, l, mean, f, 1.0, cv2(mean, m2)),
+        None => queue::mgc(c, l, mean, 1.0, cv2(mean, m2)),
+    };
     if backlog.level <= 0.0
-        && let Some(st) = queue::mgc(c, l, mean, 1.0, cv2(mean, m2))
+        && let Some(st) = st
     {
         let wait = Wait {
             cv2: wait_cv2(st.rho, mean, m2, m3),

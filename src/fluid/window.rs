@@ -137,6 +137,7 @@ impl Model<'_> {
             }
             let throttled = |c: &Option<Credits>| c.as_ref().is_some_and(Credits::throttled);
             let stretch = self.stretch_at(rate);
+            self.full = self.full_at(rate, stretch);
             self.set_variant(
                 Throttle {
                     web: throttled(&web_credits),

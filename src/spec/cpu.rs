@@ -133,6 +133,18 @@ impl Curve {
         if self.is_linear() || a <= 0.0 {
             return Some(1.0);
         }
+        self.occupancy(a).map(|(stretch, _)| stretch)
+    }
+
+    /// The same birth-death process's stretch and the probability that an
+    /// arrival finds every server busy (`P(n >= servers)`, Poisson
+    /// arrivals seeing time averages): exact for exponential service, and
+    /// for processor sharing whatever the service. `(1, 0)` at no load.
+    /// `None` when `a` reaches the capacity.
+    pub fn occupancy(&self, a: f64) -> Option<(f64, f64)> {
+        if a <= 0.0 {
+            return Some((1.0, 0.0));
+        }
         let cap = self.capacity();
         if a >= cap {
             return None;
@@ -151,8 +163,10 @@ impl Curve {
         let tail = p * r / (1.0 - r);
         sum += tail;
         busy += tail * f64::from(self.servers);
+        // `p` is P(n = servers) unnormalised: with the tail, all of n >= servers.
+        let full = (p + tail) / sum;
         // Little on the servers: busy = a * stretch.
-        Some(busy / sum / a)
+        Some((busy / sum / a, full))
     }
 }
 
