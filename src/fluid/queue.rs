@@ -38,16 +38,14 @@ pub(crate) fn mgc(c: u32, lambda: f64, mean_s: f64, ca2: f64, cs2: f64) -> Optio
         return Some(Station::default());
     }
     let a = lambda * mean_s;
-    let rho = a / f64::from(c);
-    if rho >= 1.0 {
+    if a >= f64::from(c) {
         return None;
     }
-    let theta = f64::from(c) / mean_s - lambda;
-    Some(Station {
-        rho,
+    let full = Full {
         p_wait: erlang_c(c, a),
-        cond_wait: (ca2 + cs2) / 2.0 / theta,
-    })
+        servers: f64::from(c),
+    };
+    mgc_full(c, lambda, mean_s, full, ca2, cs2)
 }
 
 /// What a station whose speed depends on its busy servers (hyperthreads,
