@@ -711,6 +711,24 @@ fn a_measured_day_is_read_from_the_data_and_scaled_to_mean_1() {
     assert!((h.iter().sum::<f64>() - 24.0).abs() < 1e-9);
     assert!((h[6] - 4229.0 / (56_389.0 / 24.0)).abs() < 1e-9, "{h:?}");
     assert!((h[3] - 980.0 / (56_389.0 / 24.0)).abs() < 1e-9);
+    // Two weekdays of November 2000, added hour by hour (238,304 pages,
+    // 9,929.3 an hour): 16:00 is the busiest (14,733 pages, 1.48 times the
+    // mean), 06:00 the quietest (6,356, 0.64).
+    let s = parse(
+        &MINIMAL.replace(
+            "rate = 10",
+            "rate = 10\ndiurnal = { measured = \"wisc-2000\" }",
+        ),
+        "m.toml",
+    )
+    .unwrap();
+    let Some(Diurnal::Hourly(h)) = &s.traffic.diurnal else {
+        panic!("{:?}", s.traffic.diurnal)
+    };
+    let mean = 238_304.0 / 24.0;
+    assert!((h.iter().sum::<f64>() - 24.0).abs() < 1e-9);
+    assert!((h[16] - 14_733.0 / mean).abs() < 1e-9, "{h:?}");
+    assert!((h[6] - 6_356.0 / mean).abs() < 1e-9, "{h:?}");
     let d = errors(&MINIMAL.replace(
         "rate = 10",
         "rate = 10\ndiurnal = { measured = \"wisc-1997\", peak_to_mean = 1.5 }",
@@ -720,7 +738,7 @@ fn a_measured_day_is_read_from_the_data_and_scaled_to_mean_1() {
         "rate = 10",
         "rate = 10\ndiurnal = { measured = \"wikipedia\" }",
     ));
-    assert!(d.to_string().contains("wisc-1997"), "{d}");
+    assert!(d.to_string().contains("wisc-2000"), "{d}");
 }
 
 #[test]

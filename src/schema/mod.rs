@@ -240,7 +240,7 @@ pub enum GrowthShape {
 }
 
 /// `diurnal = { peak_to_mean, peak_hour }`, `{ hourly = [24 multipliers] }`
-/// or `{ measured = "wisc-1997" }`.
+/// or `{ measured = "wisc-2000" }`.
 #[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum DiurnalSpec {
@@ -256,14 +256,18 @@ pub enum DiurnalSpec {
 #[derive(Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Measured {
-    /// Which day: `wisc-1997` (page requests per hour at www.cs.wisc.edu
-    /// on Tuesday 1997-09-09, US Central time), scaled to mean 1.
+    /// Which day: `wisc-2000` (page requests per hour at www.cs.wisc.edu
+    /// on Tuesday and Wednesday 2000-11-28/29, added hour by hour) or
+    /// `wisc-1997` (Tuesday 1997-09-09), US Central time, scaled to mean 1.
     pub measured: MeasuredDay,
 }
 
 /// The measured days on file.
 #[derive(Deserialize, JsonSchema)]
 pub enum MeasuredDay {
+    /// www.cs.wisc.edu, Tuesday and Wednesday 2000-11-28/29.
+    #[serde(rename = "wisc-2000")]
+    Wisc2000,
     /// www.cs.wisc.edu, Tuesday 1997-09-09.
     #[serde(rename = "wisc-1997")]
     Wisc1997,

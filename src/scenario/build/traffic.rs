@@ -203,19 +203,25 @@ pub(super) fn read_diurnal(t: &mut Table<'_>) -> Option<Option<Diurnal>> {
     let measured = d.choice(
         "measured",
         "measured day",
-        &[("wisc-1997", "diurnal_uwcs_1997")],
+        &[
+            (
+                "wisc-2000",
+                &["diurnal_uwcs_2000_11_28", "diurnal_uwcs_2000_11_29"][..],
+            ),
+            ("wisc-1997", &["diurnal_uwcs_1997"][..]),
+        ],
     );
     if let Some(span) = measured.span() {
         let out = if sinusoid_given || !hourly.is_absent() || !normalize.is_absent() {
             d.error(
                 "measured",
                 "expected a measured day alone, found other diurnal keys beside it",
-                "keep measured = \"wisc-1997\" alone, or remove it and keep the others",
+                "keep measured = \"wisc-2000\" alone, or remove it and keep the others",
                 span,
             );
             None
         } else {
-            measured.value().map(|stem| Some(measured_day(stem)))
+            measured.value().map(|days| Some(measured_day(days)))
         };
         d.finish();
         return out;
@@ -297,15 +303,19 @@ pub(super) fn read_diurnal(t: &mut Table<'_>) -> Option<Option<Diurnal>> {
     out
 }
 
-/// A measured day from `data/behaviour.csv` (rows `<stem>_h00` to
-/// `_h23`, requests per hour), scaled to mean 1.
-fn measured_day(stem: &str) -> Diurnal {
+/// A measured day from `data/behaviour.csv` (rows `<day>_h00` to `_h23`,
+/// requests per hour), the days added hour by hour, scaled to mean 1.
+fn measured_day(days: &[&str]) -> Diurnal {
     let catalog = crate::catalog::Catalog::embedded();
     let h: Vec<f64> = (0..24)
         .map(|k| {
-            catalog
-                .behaviour_value(&format!("{stem}_h{k:02}"))
-                .unwrap_or(0.0)
+            days.iter()
+                .map(|day| {
+                    catalog
+                        .behaviour_value(&format!("{day}_h{k:02}"))
+                        .unwrap_or(0.0)
+                })
+                .sum()
         })
         .collect();
     let mean = h.iter().sum::<f64>() / 24.0;
