@@ -9,10 +9,17 @@ use super::serverless::LimitLoad;
 use crate::spec::{Checkpoint, RateProfile, Scenario, StaticOrigin};
 use crate::time::{NANOS_PER_SEC, SimDuration};
 
-/// GET requests a second one partitioned S3 prefix takes, at least.
-pub const S3_GET_PER_PREFIX: f64 = 5_500.0;
+/// GET requests a second one partitioned S3 prefix takes, at least
+/// (`data/behaviour.csv`, `s3_request_rate_per_prefix_get`: 5,500).
+pub fn s3_get_per_prefix() -> f64 {
+    crate::catalog::Catalog::embedded()
+        .behaviour_value("s3_request_rate_per_prefix_get")
+        .unwrap_or(5_500.0)
+}
+
 /// The rise in traffic over five minutes Elastic Load Balancing absorbs
-/// by scaling on its own: 50%.
+/// by scaling on its own: 50% (`data/behaviour.csv`,
+/// `elb_max_load_increase_without_prewarm`, "50 percent per 5 minutes").
 pub const LB_RISE_PER_5_MIN: f64 = 0.5;
 
 /// The loads of the limits in front of the web tier:
@@ -31,7 +38,7 @@ pub fn limit_loads(s: &Scenario, cp: &Checkpoint, peak_rps: f64) -> Vec<LimitLoa
         out.push(LimitLoad {
             name: "cdn_origin",
             load: peak_rps * s3_origin_share(s)
-                / (S3_GET_PER_PREFIX * f64::from(cdn.s3_prefixes.max(1))),
+                / (s3_get_per_prefix() * f64::from(cdn.s3_prefixes.max(1))),
         });
     }
     if s.load_balancer.is_some() {
