@@ -155,7 +155,16 @@ impl WindowSummary {
             web_billed_mean: mean(&|p| p.web_billed_mean),
             sessions_lost: parts.iter().map(|p| p.sessions_lost).sum(),
             web_util,
-            web_throttled: mean(&|p| p.web_throttled),
+            // A share of busy vCPU time: weighted by each part's busy time.
+            web_throttled: {
+                let busy = |p: &WindowSummary| p.stations.web_cpu * p.measured_secs;
+                let total: f64 = parts.iter().map(busy).sum();
+                if total > 0.0 {
+                    parts.iter().map(|p| p.web_throttled * busy(p)).sum::<f64>() / total
+                } else {
+                    0.0
+                }
+            },
             db_util,
             mean_in_origin: mean(&|p| p.mean_in_origin),
             mean_origin_secs,

@@ -463,23 +463,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         });
         let mut instances: Vec<Instance> = instances;
         let mut db = db;
-        let work = StationWork::of(s);
-        if let Some(b) = &web.instance.burst {
-            let initial =
-                b.initial_balance(web.instance.vcpus, cp.start, work.demand(s, cp, work.web));
-            for inst in &mut instances {
-                inst.cpu.credits = Some(Credits::new(b, initial, cp.start));
-            }
-        }
-        if let (Some(d), Some(db)) = (&s.database, &mut db) {
-            for (k, st) in db.servers.iter_mut().enumerate() {
-                let Some(i) = d.server_class(k) else { continue };
-                let Some(b) = &i.burst else { continue };
-                let per_request = if k == 0 { work.primary } else { work.replica };
-                let initial = b.initial_balance(i.vcpus, cp.start, work.demand(s, cp, per_request));
-                st.credits = Some(Credits::new(b, initial, cp.start));
-            }
-        }
+        open_credits(s, cp, cp.start, &mut instances, db.as_mut());
         let window_end = cp.start + cp.window;
         let fleet = Fleet::new(s, cp, streams);
         let targets = (0..instances.len() as u32)
@@ -761,6 +745,14 @@ impl<'a, O: Observer> WebModel<'a, O> {
         }
     }
 
+    /// The burstable stations start from the balance a window opened at
+    /// `opened` (before this model's start) has at the start, its expected
+    /// load replayed in between: a segment of a long window carries on
+    /// where the window's credits stand (`run::segments`).
+    pub fn carry_credits_from(&mut self, s: &Scenario, cp: &Checkpoint, opened: SimTime) {
+        open_credits(s, cp, opened, &mut self.instances, self.db.as_mut());
+    }
+
     /// The calendar timer of station `at`'s next completion when it is
     /// shared: the DB servers first, then the web instances.
     fn timer_of(&self, at: At) -> usize {
@@ -924,6 +916,34 @@ impl<O: Observer> Model for WebModel<'_, O> {
                     self.advance(id, sched);
                 }
             }
+        }
+    }
+}
+
+/// Every burstable station's credits at `cp`'s start, for a window opened
+/// at `opened` (`cp.start` itself, or earlier for a segment).
+fn open_credits(
+    s: &Scenario,
+    cp: &Checkpoint,
+    opened: SimTime,
+    instances: &mut [Instance],
+    db: Option<&mut DbRt>,
+) {
+    let work = StationWork::of(s);
+    if let Some(b) = &s.web.instance.burst {
+        let demand = work.demand(s, cp, work.web);
+        let initial = b.balance_at(s.web.instance.vcpus, opened, cp.start, demand);
+        for inst in instances {
+            inst.cpu.credits = Some(Credits::new(b, initial, cp.start));
+        }
+    }
+    if let (Some(d), Some(db)) = (&s.database, db) {
+        for (k, st) in db.servers.iter_mut().enumerate() {
+            let Some(i) = d.server_class(k) else { continue };
+            let Some(b) = &i.burst else { continue };
+            let per_request = if k == 0 { work.primary } else { work.replica };
+            let initial = b.balance_at(i.vcpus, opened, cp.start, work.demand(s, cp, per_request));
+            st.credits = Some(Credits::new(b, initial, cp.start));
         }
     }
 }

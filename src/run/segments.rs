@@ -5,9 +5,11 @@
 //! outputs are the same with 1 or 64 threads. Segments meet at edges of
 //! the SLO's intervals, so every interval is measured by one segment. Each
 //! segment starts the window's warm-up before its measured part (the first
-//! keeps the window's own start), from empty queues. Windows whose state
-//! carries over time stay in one piece: burstable instances (their credit
-//! balance), auto scaling and faults (the fleet), the serverless path.
+//! keeps the window's own start), from empty queues, and its burstable
+//! instances from the balance the window's expected load leaves by then
+//! (`Burst::balance_at`). Windows whose state carries over time otherwise
+//! stay in one piece: auto scaling and faults (the fleet), the serverless
+//! path.
 //! Each but the last runs on past its end, without new arrivals, until the
 //! requests that arrived in it have finished, so nothing is counted in
 //! flight in the middle of the window. At an FCFS station a request's wait
@@ -42,14 +44,9 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
     let end = cp.start + cp.window;
     let whole = vec![(from, end)];
     // What carries state from one part of a window to the next stays in
-    // one piece: CPU credit balances, a fleet that scaling or faults
-    // change, the serverless path's environments and buffers.
-    let burstable = s.web.instance.burst.is_some()
-        || s.database.as_ref().is_some_and(|d| {
-            d.primary_class().is_some_and(|i| i.burst.is_some())
-                || (d.read_replicas > 0 && d.replica_class().is_some_and(|i| i.burst.is_some()))
-        });
-    if s.serverless.is_some() || s.fleet_changes() || burstable {
+    // one piece: a fleet that scaling or faults change, the serverless
+    // path's environments and buffers. (Credit balances are carried.)
+    if s.serverless.is_some() || s.fleet_changes() {
         return whole;
     }
     let iv = Intervals::new(from, end, s.simulation.slo.over.every());
@@ -140,7 +137,7 @@ pub(crate) fn des_segmented(
         .map(|_| {
             let k = order[next.fetch_add(1, Ordering::Relaxed)];
             let streams = streams.child("segment", k as u64);
-            (k, segment(s, &segments[k], k + 1 == n, &streams))
+            (k, segment(s, &segments[k], cp.start, k + 1 == n, &streams))
         })
         .collect();
     done.sort_by_key(|d| d.0);
@@ -171,11 +168,13 @@ pub(crate) fn des_segmented(
     ))
 }
 
-/// Segment `seg` (measured from its warm-up's end to its window's end): the
-/// last as a plain window, the others drained.
+/// Segment `seg` (measured from its warm-up's end to its window's end) of a
+/// window opened at `opened`: the last as a plain window, the others
+/// drained.
 fn segment(
     s: &Scenario,
     seg: &Checkpoint,
+    opened: SimTime,
     last: bool,
     streams: &RngStreams,
 ) -> Result<(WindowSummary, u64), Error> {
@@ -191,6 +190,7 @@ fn segment(
     // inside (FCFS stations serve those the same either way; the next
     // segment's warm-up carries the load on).
     let mut model = WebModel::new(s, seg, streams, collector);
+    model.carry_credits_from(s, seg, opened);
     let first = model.start(seg.start);
     let fleet_events = model.fleet_events();
     let mut sim = Simulation::new(model, seg.start);

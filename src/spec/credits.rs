@@ -145,24 +145,54 @@ impl Burst {
             InitialCredits::Credits(n) => return earned(n),
             InitialCredits::Steady => {}
         }
-        const MINUTE: u64 = 60_000_000_000;
         const DAY: u64 = 86_400_000_000_000;
-        let unlimited = self.mode == CreditMode::Unlimited;
-        let cap = f64::from(vcpus);
-        // Credits are vCPU-minutes: per minute, earn credits_per_hour / 60
-        // and spend the busy vCPUs.
-        let earn = self.credits_per_hour / 60.0;
-        let mut b = CreditBalance {
+        let launched = CreditBalance {
             earned: 0.0,
             launch: self.launch_credits,
         };
-        let floor = if unlimited { -self.max_credits } else { 0.0 };
         let minutes = STEADY_DAYS * DAY / MINUTE;
         let start_of_day = start.0 % DAY;
-        for m in 0..minutes {
+        self.replay(launched, vcpus, minutes, &|m| {
             let back = (minutes - m) * MINUTE;
-            let t = SimTime((start_of_day + STEADY_DAYS * DAY - back) % DAY);
-            let d = demand(t).clamp(0.0, cap);
+            demand(SimTime((start_of_day + STEADY_DAYS * DAY - back) % DAY))
+        })
+    }
+
+    /// The balance at `at` of a window opened at `opened` with
+    /// [`Burst::initial_balance`]: the expected load replayed minute by
+    /// minute in between (the balance a segment of a long window starts
+    /// from, `run::segments`).
+    pub fn balance_at(
+        &self,
+        vcpus: u32,
+        opened: SimTime,
+        at: SimTime,
+        demand: impl Fn(SimTime) -> f64,
+    ) -> CreditBalance {
+        let b = self.initial_balance(vcpus, opened, &demand);
+        let minutes = at.0.saturating_sub(opened.0) / MINUTE;
+        self.replay(b, vcpus, minutes, &|m| {
+            demand(SimTime(opened.0 + m * MINUTE + MINUTE / 2))
+        })
+    }
+
+    /// `b` after `minutes` minutes in which `vcpus` vCPUs are on average
+    /// `demand(m)` busy in minute `m` (capped at the vCPUs): per minute,
+    /// earn `credits_per_hour / 60` and spend the busy vCPUs, or no more
+    /// than the baseline once a standard-mode balance is spent.
+    fn replay(
+        &self,
+        mut b: CreditBalance,
+        vcpus: u32,
+        minutes: u64,
+        demand: &dyn Fn(u64) -> f64,
+    ) -> CreditBalance {
+        let unlimited = self.mode == CreditMode::Unlimited;
+        let cap = f64::from(vcpus);
+        let earn = self.credits_per_hour / 60.0;
+        let floor = if unlimited { -self.max_credits } else { 0.0 };
+        for m in 0..minutes {
+            let d = demand(m).clamp(0.0, cap);
             let spend = if unlimited || b.total() > 0.0 {
                 d
             } else {
@@ -173,6 +203,9 @@ impl Burst {
         b
     }
 }
+
+/// One minute, in nanoseconds.
+const MINUTE: u64 = 60_000_000_000;
 
 #[cfg(test)]
 mod tests {
