@@ -781,7 +781,8 @@ pub struct Database {
     /// Bytes a query moves between web and DB [default: 2,000].
     #[schemars(range(min = 0))]
     pub bytes_per_query: Option<u64>,
-    /// Universal Scalability Law over an RDS server's busy vCPUs [default: linear].
+    /// Universal Scalability Law over an RDS server's busy vCPUs [default:
+    /// the engine's published fit; Aurora linear].
     pub scaling: Option<Scaling>,
     /// Model the RDS class's hyperthreads [default: false].
     pub hyperthreads: Option<bool>,

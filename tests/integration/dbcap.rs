@@ -7,31 +7,9 @@ use simscale::spec::*;
 
 fn rds(vcpus: u32, max_connections: u32) -> Database {
     Database {
-        engine: DbEngine::Mysql,
-        placement: DbPlacement::Rds(InstanceSpec {
-            name: "db.test".into(),
-            vcpus,
-            cpu_speed: 1.0,
-            threads_per_core: 1,
-            smt_pair: 2.0,
-            usd_per_hour: 0.2,
-            burst: None,
-        }),
-        multi_az: false,
-        read_replicas: 0,
-        replica: None,
         read_time: exp(20.0),
-        write_time: exp(6.0),
         max_connections,
-        working_set_gb: None,
-        cache_gb: 8.0,
-        storage: None,
-        failover_time: secs(90),
-        replica_lag: ms(100.0),
-        network: simscale::spec::DbNetwork::ZERO,
-        read_after_write: simscale::spec::ReadAfterWrite::Replica,
-        bytes_per_query: 2_000,
-        scaling: Usl::LINEAR,
+        ..test_db(vcpus)
     }
 }
 

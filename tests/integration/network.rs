@@ -6,31 +6,9 @@ use simscale::spec::*;
 
 fn rds(network: DbNetwork) -> Database {
     Database {
-        engine: DbEngine::Mysql,
-        placement: DbPlacement::Rds(InstanceSpec {
-            name: "db.test".into(),
-            vcpus: 64,
-            cpu_speed: 1.0,
-            threads_per_core: 1,
-            smt_pair: 2.0,
-            usd_per_hour: 0.2,
-            burst: None,
-        }),
-        multi_az: false,
-        read_replicas: 0,
-        replica: None,
-        read_time: exp(2.0),
-        write_time: exp(6.0),
         max_connections: 100_000,
-        working_set_gb: None,
-        cache_gb: 8.0,
-        storage: None,
-        failover_time: secs(90),
-        replica_lag: ms(100.0),
         network,
-        read_after_write: ReadAfterWrite::Replica,
-        bytes_per_query: 2_000,
-        scaling: Usl::LINEAR,
+        ..test_db(64)
     }
 }
 

@@ -68,31 +68,10 @@ fn one_saturated_replica_is_named_though_the_mean_db_util_hides_it() {
     s.traffic.mix[0].db_reads = 2;
     s.traffic.mix[0].db_writes = 1;
     s.database = Some(Database {
-        engine: DbEngine::Mysql,
-        placement: DbPlacement::Rds(InstanceSpec {
-            name: "db.test".into(),
-            vcpus: 2,
-            cpu_speed: 1.0,
-            threads_per_core: 1,
-            smt_pair: 2.0,
-            usd_per_hour: 0.2,
-            burst: None,
-        }),
-        multi_az: false,
         read_replicas: 1,
-        replica: None,
         read_time: exp(10.0),
         write_time: exp(2.0),
-        max_connections: 1_000_000,
-        working_set_gb: None,
-        cache_gb: 8.0,
-        storage: None,
-        failover_time: secs(90),
-        replica_lag: ms(100.0),
-        network: simscale::spec::DbNetwork::ZERO,
-        read_after_write: simscale::spec::ReadAfterWrite::Replica,
-        bytes_per_query: 2_000,
-        scaling: Usl::LINEAR,
+        ..test_db(2)
     });
     let [des, fluid] = both(&s);
     for r in [&des, &fluid] {

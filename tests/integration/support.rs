@@ -259,3 +259,36 @@ pub fn run_in(s: &Scenario, mode: Mode) -> CheckpointResult {
 pub fn both(s: &Scenario) -> [CheckpointResult; 2] {
     [Mode::Des, Mode::Fluid].map(|mode| run_in(s, mode))
 }
+
+/// A MySQL RDS server of `vcpus` at m5 speed, linear, with no network
+/// delay, 2 ms reads and 6 ms writes (exponential), no replica and
+/// connections to spare: tests override what they study.
+pub fn test_db(vcpus: u32) -> Database {
+    Database {
+        engine: DbEngine::Mysql,
+        placement: DbPlacement::Rds(InstanceSpec {
+            name: "db.test".into(),
+            vcpus,
+            cpu_speed: 1.0,
+            threads_per_core: 1,
+            smt_pair: 2.0,
+            usd_per_hour: 0.2,
+            burst: None,
+        }),
+        multi_az: false,
+        read_replicas: 0,
+        replica: None,
+        read_time: exp(2.0),
+        write_time: exp(6.0),
+        max_connections: 1_000_000,
+        working_set_gb: None,
+        cache_gb: 8.0,
+        storage: None,
+        failover_time: secs(90),
+        replica_lag: ms(100.0),
+        network: DbNetwork::ZERO,
+        read_after_write: ReadAfterWrite::Replica,
+        bytes_per_query: 2_000,
+        scaling: Usl::LINEAR,
+    }
+}

@@ -222,31 +222,9 @@ fn tandem_web_and_database_is_a_jackson_network() {
     let mut s = station(150.0, 2, 100_000, u32::MAX, exp(10.0));
     s.traffic.mix[0].db_reads = 1;
     s.database = Some(Database {
-        engine: DbEngine::Mysql,
-        placement: DbPlacement::Rds(InstanceSpec {
-            name: "db.test".into(),
-            vcpus: 2,
-            cpu_speed: 1.0,
-            threads_per_core: 1,
-            smt_pair: 2.0,
-            usd_per_hour: 0.2,
-            burst: None,
-        }),
-        multi_az: false,
-        read_replicas: 0,
-        replica: None,
         read_time: exp(8.0),
         write_time: exp(8.0),
-        max_connections: 1_000_000,
-        working_set_gb: None,
-        cache_gb: 8.0,
-        storage: None,
-        failover_time: secs(90),
-        replica_lag: ms(100.0),
-        network: simscale::spec::DbNetwork::ZERO,
-        read_after_write: simscale::spec::ReadAfterWrite::Replica,
-        bytes_per_query: 2_000,
-        scaling: Usl::LINEAR,
+        ..test_db(2)
     });
     let cps = run_seeds(&s, &SEEDS[..3]);
     let web = Mmc {
