@@ -37,6 +37,7 @@ pub fn limit_loads(s: &Scenario, cp: &Checkpoint, peak_rps: f64) -> Vec<LimitLoa
     {
         out.push(LimitLoad {
             name: "cdn_origin",
+            share: true,
             load: peak_rps * s3_origin_share(s)
                 / (s3_get_per_prefix() * f64::from(cdn.s3_prefixes.max(1))),
         });
@@ -44,6 +45,7 @@ pub fn limit_loads(s: &Scenario, cp: &Checkpoint, peak_rps: f64) -> Vec<LimitLoa
     if s.load_balancer.is_some() {
         out.push(LimitLoad {
             name: "load_balancer",
+            share: false,
             load: steepest_rise(s, cp) / LB_RISE_PER_5_MIN,
         });
     }

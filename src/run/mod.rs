@@ -185,7 +185,7 @@ impl CheckpointResult {
             .serverless_limits
             .iter()
             .chain(&self.edge_limits)
-            .filter(|l| l.load > 0.0)
+            .filter(|l| l.competes())
             .max_by(|a, b| a.load.total_cmp(&b.load));
         match (station, limit) {
             // A limit must be measurably more loaded (so an idle window

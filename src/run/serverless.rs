@@ -13,6 +13,17 @@ pub struct LimitLoad {
     pub name: &'static str,
     /// Demand over capacity; 1 or more binds (requests are throttled).
     pub load: f64,
+    /// The load is a share of a capacity, which competes with the stations'
+    /// busy shares for the bottleneck at any level; `false` for a rate of
+    /// change (a scaling rate), which competes only once it binds.
+    pub share: bool,
+}
+
+impl LimitLoad {
+    /// Whether it competes for the bottleneck at its load.
+    pub fn competes(&self) -> bool {
+        self.load > 0.0 && (self.share || self.load >= 1.0)
+    }
 }
 
 /// The loads of the path's limits at a checkpoint whose busiest minute
@@ -45,10 +56,12 @@ pub fn limit_loads(s: &Scenario, w: &WindowSummary, peak_rps: f64) -> Vec<LimitL
     vec![
         LimitLoad {
             name: "api_gateway_throttle",
+            share: true,
             load: bound(rate / sl.api_gateway.throttle_rps, t.api_gateway),
         },
         LimitLoad {
             name: "lambda_concurrency",
+            share: true,
             load: bound(
                 m.concurrency_max / f64::from(sl.lambda.concurrency.max(1)),
                 t.lambda_concurrency,
@@ -56,6 +69,7 @@ pub fn limit_loads(s: &Scenario, w: &WindowSummary, peak_rps: f64) -> Vec<LimitL
         },
         LimitLoad {
             name: "lambda_scaling_rate",
+            share: false,
             load: if t.lambda_scaling > 0 {
                 1.0 + t.lambda_scaling as f64 / arrived
             } else {
@@ -64,6 +78,7 @@ pub fn limit_loads(s: &Scenario, w: &WindowSummary, peak_rps: f64) -> Vec<LimitL
         },
         LimitLoad {
             name: "dynamodb_capacity",
+            share: true,
             load: bound(dynamo, t.dynamodb),
         },
     ]

@@ -245,6 +245,9 @@ fn a_surge_faster_than_the_load_balancer_scales_is_named() {
     for r in both(&s) {
         let load = edge_load(&r, "load_balancer");
         assert!(rel(load, 0.6) < 1e-9, "{:?}: {}", r.mode, load);
+        // A rate below what the balancer absorbs is no bottleneck, however
+        // idle the stations (web vCPUs about 6% busy here).
+        assert_eq!(r.bottleneck().unwrap().0, "web_cpu", "{:?}", r.mode);
     }
     assert!(simscale::warnings::plausibility(&s).is_empty());
 }
