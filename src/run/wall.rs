@@ -7,9 +7,9 @@ use crate::spec::{Checkpoint, Load, Mode, Scenario, Users, place_window};
 use crate::time::SimTime;
 
 /// Bisection stops when the bracket is this narrow (upper / lower users).
-const PRECISION: f64 = 1.02;
+pub(super) const PRECISION: f64 = 1.02;
 /// And after this many extra windows at most.
-const MAX_PROBES: usize = 10;
+pub(super) const MAX_PROBES: usize = 10;
 
 /// Where a growing design stops meeting its SLO.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,6 +64,60 @@ impl Wall {
     }
 }
 
+/// Whether `s`'s users grow along a horizon (so that it can have a wall).
+pub(super) fn grows(s: &Scenario) -> bool {
+    matches!(
+        (&s.traffic.load, s.simulation.horizon),
+        (
+            Load::Users {
+                users: Users::Growing { .. },
+                ..
+            },
+            Some(_)
+        )
+    )
+}
+
+/// Whether a window's result counts as meeting the SLO in a search:
+/// decided verdicts as they are, uncertain ones on the point estimates.
+pub(super) fn meets(r: &CheckpointResult) -> bool {
+    match r.verdict() {
+        Verdict::Met => true,
+        Verdict::Missed => false,
+        Verdict::Uncertain => r.slo_met,
+    }
+}
+
+/// A probe window of `users`, placed where `s`'s growth curve reaches
+/// them, as long as `template`'s; `None` unless the users grow along a
+/// horizon.
+pub(super) fn probe_at(
+    s: &Scenario,
+    users: f64,
+    index: usize,
+    template: &Checkpoint,
+) -> Option<Checkpoint> {
+    let (
+        Load::Users {
+            users: Users::Growing { start, end, shape },
+            ..
+        },
+        Some(horizon),
+    ) = (&s.traffic.load, s.simulation.horizon)
+    else {
+        return None;
+    };
+    let x = shape.fraction_at(*start, *end, users).unwrap_or(1.0);
+    Some(Checkpoint {
+        index,
+        start: place_window(s, SimTime((horizon.as_nanos() as f64 * x).round() as u64)),
+        users: Some(users),
+        base_rate: s.traffic.base_rate(users),
+        window: template.window,
+        warmup: template.warmup,
+    })
+}
+
 /// Finds the wall of a scenario whose users grow along a horizon. There is
 /// one when some checkpoint's verdict is a decided `missed` (an uncertain
 /// checkpoint alone neither makes nor breaks it). Before that checkpoint,
@@ -79,16 +133,9 @@ pub(super) fn find(
     streams: &RngStreams,
     progress: &dyn Progress,
 ) -> Result<Option<Wall>, Error> {
-    let (
-        Load::Users {
-            users: Users::Growing { start, end, shape },
-            ..
-        },
-        Some(horizon),
-    ) = (&s.traffic.load, s.simulation.horizon)
-    else {
+    if !grows(s) {
         return Ok(None);
-    };
+    }
     let Some(k) = checkpoints
         .iter()
         .position(|c| c.verdict() == Verdict::Missed)
@@ -115,26 +162,14 @@ pub(super) fn find(
         .collect();
     while hi / lo > PRECISION && probes < MAX_PROBES {
         let mid = (lo * hi).sqrt();
-        let x = shape.fraction_at(*start, *end, mid).unwrap_or(1.0);
-        let cp = Checkpoint {
-            index: checkpoints.len() + probes,
-            start: place_window(s, SimTime((horizon.as_nanos() as f64 * x).round() as u64)),
-            users: Some(mid),
-            base_rate: s.traffic.base_rate(mid),
-            window: template.window,
-            warmup: template.warmup,
-        };
+        let cp = probe_at(s, mid, checkpoints.len() + probes, template)
+            .expect("a growing load over a horizon");
         progress.add_work(u64::from(s.simulation.replications));
         let r = run_checkpoint(s, &cp, &streams.child("wall", probes as u64))?;
         progress.done(u64::from(s.simulation.replications));
         probes += 1;
         tried.push((mid, r.verdict()));
-        let meets = match r.verdict() {
-            Verdict::Met => true,
-            Verdict::Missed => false,
-            Verdict::Uncertain => r.slo_met,
-        };
-        if meets {
+        if meets(&r) {
             lo = mid;
             lo_result = Some(r);
         } else {
