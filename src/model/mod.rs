@@ -393,6 +393,21 @@ pub struct WebModel<'a, O> {
 impl<'a, O: Observer> WebModel<'a, O> {
     /// The model of `s` at checkpoint `cp`, drawing from `streams`.
     pub fn new(s: &'a Scenario, cp: &Checkpoint, streams: &RngStreams, observer: O) -> Self {
+        Self::with_fleet(s, cp, streams, observer, None)
+    }
+
+    /// [`WebModel::new`] whose web tier opens with `fleet` instances in
+    /// service (and desired) instead of the count its auto scaling policy
+    /// settles at for the load at the window's start: a segment of a
+    /// window opens with the fleet the window has by then.
+    pub fn with_fleet(
+        s: &'a Scenario,
+        cp: &Checkpoint,
+        streams: &RngStreams,
+        observer: O,
+        fleet: Option<u32>,
+    ) -> Self {
+        let opening = fleet.unwrap_or_else(|| s.settled_fleet(cp, cp.start));
         let web = &s.web;
         let speed = web.instance.cpu_speed;
         let mut cumulative = 0.0;
@@ -422,7 +437,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
             s3: (c.static_origin == StaticOrigin::S3).then(|| Sampler::new(&c.s3_latency)),
         });
         let azs = web.azs.len().max(1) as u32;
-        let instances: Vec<Instance> = (0..s.settled_fleet(cp, cp.start))
+        let instances: Vec<Instance> = (0..opening)
             .map(|i| Instance::new(s, (i % azs) as u16, Life::InService, cp.start))
             .collect();
         let db = s.database.as_ref().map(|d| {
@@ -465,7 +480,7 @@ impl<'a, O: Observer> WebModel<'a, O> {
         let mut db = db;
         open_credits(s, cp, cp.start, &mut instances, db.as_mut());
         let window_end = cp.start + cp.window;
-        let fleet = Fleet::new(s, cp, streams);
+        let fleet = Fleet::new(s, cp, streams, opening);
         let targets = (0..instances.len() as u32)
             .take(if s.load_balancer.is_some() {
                 usize::MAX

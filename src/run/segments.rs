@@ -7,9 +7,12 @@
 //! segment starts the window's warm-up before its measured part (the first
 //! keeps the window's own start), from empty queues, and its burstable
 //! instances from the balance the window's expected load leaves by then
-//! (`Burst::balance_at`). Windows whose state carries over time otherwise
-//! stay in one piece: auto scaling and faults (the fleet), the serverless
-//! path.
+//! (`Burst::balance_at`), and an auto scaling group with the fleet the
+//! fluid mode's run of the whole window has then (in service and
+//! launching), from which the policy goes on through the segment's
+//! warm-up. Windows whose state carries over time otherwise stay in one
+//! piece: faults (the fleet they break, the primary they move), the
+//! serverless path.
 //! Each but the last runs on past its end, without new arrivals, until the
 //! requests that arrived in it have finished, so nothing is counted in
 //! flight in the middle of the window. At an FCFS station a request's wait
@@ -44,9 +47,10 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
     let end = cp.start + cp.window;
     let whole = vec![(from, end)];
     // What carries state from one part of a window to the next stays in
-    // one piece: a fleet that scaling or faults change, the serverless
-    // path's environments and buffers. (Credit balances are carried.)
-    if s.serverless.is_some() || s.fleet_changes() {
+    // one piece: a fleet that faults change, the serverless path's
+    // environments and buffers. (Credit balances and the size of an auto
+    // scaling group are carried.)
+    if s.serverless.is_some() || !s.faults.is_empty() {
         return whole;
     }
     let iv = Intervals::new(from, end, s.simulation.slo.over.every());
@@ -99,6 +103,15 @@ pub(crate) fn des_segmented(
         return des_window(s, cp, streams);
     }
     let n = spans.len();
+    // The fleet an auto scaling group has at each segment's start: the
+    // fluid mode's, by minute of the window.
+    let fleet = s.web.autoscaling.is_some().then(|| {
+        crate::fluid::evaluate(s, cp)
+            .timeline
+            .iter()
+            .map(|r| (r.web_instances + r.web_launching).round().max(0.0) as u32)
+            .collect::<Vec<u32>>()
+    });
     let segments: Vec<Checkpoint> = spans
         .iter()
         .enumerate()
@@ -137,7 +150,12 @@ pub(crate) fn des_segmented(
         .map(|_| {
             let k = order[next.fetch_add(1, Ordering::Relaxed)];
             let streams = streams.child("segment", k as u64);
-            (k, segment(s, &segments[k], cp.start, k + 1 == n, &streams))
+            let g = &segments[k];
+            let opening = fleet.as_ref().filter(|_| k > 0).and_then(|f| {
+                let minute = ((g.start.0 - cp.start.0) / MINUTE) as usize;
+                f.get(minute).copied()
+            });
+            (k, segment(s, g, cp.start, k + 1 == n, opening, &streams))
         })
         .collect();
     done.sort_by_key(|d| d.0);
@@ -170,12 +188,13 @@ pub(crate) fn des_segmented(
 
 /// Segment `seg` (measured from its warm-up's end to its window's end) of a
 /// window opened at `opened`: the last as a plain window, the others
-/// drained.
+/// drained; its web tier opens with `fleet` instances when given.
 fn segment(
     s: &Scenario,
     seg: &Checkpoint,
     opened: SimTime,
     last: bool,
+    fleet: Option<u32>,
     streams: &RngStreams,
 ) -> Result<(WindowSummary, u64), Error> {
     let from = seg.start + seg.warmup;
@@ -189,7 +208,7 @@ fn segment(
     // Arrivals stop at the segment's end; the drain only finishes what is
     // inside (FCFS stations serve those the same either way; the next
     // segment's warm-up carries the load on).
-    let mut model = WebModel::new(s, seg, streams, collector);
+    let mut model = WebModel::with_fleet(s, seg, streams, collector, fleet);
     model.carry_credits_from(s, seg, opened);
     let first = model.start(seg.start);
     let fleet_events = model.fleet_events();

@@ -136,7 +136,12 @@ fn bucket_of(secs: f64) -> usize {
 }
 
 impl<'a> Fleet<'a> {
-    pub(super) fn new(s: &'a Scenario, cp: &Checkpoint, streams: &RngStreams) -> Self {
+    pub(super) fn new(
+        s: &'a Scenario,
+        cp: &Checkpoint,
+        streams: &RngStreams,
+        opening: u32,
+    ) -> Self {
         let az_index = |name: &str| -> u16 { s.az_index(name) as u16 };
         let profile = RateProfile::new(s, cp);
         let end = cp.start + cp.window;
@@ -161,7 +166,7 @@ impl<'a> Fleet<'a> {
             health: s.load_balancer.as_ref().map(|lb| lb.health_check),
             scaling,
             history: Vec::new(),
-            desired: s.settled_fleet(cp, cp.start),
+            desired: opening,
             rebalancing: 0,
             cooling_until: cp.start,
             period_start: cp.start,
