@@ -16,7 +16,7 @@ const MAX_LATENCY_US: u64 = 100_000_000_000;
 /// One minute.
 const MINUTE: u64 = 60 * NANOS_PER_SEC;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(super) struct Minute {
     arrivals: u64,
     served: u64,
@@ -120,6 +120,9 @@ pub struct WindowCollector {
     drain: bool,
     /// Keep the histograms for a join (every segment, the last included).
     keep_join: bool,
+    /// And the measured minutes: the window is judged as one interval, of
+    /// which this segment measures a part.
+    keep_minutes: bool,
 }
 
 pub(super) fn latency_histogram<T: hdrhistogram::Counter>(sigfig: u8) -> Histogram<T> {
@@ -206,6 +209,7 @@ impl WindowCollector {
             serverless: None,
             drain: false,
             keep_join: false,
+            keep_minutes: false,
         }
     }
 
@@ -232,6 +236,14 @@ impl WindowCollector {
             &mut self.serving,
             &mut self.db_up,
         ]
+    }
+
+    /// A segment of a window judged as one interval: its measured minutes
+    /// are kept too, so that the join can take the interval's batch-means
+    /// bounds again.
+    pub fn keeping_minutes(mut self) -> Self {
+        self.keep_minutes = true;
+        self
     }
 
     /// Measures one segment of a longer window: the model runs on past the
@@ -595,19 +607,8 @@ impl WindowCollector {
                 let secs = (to - from).as_secs_f64();
                 let hist = slot.hist.as_ref();
                 let served = slot.counts.served;
-                let minutes = &minutes_of[i];
-                let p99_bounds = match hist {
-                    Some(h) => p99_bounds(h, served, minutes, f.confidence),
-                    None => (0.0, f64::INFINITY),
-                };
-                let finished = slot.counts.finished();
-                let (wl, wh) = wilson(served, finished, f.confidence);
-                let batches: Vec<(f64, f64)> =
-                    batched(minutes, |m| (m.served as f64, (m.served + m.other) as f64));
-                let availability_bounds = match ratio_half_width(&batches, f.confidence) {
-                    Some((a, h)) => (wl.min(a - h).max(0.0), wh.max(a + h).min(1.0)),
-                    None => (wl, wh),
-                };
+                let (p99_bounds, availability_bounds) =
+                    interval_bounds(hist, &slot.counts, &minutes_of[i], f.confidence);
                 IntervalSummary {
                     start: from,
                     secs,
@@ -709,8 +710,20 @@ impl WindowCollector {
                 }
             })
             .collect();
+        // A segment of a window judged as one interval keeps its measured
+        // minutes for the join, which puts the interval back together.
+        let minutes = if self.keep_join && self.keep_minutes {
+            let skip = ((self.measure_from - self.start).as_nanos()).div_ceil(MINUTE) as usize;
+            std::mem::take(&mut self.minutes)
+                .into_iter()
+                .skip(skip)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let join = self.keep_join.then(|| {
             Box::new(super::JoinParts {
+                minutes,
                 window: window_hist.cloned(),
                 classes: self.class_slots.iter().map(|c| c.hist.clone()).collect(),
                 latency_sum_ns: self.latency_sum_ns,
@@ -822,6 +835,30 @@ pub(super) fn p99_bounds<C: hdrhistogram::Counter>(
         }
     }
     (low, high)
+}
+
+/// The bounds on an interval's p99 and availability from its latency
+/// histogram, its counts and its measured minutes (the batches of the
+/// batch-means intervals).
+pub(super) fn interval_bounds(
+    hist: Option<&Histogram<u64>>,
+    counts: &Counts,
+    minutes: &[&Minute],
+    confidence: f64,
+) -> ((f64, f64), (f64, f64)) {
+    let served = counts.served;
+    let p99 = match hist {
+        Some(h) => p99_bounds(h, served, minutes, confidence),
+        None => (0.0, f64::INFINITY),
+    };
+    let (wl, wh) = wilson(served, counts.finished(), confidence);
+    let batches: Vec<(f64, f64)> =
+        batched(minutes, |m| (m.served as f64, (m.served + m.other) as f64));
+    let availability = match ratio_half_width(&batches, confidence) {
+        Some((a, h)) => (wl.min(a - h).max(0.0), wh.max(a + h).min(1.0)),
+        None => (wl, wh),
+    };
+    (p99, availability)
 }
 
 /// Batches of about a twentieth of `minutes` each (at least one minute),

@@ -3,11 +3,13 @@
 //! if it had run in one piece.
 //!
 //! Segments meet at SLO interval edges, so every interval lies in one
-//! segment; counts add up; the window's and each class's latencies come
-//! from their merged histograms; time averages are weighted by each
-//! segment's measured seconds.
+//! segment, except in a window judged as one interval: each segment
+//! measures a part of it and keeps its measured minutes, from which the
+//! interval's batch-means bounds are taken again. Counts add up; the
+//! window's and each class's latencies come from their merged histograms;
+//! time averages are weighted by each segment's measured seconds.
 
-use super::collector::{latency_of, p99_bounds};
+use super::collector::{Minute, interval_bounds, latency_of, p99_bounds};
 use super::confidence::wilson;
 use super::{Counts, IntervalSummary, MinuteRow, RouteCounts, Stations, WindowSummary};
 use hdrhistogram::Histogram;
@@ -15,6 +17,8 @@ use hdrhistogram::Histogram;
 /// What a segment keeps for the join: its latency histograms and sums.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JoinParts {
+    /// A window judged as one interval: its measured minutes, in order.
+    pub(super) minutes: Vec<Minute>,
     /// Served latencies over the measured part, microseconds.
     pub window: Option<Histogram<u64>>,
     /// The same per class (`None` with one class: the window's).
@@ -80,6 +84,51 @@ impl WindowSummary {
         let window_hist = merge(joins.iter().map(|j| j.window.clone()));
         let sum_ns: u128 = joins.iter().map(|j| j.latency_sum_ns).sum();
         let latency = latency_of(sum_ns, counts.served, window_hist.as_ref());
+        // One interval measured in parts: put back together.
+        let one_interval = parts.len() > 1
+            && parts.iter().all(|p| {
+                p.intervals.len() == 1 && p.join.as_ref().is_some_and(|j| !j.minutes.is_empty())
+            });
+        if one_interval {
+            let minutes: Vec<&Minute> = joins.iter().flat_map(|j| j.minutes.iter()).collect();
+            let mut c = Counts::default();
+            for p in &parts {
+                c.merge(&p.intervals[0].counts);
+            }
+            let secs_iv: f64 = parts.iter().map(|p| p.intervals[0].secs).sum();
+            let by_secs = |f: &dyn Fn(&IntervalSummary) -> f64| {
+                if secs_iv > 0.0 {
+                    parts
+                        .iter()
+                        .map(|p| f(&p.intervals[0]) * p.intervals[0].secs)
+                        .sum::<f64>()
+                        / secs_iv
+                } else {
+                    0.0
+                }
+            };
+            let (p99_bounds, availability_bounds) =
+                interval_bounds(window_hist.as_ref(), &c, &minutes, confidence);
+            intervals = vec![IntervalSummary {
+                start: parts[0].intervals[0].start,
+                secs: secs_iv,
+                counts: c,
+                availability: match c.finished() {
+                    0 => 1.0,
+                    n => c.served as f64 / n as f64,
+                },
+                latency,
+                p99_bounds,
+                availability_bounds,
+                offered_rps: if secs_iv > 0.0 {
+                    c.requests as f64 / secs_iv
+                } else {
+                    0.0
+                },
+                web_util: by_secs(&|i| i.web_util),
+                db_util: by_secs(&|i| i.db_util),
+            }];
+        }
         let origin_admitted: u64 = parts.iter().map(|p| p.origin_admitted).sum();
         let mean_origin_secs = if origin_admitted > 0 {
             parts

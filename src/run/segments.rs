@@ -40,6 +40,8 @@ const MAX_SEGMENTS: usize = 8;
 const DRAIN_STEP: SimDuration = SimDuration::from_secs(10);
 const DRAIN_MAX: SimDuration = SimDuration::from_secs(3600);
 const MINUTE: u64 = 60_000_000_000;
+/// The last segment before a fault ends at least this long before it.
+const FAULT_MARGIN: SimDuration = SimDuration::from_secs(300);
 
 /// The measured spans of `cp`'s segments, in order (one span: no split).
 pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
@@ -47,13 +49,23 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
     let end = cp.start + cp.window;
     let whole = vec![(from, end)];
     // What carries state from one part of a window to the next stays in
-    // one piece: a fleet that faults change, the serverless path's
-    // environments and buffers. (Credit balances and the size of an auto
-    // scaling group are carried.)
-    if s.serverless.is_some() || !s.faults.is_empty() {
+    // one piece: the serverless path's environments and buffers, a fleet
+    // that fails at random. (Credit balances and the size of an auto
+    // scaling group are carried; timed faults fall in the last segment.)
+    if !s.simulation.segments || s.serverless.is_some() || s.instance_failures().is_some() {
         return whole;
     }
-    let iv = Intervals::new(from, end, s.simulation.slo.over.every());
+    // Segments meet at the SLO's interval edges; a window judged as one
+    // interval is cut at whole hours (the join puts the interval back).
+    let iv = Intervals::new(
+        from,
+        end,
+        s.simulation
+            .slo
+            .over
+            .every()
+            .or(Some(SimDuration::from_secs(3600))),
+    );
     let profile = RateProfile::new(s, cp);
     let expected = profile.expected_requests(cp.start, cp.window);
     let k = ((expected / SEGMENT_REQUESTS) as usize)
@@ -62,24 +74,53 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
     if k < 2 {
         return whole;
     }
-    // Cut where the expected requests so far pass each k-th of the total,
-    // so that the segments take about as long (the daily cycle's busy
-    // hours make short segments), leaving every segment an interval.
     let load: Vec<f64> = (0..iv.len())
         .map(|i| {
             let (a, b) = iv.span(i);
             profile.expected_requests(a, b - a)
         })
         .collect();
-    let total: f64 = load.iter().sum();
+    // A fault changes the fleet (and may move the primary) for the rest
+    // of the window: the intervals from the last edge at least
+    // `FAULT_MARGIN` before the first fault starts are one segment, so
+    // that no request a segment measures meets a fault it does not have.
+    let first_fault = s.fault_spans(cp).iter().map(|f| f.from).min();
+    let Some(first_fault) = first_fault else {
+        return cut(&iv, &load, 0..iv.len(), k);
+    };
+    let head = (0..iv.len())
+        .take_while(|&i| iv.span(i).1 + FAULT_MARGIN <= first_fault)
+        .count();
+    if head == 0 {
+        return whole;
+    }
+    let mut spans = cut(&iv, &load, 0..head, (k - 1).min(head));
+    if head < iv.len() {
+        spans.push((iv.span(head).0, iv.span(iv.len() - 1).1));
+    }
+    spans
+}
+
+/// The intervals `range` of `iv` in `k` consecutive groups, cut where the
+/// expected requests so far pass each k-th of their total, so that the
+/// segments take about as long (the daily cycle's busy hours make short
+/// segments), leaving every segment an interval.
+fn cut(
+    iv: &Intervals,
+    load: &[f64],
+    range: std::ops::Range<usize>,
+    k: usize,
+) -> Vec<(SimTime, SimTime)> {
+    let total: f64 = load[range.clone()].iter().sum();
+    let last = range.end - 1;
     let mut spans = Vec::with_capacity(k);
-    let (mut first, mut sum) = (0, 0.0);
-    for (i, l) in load.iter().enumerate() {
-        if spans.len() + 1 == k {
+    let (mut first, mut sum) = (range.start, 0.0);
+    for i in range.clone() {
+        if spans.len() + 1 >= k {
             break;
         }
-        sum += l;
-        let intervals_left = iv.len() - (i + 1);
+        sum += load[i];
+        let intervals_left = last - i;
         let segments_left = k - spans.len() - 1;
         let reached = sum >= total * (spans.len() + 1) as f64 / k as f64;
         if (reached && intervals_left >= segments_left) || intervals_left == segments_left {
@@ -87,7 +128,7 @@ pub fn plan(s: &Scenario, cp: &Checkpoint) -> Vec<(SimTime, SimTime)> {
             first = i + 1;
         }
     }
-    spans.push((iv.span(first).0, iv.span(iv.len() - 1).1));
+    spans.push((iv.span(first).0, iv.span(last).1));
     spans
 }
 
@@ -102,6 +143,14 @@ pub(crate) fn des_segmented(
     if spans.len() < 2 {
         return des_window(s, cp, streams);
     }
+    // A fault at the peak strikes at the whole window's busiest moment.
+    let fixed;
+    let s = if s.faults.is_empty() {
+        s
+    } else {
+        fixed = s.faults_fixed_in(cp);
+        &fixed
+    };
     let n = spans.len();
     // The fleet an auto scaling group has at each segment's start: the
     // fluid mode's, by minute of the window.
@@ -204,6 +253,11 @@ fn segment(
         collector.joinable()
     } else {
         collector.draining()
+    };
+    let collector = if s.simulation.slo.over.every().is_none() {
+        collector.keeping_minutes()
+    } else {
+        collector
     };
     // Arrivals stop at the segment's end; the drain only finishes what is
     // inside (FCFS stations serve those the same either way; the next

@@ -52,6 +52,7 @@ fn minimal_scenario_gets_every_default() {
             warmup: SimDuration::from_secs(300),
             replications: 1,
             des_budget: 20_000_000,
+            segments: true,
             slo: Slo {
                 p99: ms(500),
                 availability: 0.999,
@@ -186,6 +187,7 @@ fn full_scenario_resolves_exactly() {
             warmup: SimDuration::from_secs(600),
             replications: 1,
             des_budget: 1_000_000,
+            segments: true,
             slo: Slo {
                 p99: ms(300),
                 availability: 0.99,

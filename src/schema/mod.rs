@@ -124,6 +124,9 @@ pub struct Simulation {
     /// Expected requests per window above which `auto` uses the fluid mode [default: 20,000,000].
     #[schemars(range(min = 1))]
     pub des_budget: Option<u64>,
+    /// Let a long DES window run as segments on every core; `false` runs
+    /// every window in one piece, to check the segments [default: true].
+    pub segments: Option<bool>,
     /// The service-level objective [default: p99 500ms, availability 0.999].
     pub slo: Option<Slo>,
     /// `start` or `peak` (centred on the daily peak) [default: start].

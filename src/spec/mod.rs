@@ -260,6 +260,9 @@ pub struct Simulation {
     pub replications: u32,
     /// Most requests `auto` simulates as events per window.
     pub des_budget: u64,
+    /// Long DES windows may run as segments in parallel (`false`: every
+    /// window in one piece, as a check of the segments).
+    pub segments: bool,
     /// The objective each checkpoint is judged against.
     pub slo: Slo,
     /// More replications until verdicts are decided, if asked for.

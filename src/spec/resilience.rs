@@ -243,22 +243,40 @@ pub fn busiest_moment(s: &Scenario, cp: &Checkpoint) -> SimTime {
 }
 
 impl Scenario {
+    /// When fault `f` starts on checkpoint `cp`'s clock (`None` for the
+    /// untimed: instance failures at random).
+    fn fault_start(&self, f: &Fault, cp: &Checkpoint) -> Option<SimTime> {
+        Some(match f.at? {
+            FaultAt::Time(t) => SimTime(t.0),
+            FaultAt::Peak => busiest_moment(self, cp),
+            // `lead` before the measured part, which the AZ-loss probe
+            // places on the busiest hour.
+            FaultAt::BusiestHour { lead } => {
+                SimTime((cp.start + cp.warmup).0.saturating_sub(lead.0))
+            }
+        })
+    }
+
+    /// This scenario with its timed faults at the times they have in
+    /// checkpoint `cp`'s window: the segments of a window, each a window of
+    /// its own, keep the whole window's busiest moment.
+    pub fn faults_fixed_in(&self, cp: &Checkpoint) -> Scenario {
+        let mut s = self.clone();
+        for f in &mut s.faults {
+            if let Some(at) = self.fault_start(f, cp) {
+                f.at = Some(FaultAt::Time(SimDuration(at.0)));
+            }
+        }
+        s
+    }
+
     /// The timed faults that overlap checkpoint `cp`'s window, in file order.
     pub fn fault_spans(&self, cp: &Checkpoint) -> Vec<FaultSpan<'_>> {
         let end = cp.start + cp.window;
-        let peak = busiest_moment(self, cp);
         self.faults
             .iter()
             .filter_map(|f| {
-                let at = match f.at? {
-                    FaultAt::Time(t) => SimTime(t.0),
-                    FaultAt::Peak => peak,
-                    // `lead` before the measured part, which the AZ-loss
-                    // probe places on the busiest hour.
-                    FaultAt::BusiestHour { lead } => {
-                        SimTime((cp.start + cp.warmup).0.saturating_sub(lead.0))
-                    }
-                };
+                let at = self.fault_start(f, cp)?;
                 let until = at + f.duration;
                 (until > cp.start && at < end).then_some(FaultSpan {
                     from: at.max(cp.start),

@@ -33,6 +33,7 @@ pub fn station(rate: f64, vcpus: u32, workers: u32, queue_limit: u32, cpu: Dist)
             warmup: secs(60),
             replications: 1,
             des_budget: 20_000_000,
+            segments: true,
             slo: Slo {
                 p99: ms(500.0),
                 availability: 0.999,

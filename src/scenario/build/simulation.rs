@@ -32,6 +32,7 @@ pub(super) fn read_simulation(mut t: Table<'_>) -> SimRead {
     let warmup = t.duration("warmup", false);
     let replications = t.u32("replications", 1).or(1);
     let des_budget = t.u64("des_budget", 1).or(20_000_000);
+    let segments = t.bool("segments").or(true);
     let window_at = t
         .choice(
             "window_at",
@@ -88,6 +89,7 @@ pub(super) fn read_simulation(mut t: Table<'_>) -> SimRead {
             warmup,
             replications,
             des_budget,
+            segments,
             slo: Slo {
                 p99,
                 availability,
