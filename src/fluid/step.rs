@@ -395,6 +395,10 @@ impl Model<'_> {
         // Busy workers, where the branch knows them (Little's law below
         // otherwise).
         let mut workers_busy: Option<f64> = None;
+        // Processor sharing: the mean extra time per second of work at the
+        // vCPUs, and (where the branch knows it apart) the wait for a worker.
+        let mut ps_sigma = 0.0;
+        let mut ps_outer: Option<Wait> = None;
         let admitted;
         if open {
             let st = match self.full[0] {
@@ -406,6 +410,12 @@ impl Model<'_> {
                     cv2: visit_cv2(st.rho),
                     ..Wait::of(&st)
                 };
+            }
+            if self.web_ps
+                && job_mean > 0.0
+                && let Some(st) = queue::mgc(c, lambda * jobs, job_mean, 1.0, 1.0)
+            {
+                ps_sigma = Wait::of(&st).mean() / job_mean;
             }
             admitted = lambda;
             self.web_backlog.level = 0.0;
@@ -494,6 +504,9 @@ impl Model<'_> {
                             cv2: visit_cv2(u),
                         };
                     }
+                    // A vCPU for every worker: nothing shares; every wait
+                    // is for a worker.
+                    ps_outer = Some(cpu_wait);
                     self.web_backlog.level = 0.0;
                 }
                 Some(bd) => {
@@ -502,6 +515,29 @@ impl Model<'_> {
                     admitted = adm;
                     workers_busy = Some(bd.inside);
                     out.worker_queue = bd.outer_queue;
+                    if self.web_ps && adm > 0.0 && d > 0.0 {
+                        // The closed network's law holds for sharing too
+                        // (product form): Little's law over its CPU queue,
+                        // and the wait for a worker as it is.
+                        ps_sigma = bd.cpu_queue / (adm * d);
+                        let u = (adm * d / f64::from(c)).min(1.0);
+                        // The line for a worker is FCFS: a few workers
+                        // sharing the vCPUs make the station limited
+                        // processor sharing, which is not insensitive, and
+                        // its line grows with the holding time's spread as
+                        // FCFS's does.
+                        let spread = (self.ca2 + cv2(h1, h2)) / 2.0;
+                        ps_outer = Some(if bd.outer_queue > 0.0 {
+                            let p = bd.p_outer_wait.max(1e-12);
+                            Wait {
+                                p,
+                                cond: bd.outer_queue * spread / adm / p,
+                                cv2: wait_cv2(u, h1, h2, h3),
+                            }
+                        } else {
+                            Wait::default()
+                        });
+                    }
                     let visits = adm * jobs;
                     let closed = self.db.as_ref().is_some_and(|d| d.colocated) && jobs > 1.0;
                     let u = (adm * d / f64::from(c)).min(1.0);
@@ -613,6 +649,10 @@ impl Model<'_> {
                         let mean = q_full * f_cpu / (x * jobs);
                         cpu_wait = Wait::new(1.0, mean);
                     }
+                    if x > 0.0 && d > 0.0 {
+                        ps_sigma = q_full / (x * d);
+                        ps_outer = Some(Wait::default());
+                    }
                 }
             }
         }
@@ -638,14 +678,44 @@ impl Model<'_> {
         } else {
             cpu_wait
         };
+        // Processor sharing slows every job at the vCPUs by one factor:
+        // the mean wait per second of work of the same station with
+        // exponential service, whose law of the number present processor
+        // sharing keeps whatever the service (insensitivity; product form
+        // in the closed network of the workers). At most one job per busy
+        // worker is there: the station holds `workers` jobs at most. A
+        // request's time there grows with its own work, not by a wait per
+        // visit, so a 3 ms static file is not held up like an 80 ms page.
+        let ps_slowdown = self.web_ps.then(|| Sharing {
+            sigma: ps_sigma,
+            // For the spread: the station as one server `c` times as fast,
+            // at the load whose M/M/1-PS slowdown `rho / (1 - rho)` is
+            // `sigma` (a worker pool that bounds the jobs present bounds
+            // the slowdown, and so the spread).
+            rho: ps_sigma / (1.0 + ps_sigma),
+            unit: job_mean / f64::from(c),
+        });
         for (k, cl) in self.classes.iter().enumerate() {
             let mut ws = WaitSum::new();
-            ws.add(outer, 1.0);
-            ws.add(cpu_wait, 1.0);
-            if colocated {
-                ws.add(query_wait, cl.reads + cl.writes);
+            match (ps_slowdown, ps_outer) {
+                (Some(_), Some(o)) => ws.add(o, 1.0),
+                _ => ws.add(outer, 1.0),
             }
+            match ps_slowdown {
+                Some(sh) => {
+                    let here = self.db.as_ref().filter(|d| d.colocated);
+                    ws.add(ps_wait(cl, here, sh), 1.0);
+                }
+                None => {
+                    ws.add(cpu_wait, 1.0);
+                    if colocated {
+                        ws.add(query_wait, cl.reads + cl.writes);
+                    }
+                }
+            }
+            // Jobs cutting in ahead of a query: FCFS's queue, not sharing's.
             if cut_in > 0.0
+                && ps_slowdown.is_none()
                 && let Some(db) = &self.db
             {
                 // Each query after a visit of mean `x`: Poisson(cut_in x)
@@ -711,6 +781,62 @@ impl Model<'_> {
             .unwrap_or(admitted * hold)
             .clamp(0.0, f64::from(w));
         out
+    }
+}
+
+/// Processor sharing at the vCPUs, for a step.
+#[derive(Clone, Copy, Debug)]
+struct Sharing {
+    /// Mean extra time per second of work.
+    sigma: f64,
+    /// Utilisation.
+    rho: f64,
+    /// Mean job at the whole station's speed, seconds.
+    unit: f64,
+}
+
+impl Sharing {
+    /// The variance of the time a job of `x` seconds of work spends at an
+    /// M/M/1-PS station (Coffman, Muntz and Trotter, JACM 17, 1970):
+    /// `2 rho x u / (1 - rho)^3 - 2 rho u^2 (1 - e^(-(1 - rho) x / u)) /
+    /// (1 - rho)^4`, with `u` the mean job: the jobs present come and go
+    /// while it is served, so its slowdown is random, the more so the
+    /// fuller the station.
+    fn spread(&self, x: f64) -> f64 {
+        let (r, u) = (self.rho, self.unit);
+        if r <= 0.0 || u <= 0.0 || x <= 0.0 {
+            return 0.0;
+        }
+        let q = 1.0 - r;
+        (2.0 * r * x * u / q.powi(3) - 2.0 * r * u * u * (1.0 - (-q * x / u).exp()) / q.powi(4))
+            .max(0.0)
+    }
+}
+
+/// Class `c`'s extra time at processor-shared vCPUs: `sigma` times its work
+/// there (its CPU burst, and its queries when the database shares the
+/// vCPUs), give or take the station's changing load while it runs. The
+/// extra moves with the work it stretches, so its second moment carries
+/// twice their covariance (the work being fitted apart).
+fn ps_wait(c: &Class, colocated: Option<&Db>, sh: Sharing) -> Wait {
+    let sigma = sh.sigma;
+    let (mut mean, mut var) = (c.cpu, c.cpu_m2 - c.cpu * c.cpu);
+    let mut spread = sh.spread(c.cpu);
+    if let Some(d) = colocated {
+        let read = d.read_of(c.writes);
+        mean += c.reads * read.mean + c.writes * d.write.mean;
+        var += c.reads * read.cum.k2 + c.writes * d.write.cum.k2;
+        spread += c.reads * sh.spread(read.mean) + c.writes * sh.spread(d.write.mean);
+    }
+    let cond = sigma * mean;
+    if cond <= 0.0 {
+        return Wait::default();
+    }
+    let m2 = sigma * sigma * (var + mean * mean) + 2.0 * sigma * var + spread;
+    Wait {
+        p: 1.0,
+        cond,
+        cv2: (m2 / (cond * cond) - 1.0).max(0.0),
     }
 }
 

@@ -115,15 +115,14 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
     } else {
         (None, false)
     };
-    let (web, web_count) = if all_serverless && !root.has("web") {
-        (Some(spec::Web::absent()), Got::Absent)
+    let (web, web_count, scheduling_given) = if all_serverless && !root.has("web") {
+        (Some(spec::Web::absent()), Got::Absent, false)
     } else {
         let web_t = root.required_table(
             "web",
             "add a [web] section with instance = \"m5.large\" (or send every request to [serverless] with share = 1.0)",
         );
-        let (w, c, _) = read_web(web_t, region, has_lb);
-        (w, c)
+        read_web(web_t, region, has_lb)
     };
     if all_serverless && !root.has("web") && has_db {
         let span = root.table("database").span();
@@ -145,6 +144,15 @@ fn read_scenario<'a>(sink: &'a Sink<'a>, tree: &'a DeTable<'a>) -> Option<spec::
         Some(None)
     };
 
+    // Where the web server and the database share the vCPUs, the OS
+    // time-slices them: a 2 ms query does not wait behind an 80 ms page.
+    let mut web = web;
+    if let (Some(w), Some(Some(d))) = (&mut web, &database)
+        && !scheduling_given
+        && d.placement == spec::DbPlacement::Colocated
+    {
+        w.cpu_scheduling = spec::Scheduling::ProcessorSharing;
+    }
     let azs = web.as_ref().map_or_else(Vec::new, |w| w.azs.clone());
     let replicas = database
         .as_ref()
