@@ -53,7 +53,7 @@ use crate::metrics::WindowSummary;
 use crate::route::Route;
 use crate::spec::{
     Burst, Checkpoint, CreditBalance, CreditMode, Curve, DbPlacement, Dist, LbAlgorithm,
-    RequestClass, Scenario, Scheduling, StaticOrigin, StationWork,
+    RequestClass, Scenario, Scheduling, StaticOrigin, StationWork, occupancy_of,
 };
 use crate::time::{NANOS_PER_SEC, SimTime};
 use dist::{Cumulants, PhaseFit, Response};
@@ -407,10 +407,7 @@ impl<'a> Model<'a> {
             work: StationWork::of(s),
             stretch: (0, 0, 0),
             full: [None; 3],
-            web_throughput: {
-                let c = s.web.instance.curve(s.web.scaling);
-                (!c.is_linear()).then(|| (0..=c.servers).map(|m| c.throughput(m)).collect())
-            },
+            web_throughput: None,
             replicas_up: None,
             serverless: s.serverless.as_ref().map(SlFluid::new),
         };
@@ -438,6 +435,7 @@ impl<'a> Model<'a> {
         self.instances = if pooled { 1.0 } else { n };
         self.fleet = n;
         self.vcpus = s.web.instance.vcpus.max(1) * pool;
+        self.web_throughput = pooled_throughput(&self.web_curve, pool);
         self.workers = s.web.workers.max(1).saturating_mul(pool);
         self.queue_limit = s.web.queue_limit.saturating_mul(pool);
         if let Some(d) = &self.db
@@ -613,7 +611,19 @@ impl<'a> Model<'a> {
                 .unwrap_or(f64::from(curve.servers) / curve.capacity().max(1e-12));
             (k.max(1e-3).ln() * 200.0).round() as i32
         };
-        let web = key(&self.web_curve, rate * self.work.web);
+        let web = match self.web_pooled() {
+            // A pooled fleet: the busy threads of every instance together.
+            Some((table, pool)) => {
+                let servers = table.len() as u32 - 1;
+                let k = occupancy_of(servers, rate * self.work.web * pool, |n| table[n as usize])
+                    .map_or(
+                        f64::from(servers) / table[servers as usize].max(1e-12),
+                        |o| o.0,
+                    );
+                (k.max(1e-3).ln() * 200.0).round() as i32
+            }
+            None => key(&self.web_curve, rate * self.work.web),
+        };
         let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
             (Some(p), Some(r)) => (
                 key(p, rate * self.work.primary),
@@ -642,7 +652,20 @@ impl<'a> Model<'a> {
                 servers: curve.capacity() * (f64::from(k) / 200.0).exp(),
             })
         };
-        let web = full(&self.web_curve, rate * self.work.web, stretch.0);
+        // A pooled fleet (least outstanding) is one station of every
+        // instance's vCPUs: its full capacity is theirs together.
+        let web = match self.web_pooled() {
+            Some((table, pool)) => {
+                let servers = table.len() as u32 - 1;
+                occupancy_of(servers, rate * self.work.web * pool, |n| table[n as usize]).map(
+                    |(_, p_wait)| queue::Full {
+                        p_wait,
+                        servers: table[servers as usize] * (f64::from(stretch.0) / 200.0).exp(),
+                    },
+                )
+            }
+            None => full(&self.web_curve, rate * self.work.web, stretch.0),
+        };
         let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
             (Some(p), Some(r)) => (
                 full(p, rate * self.work.primary, stretch.1),
@@ -655,6 +678,14 @@ impl<'a> Model<'a> {
             _ => (None, None),
         };
         [web, primary, replica]
+    }
+
+    /// The pooled fleet's throughput table and its instances, when the
+    /// web curve is not linear and more than one instance is pooled.
+    fn web_pooled(&self) -> Option<(&[f64], f64)> {
+        let pool = self.vcpus / self.s.web.instance.vcpus.max(1);
+        let table = self.web_throughput.as_deref()?;
+        (pool > 1).then_some((table, f64::from(pool)))
     }
 
     /// Service time inside the origin without any wait.
@@ -677,4 +708,25 @@ fn class_of(c: &RequestClass, cpu: Cumulants, origin: f64) -> Class {
         writes: f64::from(c.db_writes),
         origin,
     }
+}
+
+/// The work per second of `pool` instances on `curve` with `j` of their
+/// vCPUs busy, `j` from 0 to all: the load balancer spreads the busy
+/// threads evenly (least outstanding), `q` or `q + 1` on each. `None` for
+/// a linear curve.
+fn pooled_throughput(curve: &Curve, pool: u32) -> Option<Vec<f64>> {
+    if curve.is_linear() {
+        return None;
+    }
+    let pool = pool.max(1);
+    let c = curve.servers;
+    Some(
+        (0..=pool * c)
+            .map(|j| {
+                let (q, r) = (j / pool, j % pool);
+                let one = |m: u32| curve.throughput(m.min(c));
+                f64::from(r) * one(q + 1) + f64::from(pool - r) * one(q)
+            })
+            .collect(),
+    )
 }

@@ -142,32 +142,39 @@ impl Curve {
     /// for processor sharing whatever the service. `(1, 0)` at no load.
     /// `None` when `a` reaches the capacity.
     pub fn occupancy(&self, a: f64) -> Option<(f64, f64)> {
-        if a <= 0.0 {
-            return Some((1.0, 0.0));
-        }
-        let cap = self.capacity();
-        if a >= cap {
-            return None;
-        }
-        // p_n ~ prod a / x(k); the tail beyond `servers` is geometric.
-        let (mut p, mut sum, mut busy) = (1.0f64, 1.0f64, 0.0f64);
-        for n in 1..=self.servers {
-            p *= a / self.throughput(n);
-            sum += p;
-            busy += p * f64::from(n);
-            if p < 1e-300 {
-                break;
-            }
-        }
-        let r = a / cap;
-        let tail = p * r / (1.0 - r);
-        sum += tail;
-        busy += tail * f64::from(self.servers);
-        // `p` is P(n = servers) unnormalised: with the tail, all of n >= servers.
-        let full = (p + tail) / sum;
-        // Little on the servers: busy = a * stretch.
-        Some((busy / sum / a, full))
+        occupancy_of(self.servers, a, |n| self.throughput(n))
     }
+}
+
+/// [`Curve::occupancy`] of `servers` servers doing `throughput(n)` work per
+/// second with `n` busy (`throughput(servers)` their capacity): a curve,
+/// or several instances of one pooled behind a balancer.
+pub fn occupancy_of(servers: u32, a: f64, throughput: impl Fn(u32) -> f64) -> Option<(f64, f64)> {
+    if a <= 0.0 {
+        return Some((1.0, 0.0));
+    }
+    let cap = throughput(servers);
+    if a >= cap {
+        return None;
+    }
+    // p_n ~ prod a / x(k); the tail beyond `servers` is geometric.
+    let (mut p, mut sum, mut busy) = (1.0f64, 1.0f64, 0.0f64);
+    for n in 1..=servers {
+        p *= a / throughput(n);
+        sum += p;
+        busy += p * f64::from(n);
+        if p < 1e-300 {
+            break;
+        }
+    }
+    let r = a / cap;
+    let tail = p * r / (1.0 - r);
+    sum += tail;
+    busy += tail * f64::from(servers);
+    // `p` is P(n = servers) unnormalised: with the tail, all of n >= servers.
+    let full = (p + tail) / sum;
+    // Little on the servers: busy = a * stretch.
+    Some((busy / sum / a, full))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ mod serverless;
 mod tiers;
 mod traffic;
 
-pub use cpu::{Curve, Scheduling, Usl};
+pub use cpu::{Curve, Scheduling, Usl, occupancy_of};
 pub use credits::{CreditBalance, StationWork};
 pub use dbcap::{IoCredits, Storage, VolumeKind};
 pub use dist::Dist;
