@@ -44,6 +44,7 @@ mod range;
 mod serverless;
 mod slo;
 mod step;
+mod wait;
 mod window;
 
 pub use range::outside_validated_range;

@@ -9,7 +9,8 @@
 //! window's and each class's latencies come from their merged histograms;
 //! time averages are weighted by each segment's measured seconds.
 
-use super::collector::{Minute, interval_bounds, latency_of, p99_bounds};
+use super::bounds::{interval_bounds, p99_bounds};
+use super::collector::{Minute, latency_of};
 use super::confidence::wilson;
 use super::{Counts, IntervalSummary, MinuteRow, RouteCounts, Stations, WindowSummary};
 use hdrhistogram::Histogram;

@@ -8,6 +8,7 @@
 //! throttled + in_flight` holds exactly.
 
 mod area;
+mod bounds;
 mod collector;
 mod combine;
 pub mod confidence;
