@@ -218,9 +218,12 @@ struct Model<'a> {
     /// The same stations once every server is busy (`None` for a linear
     /// curve, or past capacity).
     full: [Option<queue::Full>; 3],
-    /// The web vCPUs' work per second with `m` busy, `m` from 0 to all
-    /// (`None` for a linear curve).
+    /// The web station's vCPUs' work per second with `m` busy, `m` from 0
+    /// to all, over the instances pooled into it (`None` for a linear
+    /// curve).
     web_throughput: Option<Vec<f64>>,
+    /// Instances pooled into the web station (1 unless least outstanding).
+    web_pool: f64,
     /// Read replicas up, when faults have taken some down.
     replicas_up: Option<u32>,
     /// The serverless path, if any.
@@ -409,6 +412,7 @@ impl<'a> Model<'a> {
             stretch: (0, 0, 0),
             full: [None; 3],
             web_throughput: None,
+            web_pool: 1.0,
             replicas_up: None,
             serverless: s.serverless.as_ref().map(SlFluid::new),
         };
@@ -436,6 +440,7 @@ impl<'a> Model<'a> {
         self.instances = if pooled { 1.0 } else { n };
         self.fleet = n;
         self.vcpus = s.web.instance.vcpus.max(1) * pool;
+        self.web_pool = f64::from(pool);
         self.web_throughput = pooled_throughput(&self.web_curve, pool);
         self.workers = s.web.workers.max(1).saturating_mul(pool);
         self.queue_limit = s.web.queue_limit.saturating_mul(pool);
@@ -606,25 +611,18 @@ impl<'a> Model<'a> {
     /// capacity. Alike RDS servers take the busier one's; read replicas of
     /// a class of their own are stretched on their own curve.
     fn stretch_at(&self, rate: f64) -> Stretch {
-        let key = |curve: &Curve, a: f64| {
-            let k = curve
-                .stretch(a)
-                .unwrap_or(f64::from(curve.servers) / curve.capacity().max(1e-12));
+        // Saturated, a station runs every thread: servers over capacity.
+        let log_key = |stretch: Option<f64>, servers: u32, capacity: f64| {
+            let k = stretch.unwrap_or(f64::from(servers) / capacity.max(1e-12));
             (k.max(1e-3).ln() * 200.0).round() as i32
         };
-        let web = match self.web_pooled() {
-            // A pooled fleet: the busy threads of every instance together.
-            Some((table, pool)) => {
-                let servers = table.len() as u32 - 1;
-                let k = occupancy_of(servers, rate * self.work.web * pool, |n| table[n as usize])
-                    .map_or(
-                        f64::from(servers) / table[servers as usize].max(1e-12),
-                        |o| o.0,
-                    );
-                (k.max(1e-3).ln() * 200.0).round() as i32
-            }
-            None => key(&self.web_curve, rate * self.work.web),
-        };
+        let key =
+            |curve: &Curve, a: f64| log_key(curve.stretch(a), curve.servers, curve.capacity());
+        let web = self.web_throughput.as_deref().map_or(0, |t| {
+            let servers = t.len() as u32 - 1;
+            let occupancy = table_occupancy(t, rate * self.work.web * self.web_pool);
+            log_key(occupancy.map(|o| o.0), servers, t[servers as usize])
+        });
         let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
             (Some(p), Some(r)) => (
                 key(p, rate * self.work.primary),
@@ -653,20 +651,16 @@ impl<'a> Model<'a> {
                 servers: curve.capacity() * (f64::from(k) / 200.0).exp(),
             })
         };
-        // A pooled fleet (least outstanding) is one station of every
-        // instance's vCPUs: its full capacity is theirs together.
-        let web = match self.web_pooled() {
-            Some((table, pool)) => {
-                let servers = table.len() as u32 - 1;
-                occupancy_of(servers, rate * self.work.web * pool, |n| table[n as usize]).map(
-                    |(_, p_wait)| queue::Full {
-                        p_wait,
-                        servers: table[servers as usize] * (f64::from(stretch.0) / 200.0).exp(),
-                    },
-                )
-            }
-            None => full(&self.web_curve, rate * self.work.web, stretch.0),
-        };
+        // The web station on its table: a pooled fleet (least outstanding)
+        // is one station of every instance's vCPUs, full at their capacity
+        // together.
+        let web = self.web_throughput.as_deref().and_then(|t| {
+            let (_, p_wait) = table_occupancy(t, rate * self.work.web * self.web_pool)?;
+            Some(queue::Full {
+                p_wait,
+                servers: t[t.len() - 1] * (f64::from(stretch.0) / 200.0).exp(),
+            })
+        });
         let (primary, replica) = match (&self.db_curve, &self.replica_curve) {
             (Some(p), Some(r)) => (
                 full(p, rate * self.work.primary, stretch.1),
@@ -679,14 +673,6 @@ impl<'a> Model<'a> {
             _ => (None, None),
         };
         [web, primary, replica]
-    }
-
-    /// The pooled fleet's throughput table and its instances, when the
-    /// web curve is not linear and more than one instance is pooled.
-    fn web_pooled(&self) -> Option<(&[f64], f64)> {
-        let pool = self.vcpus / self.s.web.instance.vcpus.max(1);
-        let table = self.web_throughput.as_deref()?;
-        (pool > 1).then_some((table, f64::from(pool)))
     }
 
     /// Service time inside the origin without any wait.
@@ -709,6 +695,12 @@ fn class_of(c: &RequestClass, cpu: Cumulants, origin: f64) -> Class {
         writes: f64::from(c.db_writes),
         origin,
     }
+}
+
+/// [`Curve::occupancy`] of the station whose work per second with `n` busy
+/// is `t[n]`.
+fn table_occupancy(t: &[f64], a: f64) -> Option<(f64, f64)> {
+    occupancy_of(t.len() as u32 - 1, a, |n| t[n as usize])
 }
 
 /// The work per second of `pool` instances on `curve` with `j` of their
