@@ -135,6 +135,11 @@ pub fn usage_bound(s: &Scenario) -> Usage {
                 api_requests: n,
                 lambda_requests: n,
                 lambda_gb_seconds: n * gb_s,
+                lambda_provisioned_gb_seconds: if sl.lambda.provisioned > 0 {
+                    n * gb_s
+                } else {
+                    0.0
+                },
                 write_units: n * sl.dynamodb.wcu_per_request(),
                 read_units: n * sl.dynamodb.rcu_per_request(),
                 firehose_gb: n * record / BYTES_PER_GB,

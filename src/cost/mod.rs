@@ -151,6 +151,7 @@ impl Usage {
                     api_requests: (arrived - sl.throttled.api_gateway as f64).max(0.0) * to_month,
                     lambda_requests: (sl.invocations + sl.stream_invocations) as f64 * to_month,
                     lambda_gb_seconds: (sl.lambda_gb_seconds + sl.stream_gb_seconds) * to_month,
+                    lambda_provisioned_gb_seconds: sl.lambda_provisioned_gb_seconds * to_month,
                     write_units: sl.wcu * to_month,
                     read_units: sl.rcu * to_month,
                     firehose_gb: serverless::gb(sl.firehose_billed_bytes) * to_month,

@@ -18,6 +18,8 @@ pub struct ServerlessUsage {
     pub lambda_requests: f64,
     /// Billed GB-seconds of both functions.
     pub lambda_gb_seconds: f64,
+    /// The part of them run on provisioned-concurrency environments.
+    pub lambda_provisioned_gb_seconds: f64,
     /// DynamoDB write units consumed.
     pub write_units: f64,
     /// DynamoDB read units consumed.
@@ -98,16 +100,22 @@ pub(super) fn lines(
             Ok((per_m / 1e6, format!("{per_m} USD per million requests")))
         },
     )?);
-    let t = price_tiers(u.lambda_gb_seconds, &LAMBDA_TIERS, |item| {
-        p.get("lambda", item)
-    })?;
+    // What ran on provisioned environments is billed at their own
+    // duration price, the rest at the on-demand tiers.
+    let on_demand = (u.lambda_gb_seconds - u.lambda_provisioned_gb_seconds).max(0.0);
+    let t = price_tiers(on_demand, &LAMBDA_TIERS, |item| p.get("lambda", item))?;
     lines.push(CostLine {
         service: "lambda",
         item: format!(
-            "duration, x86 ({} MB request function; billed per ms, init included)",
-            sl.lambda.memory_mb
+            "duration, x86 ({} MB request function{}; billed per ms, init included)",
+            sl.lambda.memory_mb,
+            if sl.lambda.provisioned > 0 {
+                " on on-demand environments"
+            } else {
+                ""
+            }
         ),
-        quantity: u.lambda_gb_seconds,
+        quantity: on_demand,
         unit: "GB-seconds",
         unit_usd: None,
         price: format!("tiered, USD per GB-second: {}", t.describe()),
@@ -128,6 +136,19 @@ pub(super) fn lines(
             price,
             format!("{price} USD per GB-second configured"),
         ));
+        lines.push(per_use(
+            "lambda",
+            format!(
+                "duration on provisioned environments ({} MB; billed per ms)",
+                sl.lambda.memory_mb
+            ),
+            u.lambda_provisioned_gb_seconds,
+            "GB-seconds",
+            || {
+                let price = p.get("lambda", "duration under provisioned concurrency, x86")?;
+                Ok((price, format!("{price} USD per GB-second")))
+            },
+        )?);
     }
     let d = &sl.dynamodb;
     match d.mode {

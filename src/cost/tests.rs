@@ -242,14 +242,59 @@ fn unlimited_surplus_credits_are_billed_per_vcpu_hour_where_priced() {
     let bill = monthly_bill(&s, &u).unwrap();
     let surplus = bill.iter().find(|l| l.unit == "vCPU-hours").unwrap();
     assert!(close(surplus.usd_month, 5.0));
-    // No T2 surplus price was found: a t2 in unlimited mode that runs up
-    // surplus credits cannot be billed.
-    let s = scenario(
-        "us-east-1",
-        "[web]\ninstance = \"t2.micro\"\ncredits = \"unlimited\"\n",
-    );
-    let err = monthly_bill(&s, &u).unwrap_err().to_string();
-    assert!(err.contains("T2 Unlimited surplus CPU credits"), "{err}");
+    // T2 pays the same 0.05 per vCPU-hour, in eu-west-1 too (one price
+    // for every region).
+    for region in ["us-east-1", "eu-west-1"] {
+        let s = scenario(
+            region,
+            "[web]\ninstance = \"t2.micro\"\ncredits = \"unlimited\"\n",
+        );
+        let bill = monthly_bill(&s, &u).unwrap();
+        let surplus = bill.iter().find(|l| l.unit == "vCPU-hours").unwrap();
+        assert!(close(surplus.usd_month, 5.0), "{region}");
+        assert!(surplus.item.contains("t2.micro"), "{}", surplus.item);
+    }
+}
+
+#[test]
+fn provisioned_environments_bill_their_duration_at_their_own_price() {
+    // 2 provisioned environments of 1 GB: 2 x 730.56 h x 3600 s GB-s
+    // configured. Of 1,000,000 GB-s run, 400,000 ran on them: at
+    // 0.0000097222 (us-east-1) or 0.0000108407 (eu-west-1), the other
+    // 600,000 at the first on-demand tier, 0.0000166667.
+    for (region, configured, on_them) in [
+        ("us-east-1", 0.0000041667, 0.0000097222),
+        ("eu-west-1", 0.0000046460, 0.0000108407),
+    ] {
+        let s = scenario(
+            region,
+            "[serverless]\nshare = 1.0\n[serverless.lambda]\nmemory_mb = 1024\nprovisioned = 2\n",
+        );
+        let u = Usage {
+            serverless: Some(crate::cost::ServerlessUsage {
+                lambda_gb_seconds: 1e6,
+                lambda_provisioned_gb_seconds: 4e5,
+                ..Default::default()
+            }),
+            ..Usage::default()
+        };
+        let bill = monthly_bill(&s, &u).unwrap();
+        let line = |what: &str| {
+            bill.iter()
+                .find(|l| l.service == "lambda" && l.item.contains(what))
+                .unwrap_or_else(|| panic!("{region}: no {what} line in {bill:?}"))
+                .usd_month
+        };
+        assert!(close(line("on on-demand"), 6e5 * 0.0000166667), "{region}");
+        assert!(close(line("on provisioned"), 4e5 * on_them), "{region}");
+        assert!(
+            close(
+                line("provisioned concurrency"),
+                2.0 * 730.56 * 3600.0 * configured
+            ),
+            "{region}"
+        );
+    }
 }
 
 #[test]

@@ -12,7 +12,14 @@
 //!   was not reached within the last `idle_timeout`; arrivals finding `n`
 //!   busy come at rate `lambda pi_n` (PASTA), so that probability is about
 //!   `exp(-lambda pi_n T)` and the cold fraction `sum_n pi_n exp(-lambda pi_n T)`
-//!   (one environment at a low rate: `exp(-lambda T)`);
+//!   (one environment at a low rate: `exp(-lambda T)`). The `P`
+//!   provisioned environments are taken first and never reclaimed, so the
+//!   sum starts at `n = P`;
+//! - provisioned concurrency as the first group of an ordered hunt: the
+//!   `P` environments see every invocation and pass one on when all are
+//!   busy, so they carry `1 - B(P, a)` of the invocations (Erlang B on
+//!   their own, insensitive to the duration's shape), billed at the
+//!   provisioned duration price;
 //! - DynamoDB's capacity as a fluid bucket (300 s of burst when
 //!   provisioned); a throttled call retried `k` times fails with
 //!   probability `p^(k+1)`;
@@ -71,6 +78,8 @@ pub(super) struct SlFluid {
     share: f64,
     api: Bucket,
     limit: u32,
+    /// Provisioned-concurrency environments (part of `limit`).
+    provisioned: u32,
     scale_per_min: f64,
     /// Environments alive at the minute's start.
     envs: f64,
@@ -94,6 +103,9 @@ pub(super) struct SlFluid {
     deliveries: Vec<(f64, f64, f64)>,
     /// S3 objects, fractions kept until the end.
     objects: f64,
+    /// Invocations and cold starts so far, fractions kept.
+    invocations: f64,
+    cold_starts: f64,
 }
 
 #[derive(Debug)]
@@ -130,6 +142,7 @@ impl SlFluid {
                 level: sl.api_gateway.burst,
             },
             limit: sl.lambda.concurrency,
+            provisioned: sl.lambda.provisioned,
             scale_per_min: 6.0 * f64::from(sl.lambda.scale_per_10s),
             envs: f64::NAN,
             recent: VecDeque::new(),
@@ -156,6 +169,8 @@ impl SlFluid {
             area: 0.0,
             deliveries: Vec::new(),
             objects: 0.0,
+            invocations: 0.0,
+            cold_starts: 0.0,
         }
     }
 
@@ -174,7 +189,7 @@ impl SlFluid {
         let mut a = la * self.run_mean;
         for _ in 0..3 {
             a = la * (self.run_mean + p_cold * self.cold_mean);
-            p_cold = cold_fraction(a, la, self.idle_timeout, c as u32);
+            p_cold = cold_fraction(a, la, self.idle_timeout, c as u32, self.provisioned);
         }
         if self.envs.is_nan() {
             self.envs = needed_at(a).min(c);
@@ -222,8 +237,12 @@ impl SlFluid {
         if measured > 0.0 {
             let t = len * measured;
             let s = &mut self.sum;
-            s.invocations += (ll * t).round() as u64;
-            s.cold_starts += (ll * t * p_cold).round() as u64;
+            // Whole counts of the running totals, not of each minute's
+            // share: a minute's 2.7 cold starts would otherwise count as 3.
+            self.invocations += ll * t;
+            self.cold_starts += ll * t * p_cold;
+            s.invocations = self.invocations.round() as u64;
+            s.cold_starts = self.cold_starts.round() as u64;
             let th = Throttles {
                 api_gateway: (lambda * p_api * t).round() as u64,
                 lambda_concurrency: if scaling_bound {
@@ -247,6 +266,11 @@ impl SlFluid {
             // Billed per ms, rounded up: half a millisecond on average.
             s.lambda_gb_seconds +=
                 ll * t * (self.run_mean + p_cold * self.cold_mean + 0.0005) * self.memory_gb;
+            if self.provisioned > 0 {
+                let on_provisioned = 1.0 - erlang_b(self.provisioned, ll * self.run_mean);
+                s.lambda_provisioned_gb_seconds +=
+                    ll * t * on_provisioned * (self.run_mean + 0.0005) * self.memory_gb;
+            }
             s.wcu += ll * (1.0 - p_dyn) * self.wcu * t;
             s.rcu += ll * (1.0 - p_dyn) * self.rcu * t;
             if let Some(p) = &self.pipeline {
@@ -355,8 +379,9 @@ fn uniform_mix_quantile(parts: &[(f64, f64, f64)], q: f64) -> Option<f64> {
 
 /// The cold-start fraction of a Lambda function offered `a` Erlangs at
 /// `lambda` invocations per second, environments reclaimed after `idle`
-/// seconds, at most `c` of them (see the module documentation).
-pub fn cold_fraction(a: f64, lambda: f64, idle: f64, c: u32) -> f64 {
+/// seconds, at most `c` of them, `provisioned` of which are never
+/// reclaimed and taken first (see the module documentation).
+pub fn cold_fraction(a: f64, lambda: f64, idle: f64, c: u32, provisioned: u32) -> f64 {
     if a <= 0.0 || lambda <= 0.0 {
         return 0.0;
     }
@@ -377,6 +402,7 @@ pub fn cold_fraction(a: f64, lambda: f64, idle: f64, c: u32) -> f64 {
         return 0.0;
     }
     pmf.iter()
+        .skip(provisioned as usize)
         .map(|&p| {
             let pi = p / mass;
             pi * (-lambda * pi * idle).exp()

@@ -62,6 +62,9 @@ pub struct ServerlessSummary {
     pub minute_concurrency: Vec<f64>,
     /// Billed GB-seconds of the request function.
     pub lambda_gb_seconds: f64,
+    /// The part of them run on provisioned-concurrency environments
+    /// (billed at the provisioned duration price).
+    pub lambda_provisioned_gb_seconds: f64,
     /// Invocations of the stream function.
     pub stream_invocations: u64,
     /// Its billed GB-seconds.
@@ -126,6 +129,7 @@ impl ServerlessSummary {
             s.cold_starts += r.cold_starts;
             s.throttled.merge(&r.throttled);
             s.lambda_gb_seconds += r.lambda_gb_seconds;
+            s.lambda_provisioned_gb_seconds += r.lambda_provisioned_gb_seconds;
             s.stream_invocations += r.stream_invocations;
             s.stream_gb_seconds += r.stream_gb_seconds;
             s.wcu += r.wcu;
@@ -226,11 +230,21 @@ impl ServerlessTrack {
     }
 
     /// An invocation of the request function ended.
-    pub fn invocation(&mut self, arrived: SimTime, cold: bool, billed: SimDuration) {
+    pub fn invocation(
+        &mut self,
+        arrived: SimTime,
+        cold: bool,
+        billed: SimDuration,
+        provisioned: bool,
+    ) {
         if self.measured(arrived) {
             self.summary.invocations += 1;
             self.summary.cold_starts += u64::from(cold);
-            self.summary.lambda_gb_seconds += billed.as_secs_f64() * self.memory_gb;
+            let gb_s = billed.as_secs_f64() * self.memory_gb;
+            self.summary.lambda_gb_seconds += gb_s;
+            if provisioned {
+                self.summary.lambda_provisioned_gb_seconds += gb_s;
+            }
         }
     }
 

@@ -123,7 +123,7 @@ fn cold_start_fraction_follows_the_idle_timeout_arithmetic() {
     // exp(-lambda T) here but for pi_0 = exp(-a) < 1 and the rare second
     // environment: 0.6% above it, within 1% of the DES's arithmetic.
     let a = 0.045 / 60.0;
-    let f = simscale::fluid::cold_fraction(a, 1.0 / 60.0, 120.0, 1000);
+    let f = simscale::fluid::cold_fraction(a, 1.0 / 60.0, 120.0, 1000, 0);
     assert!(rel(f, want) < 0.01, "{f} vs {want}");
     // Throttle-free and nothing lost.
     assert_eq!(cp.window.counts.throttled, 0);
@@ -166,6 +166,78 @@ writes_per_request = 0
             cp.window.counts.throttled,
             m.throttled.total()
         );
+    }
+}
+
+#[test]
+fn provisioned_environments_carry_the_erlang_b_share_in_both_modes() {
+    // 100/s of an exponential 50 ms function (5 Erlangs) with 5
+    // provisioned environments taken first: they are the first group of an
+    // ordered hunt and carry 1 - B(5, 5) = 0.7151 of the invocations
+    // (insensitive to the duration's shape), and so of the GB-seconds (an
+    // invocation's duration does not depend on where it runs; the cold
+    // start is 1 ms). The DES's hour holds 330,000 measured calls whose
+    // overflow is correlated over a few service times: 2% is several
+    // standard errors. The fluid mode's share is the formula itself.
+    let text = r#"
+[serverless.api_gateway]
+throttle_rps = 1_000_000
+burst = 1_000_000
+[serverless.lambda]
+concurrency = 1000
+provisioned = 5
+cold_start = "1ms"
+idle_timeout = "2s"
+duration = { mean = "50ms", dist = "exponential" }
+[serverless.dynamodb]
+writes_per_request = 0
+"#;
+    let want = 1.0 - erlang_b(5, 5.0);
+    for (mode, tol) in [("des", 0.02), ("fluid", 0.002)] {
+        let cp = run_one(&scenario(100.0, "1h", "5m", mode, text), 11);
+        let m = sl(&cp);
+        let got = m.lambda_provisioned_gb_seconds / m.lambda_gb_seconds;
+        assert!(
+            rel(got, want) < tol,
+            "{mode}: share on provisioned {got} vs 1 - B(5, 5) = {want}"
+        );
+    }
+}
+
+#[test]
+fn a_provisioned_environment_takes_the_cold_starts_away_in_both_modes() {
+    // One call a second of a 50 ms function (0.05 Erlangs), one
+    // provisioned environment, on-demand ones reclaimed after 1 s idle. A
+    // call runs cold only when the provisioned one is busy (B(1, 0.05) =
+    // 0.0476 of them) and the on-demand one went idle over a second ago:
+    // overflow calls come once in 21 s, so about exp(-0.0476) = 0.95 of
+    // them run cold, 4.5% of all calls. The fluid mode's idle-timeout
+    // arithmetic, summed from n = 1, gives the same figure; without the
+    // provisioned environment it would be sum_n pi_n exp(-lambda pi_n T)
+    // = 0.37. A day holds 86,400 calls and about 3,900 cold ones: a
+    // standard error of 1.6%, and 8% is five of them.
+    let text = r#"
+[serverless.api_gateway]
+throttle_rps = 1_000_000
+burst = 1_000_000
+[serverless.lambda]
+concurrency = 1000
+provisioned = 1
+cold_start = "1ms"
+idle_timeout = "1s"
+duration = { mean = "50ms", dist = "exponential" }
+[serverless.dynamodb]
+writes_per_request = 0
+"#;
+    let b = erlang_b(1, 0.05);
+    let want = b * (-b).exp();
+    let without = simscale::fluid::cold_fraction(0.05, 1.0, 1.0, 1000, 0);
+    assert!(without > 0.3, "{without}");
+    for (mode, tol) in [("des", 0.08), ("fluid", 0.03)] {
+        let cp = run_one(&scenario(1.0, "24h", "10m", mode, text), 13);
+        let m = sl(&cp);
+        let got = m.cold_starts as f64 / m.invocations as f64;
+        assert!(rel(got, want) < tol, "{mode}: cold {got} vs {want}");
     }
 }
 

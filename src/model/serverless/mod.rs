@@ -84,6 +84,8 @@ pub enum SlRecord {
         cold: bool,
         /// Billed duration (init included, rounded up to 1 ms).
         billed: SimDuration,
+        /// It ran on a provisioned-concurrency environment.
+        provisioned: bool,
     },
     /// Capacity units consumed by a request's DynamoDB calls.
     Units {
@@ -520,6 +522,7 @@ impl ServerlessRt {
                 arrived: req.arrived,
                 cold: req.cold,
                 billed: billed(at - req.start),
+                provisioned: req.provisioned,
             },
         );
         let latency = (at - req.arrived) + req.extra;
