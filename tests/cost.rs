@@ -165,13 +165,13 @@ fn explain_cost_prints_every_line_and_costs_csv_sums_them_per_service() {
 #[test]
 fn a_missing_regional_price_names_the_service_and_region() {
     let dir = tempfile::tempdir().unwrap();
-    // eu-west-1 has no RDS storage price in the catalog.
+    // eu-west-1 has no RDS io1 storage price in the catalog.
     let path = write(
         dir.path(),
         &scenario(
             "eu-west-1",
             "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
-             storage = { type = \"gp2\", size_gb = 100 }\n",
+             storage = { type = \"io1\", size_gb = 100, iops = 1000 }\n",
         ),
     );
     let o = simscale(&[
@@ -183,7 +183,7 @@ fn a_missing_regional_price_names_the_service_and_region() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("no price for rds: gp3/gp2 storage, Single-AZ in eu-west-1"),
+        stderr(&o).contains("no price for rds: io1 storage, Single-AZ in eu-west-1"),
         "{}",
         stderr(&o)
     );

@@ -469,8 +469,16 @@ mod tests {
         );
         // The eu-west-1 row exists but is empty: not found.
         assert_eq!(
-            c.service_value_in("aurora", "Standard storage", "eu-west-1"),
+            c.service_value_in(
+                "firehose",
+                "Direct PUT ingestion, first 500 TB/month",
+                "eu-west-1"
+            ),
             None
+        );
+        assert_eq!(
+            c.service_value_in("aurora", "Standard storage", "eu-west-1"),
+            Some(0.11)
         );
         assert_eq!(
             c.service_value_in("aurora", "I/O requests", "eu-west-1"),
@@ -545,10 +553,14 @@ mod tests {
             c.ec2("c7g.large").unwrap().usd_per_hour("eu-west-1"),
             Some(0.0775)
         );
-        // No row at all for RDS storage in eu-west-1: not found.
+        // No row at all for RDS io1 storage: not found.
+        assert_eq!(
+            c.service_value_in("rds", "io1 storage, Single-AZ", "eu-west-1"),
+            None
+        );
         assert_eq!(
             c.service_value_in("rds", "gp3/gp2 storage, Single-AZ", "eu-west-1"),
-            None
+            Some(0.127)
         );
         let r5 = c.rds("db.r5.large").unwrap();
         assert_eq!(r5.usd_per_hour("mysql", "us-east-1"), Some(0.24));

@@ -177,16 +177,16 @@ fn dynamodb_sessions_cost_half_a_read_unit_each() {
 
 #[test]
 fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
-    // eu-west-1 has no RDS storage price.
+    // No io1 storage price was found.
     let s = scenario(
         "eu-west-1",
         "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
-         storage = { type = \"gp2\", size_gb = 100 }\n",
+         storage = { type = \"io1\", size_gb = 100, iops = 1000 }\n",
     );
     let e = monthly_bill(&s, &Usage::default()).unwrap_err();
     match &e {
         Error::MissingPrice { what, region } => {
-            assert_eq!(what, "rds: gp3/gp2 storage, Single-AZ");
+            assert_eq!(what, "rds: io1 storage, Single-AZ");
             assert_eq!(region, "eu-west-1");
         }
         other => panic!("{other}"),
@@ -194,8 +194,19 @@ fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
     assert_eq!(e.exit_code(), 2);
     assert!(
         e.to_string()
-            .contains("rds: gp3/gp2 storage, Single-AZ in eu-west-1")
+            .contains("rds: io1 storage, Single-AZ in eu-west-1")
     );
+    // gp2 is priced there: 100 GB x 2 volumes (Multi-AZ) x 0.127.
+    let s = scenario(
+        "eu-west-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
+         multi_az = true\nstorage = { type = \"gp2\", size_gb = 100 }\n",
+    );
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    let storage = bill
+        .iter()
+        .find(|l| l.unit == "GB-months" && l.service == "rds");
+    assert!(close(storage.unwrap().usd_month, 200.0 * 0.127), "{bill:?}");
 
     // Without a load balancer, and within the free 100 GB, it bills.
     let s = scenario("eu-west-1", "[web]\ninstance = \"m5.large\"\n");
@@ -558,8 +569,7 @@ fn cloudfront_europe_tiers_reach_past_10_tb() {
 #[test]
 fn aurora_bills_its_cluster_volume_once() {
     // 200 GB stored x 0.10 USD per GB-month, whatever the replicas: one
-    // cluster volume. Without a working set there is no storage line; in
-    // eu-west-1, where the price was not found, one stops the bill.
+    // cluster volume. Without a working set there is no storage line.
     let with = |region: &str, extra: &str| {
         scenario(
             region,
@@ -581,7 +591,8 @@ fn aurora_bills_its_cluster_volume_once() {
     assert!(close(storage(&bill)[0], 20.0), "{bill:?}");
     let s = with("us-east-1", "");
     assert!(storage(&monthly_bill(&s, &Usage::default()).unwrap()).is_empty());
+    // eu-west-1: 50 GB x 0.11.
     let s = with("eu-west-1", "working_set_gb = 50\n");
-    let e = monthly_bill(&s, &Usage::default()).unwrap_err().to_string();
-    assert!(e.contains("aurora: Standard storage in eu-west-1"), "{e}");
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    assert!(close(storage(&bill)[0], 5.5), "{bill:?}");
 }

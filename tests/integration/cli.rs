@@ -216,8 +216,8 @@ fn missing_file_and_usage_errors() {
 
 #[test]
 fn a_failed_run_leaves_old_files_alone() {
-    // eu-west-1 has no RDS storage price in the catalog: the run stops at
-    // the bill and writes nothing.
+    // eu-west-1 has no RDS io1 storage price in the catalog: the run stops
+    // at the bill and writes nothing.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
@@ -226,7 +226,7 @@ fn a_failed_run_leaves_old_files_alone() {
         dir.path(),
         &format!(
             "region = \"eu-west-1\"\n{SMALL}\n[database]\ninstance = \"db.m5.large\"\n\
-             storage = {{ type = \"gp2\", size_gb = 100 }}\n"
+             storage = {{ type = \"io1\", size_gb = 100, iops = 1000 }}\n"
         ),
     );
     let o = simscale(&[
