@@ -243,6 +243,40 @@ impl Diurnal {
         }
     }
 
+    /// The integral of the multiplier over `[a, b)`, in multiplier-seconds,
+    /// in closed form; `None` for the peak-trough day, which has none.
+    pub fn integral(&self, a: SimTime, b: SimTime) -> Option<f64> {
+        const DAY: u64 = 86_400 * NANOS_PER_SEC;
+        const HOUR: u64 = 3_600 * NANOS_PER_SEC;
+        let secs = |ns: u64| ns as f64 / NANOS_PER_SEC as f64;
+        match self {
+            Diurnal::Sinusoid {
+                peak_to_mean,
+                peak_hour,
+            } => {
+                // d/dt sin(w t - phi) / w = cos(w t - phi), t in seconds of
+                // the day (the cycle repeats daily, so `a`'s day is dropped).
+                let w = 2.0 * std::f64::consts::PI / 86_400.0;
+                let phi = 2.0 * std::f64::consts::PI * peak_hour / 24.0;
+                let ta = secs(a.0 % DAY);
+                let tb = ta + secs(b.0 - a.0);
+                let wave = ((w * tb - phi).sin() - (w * ta - phi).sin()) / w;
+                Some(secs(b.0 - a.0) + (peak_to_mean - 1.0) * wave)
+            }
+            Diurnal::Hourly(h) => {
+                let mut sum = 0.0;
+                let mut t = a.0;
+                while t < b.0 {
+                    let next = ((t / HOUR + 1) * HOUR).min(b.0);
+                    sum += h[((t % DAY) / HOUR) as usize % h.len()] * secs(next - t);
+                    t = next;
+                }
+                Some(sum)
+            }
+            Diurnal::PeakTrough { .. } => None,
+        }
+    }
+
     /// The largest multiplier over the day.
     pub fn max_factor(&self) -> f64 {
         match self {
