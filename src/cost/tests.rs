@@ -177,7 +177,23 @@ fn dynamodb_sessions_cost_half_a_read_unit_each() {
 
 #[test]
 fn a_missing_price_is_an_error_only_when_the_bill_needs_it() {
-    // No io1 storage price was found.
+    // io1 in us-east-1: 100 GB x 0.125 and 1,000 IOPS x 0.10, each twice
+    // for a Multi-AZ standby.
+    let s = scenario(
+        "us-east-1",
+        "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
+         multi_az = true\nstorage = { type = \"io1\", size_gb = 100, iops = 1000 }\n",
+    );
+    let bill = monthly_bill(&s, &Usage::default()).unwrap();
+    let line = |unit: &str| {
+        bill.iter()
+            .find(|l| l.service == "rds" && l.unit == unit)
+            .unwrap_or_else(|| panic!("no {unit} line in {bill:?}"))
+            .usd_month
+    };
+    assert!(close(line("GB-months"), 2.0 * 100.0 * 0.125));
+    assert!(close(line("IOPS-months"), 2.0 * 1000.0 * 0.10));
+    // No io1 storage price was found for eu-west-1.
     let s = scenario(
         "eu-west-1",
         "[web]\ninstance = \"m5.large\"\n[database]\ninstance = \"db.m5.large\"\n\
