@@ -420,58 +420,66 @@ mod tests {
         );
     }
 
+    /// The sinusoid day (peak 2x at 20:00, trough 0 at 08:00) and a
+    /// flash crowd of 100 s at 3x from `at` seconds.
+    fn day_and_crowd(at: u64) -> (Diurnal, [TrafficEvent; 1]) {
+        (
+            Diurnal::Sinusoid {
+                peak_to_mean: 2.0,
+                peak_hour: 20.0,
+            },
+            [TrafficEvent {
+                at: SimDuration::from_secs(at),
+                duration: SimDuration::from_secs(100),
+                multiplier: 3.0,
+            }],
+        )
+    }
+
     #[test]
     fn a_minute_floor_stays_under_the_rate() {
-        // The arrivals' squeeze: any span of a minute or less (the trough
-        // inside one, an event's edge at the end of one) has its floor
-        // under the rate at every point of it.
-        let d = Diurnal::Sinusoid {
-            peak_to_mean: 2.0,
-            peak_hour: 20.0,
-        };
-        let events = [TrafficEvent {
-            at: SimDuration::from_secs(28_830),
-            duration: SimDuration::from_secs(100),
-            multiplier: 3.0,
-        }];
+        // The arrivals' squeeze: any span of a minute or less that crosses
+        // no event edge (the trough inside one, an edge at the end of
+        // one) has its floor under the rate at every point of it.
+        let (d, events) = day_and_crowd(28_830);
         let p = RateProfile {
             base: 10.0,
             diurnal: Some(&d),
             events: &events,
         };
         let minute = 60 * NANOS_PER_SEC;
-        for m in (0..1440).chain([479, 480]) {
-            let from = SimTime(m * minute);
-            let until = SimTime(
-                ((m + 1) * minute)
-                    .min(28_830 * NANOS_PER_SEC)
-                    .max(from.0 + 1),
-            );
+        let edges = [28_830 * NANOS_PER_SEC, 28_930 * NANOS_PER_SEC];
+        let mut spans = Vec::new();
+        for m in 0..1440 {
+            let (mut from, end) = (m * minute, (m + 1) * minute);
+            for e in edges {
+                if e > from && e < end {
+                    spans.push((from, e));
+                    from = e;
+                }
+            }
+            spans.push((from, end));
+        }
+        assert_eq!(spans.len(), 1442);
+        for (from, until) in spans {
+            let (from, until) = (SimTime(from), SimTime(until));
             let floor = p.floor_over(from, until);
             let mut t = from;
             let mut least = f64::INFINITY;
             while t < until {
-                assert!(p.rate(t) >= floor, "minute {m}: {} < {floor}", p.rate(t));
+                assert!(p.rate(t) >= floor, "{from:?}: {} < {floor}", p.rate(t));
                 least = least.min(p.rate(t));
                 t = SimTime(t.0 + 997_000_000);
             }
             // And tight: within the rate's change over a second of the
-            // least value seen (at most 20 x 2 pi / 86,400 = 0.0015).
-            assert!(floor >= least - 0.002, "minute {m}: {floor} vs {least}");
+            // least value seen (at most 3 x 10 x 2 pi / 86,400 = 0.0022).
+            assert!(floor >= least - 0.003, "{from:?}: {floor} vs {least}");
         }
     }
 
     #[test]
     fn sinusoid_bound_covers_the_rate_and_is_tight() {
-        let d = Diurnal::Sinusoid {
-            peak_to_mean: 2.0,
-            peak_hour: 20.0,
-        };
-        let events = [TrafficEvent {
-            at: SimDuration::from_secs(5000),
-            duration: SimDuration::from_secs(100),
-            multiplier: 3.0,
-        }];
+        let (d, events) = day_and_crowd(5000);
         let p = RateProfile {
             base: 10.0,
             diurnal: Some(&d),

@@ -48,6 +48,15 @@ fn serverless_requests(cp: &CheckpointResult) -> u64 {
         .arrived_on(simscale::route::Route::Serverless)
 }
 
+/// A path of Lambda alone: API Gateway never throttles and the function
+/// makes no DynamoDB call; `lambda` holds the `[serverless.lambda]` lines.
+fn lambda_alone(lambda: &str) -> String {
+    format!(
+        "[serverless.api_gateway]\nthrottle_rps = 1_000_000\nburst = 1_000_000\n\
+         [serverless.lambda]\n{lambda}\n[serverless.dynamodb]\nwrites_per_request = 0\n"
+    )
+}
+
 const NO_LIMITS: &str = r#"
 [serverless.api_gateway]
 throttle_rps = 1_000_000
@@ -135,18 +144,12 @@ fn with_a_concurrency_limit_the_throttled_share_is_erlang_b() {
     // start, none reclaimed: M/M/10/10 at 10 Erlangs, B = 0.2146. An hour
     // holds 660,000 measured calls; blocking is correlated over a few
     // service times, and 3% is several standard errors of the estimate.
-    let text = r#"
-[serverless.api_gateway]
-throttle_rps = 1_000_000
-burst = 1_000_000
-[serverless.lambda]
-concurrency = 10
+    let text = &lambda_alone(
+        r#"concurrency = 10
 cold_start = "0ms"
 idle_timeout = "10h"
-duration = { mean = "50ms", dist = "exponential" }
-[serverless.dynamodb]
-writes_per_request = 0
-"#;
+duration = { mean = "50ms", dist = "exponential" }"#,
+    );
     let want = erlang_b(10, 10.0);
     // The fluid mode's counts are whole requests: 1e-4 for the rounding.
     for (mode, tol) in [("des", 0.03), ("fluid", 1e-4)] {
@@ -169,6 +172,15 @@ writes_per_request = 0
     }
 }
 
+/// An exponential 50 ms function (1 ms cold starts) with `n` provisioned
+/// environments, on-demand ones reclaimed after `idle`.
+fn provisioned(n: u32, idle: &str) -> String {
+    lambda_alone(&format!(
+        "concurrency = 1000\nprovisioned = {n}\ncold_start = \"1ms\"\nidle_timeout = \"{idle}\"\n\
+         duration = {{ mean = \"50ms\", dist = \"exponential\" }}"
+    ))
+}
+
 #[test]
 fn provisioned_environments_carry_the_erlang_b_share_in_both_modes() {
     // 100/s of an exponential 50 ms function (5 Erlangs) with 5
@@ -179,19 +191,7 @@ fn provisioned_environments_carry_the_erlang_b_share_in_both_modes() {
     // start is 1 ms). The DES's hour holds 330,000 measured calls whose
     // overflow is correlated over a few service times: 2% is several
     // standard errors. The fluid mode's share is the formula itself.
-    let text = r#"
-[serverless.api_gateway]
-throttle_rps = 1_000_000
-burst = 1_000_000
-[serverless.lambda]
-concurrency = 1000
-provisioned = 5
-cold_start = "1ms"
-idle_timeout = "2s"
-duration = { mean = "50ms", dist = "exponential" }
-[serverless.dynamodb]
-writes_per_request = 0
-"#;
+    let text = &provisioned(5, "2s");
     let want = 1.0 - erlang_b(5, 5.0);
     for (mode, tol) in [("des", 0.02), ("fluid", 0.002)] {
         let cp = run_one(&scenario(100.0, "1h", "5m", mode, text), 11);
@@ -216,19 +216,7 @@ fn a_provisioned_environment_takes_the_cold_starts_away_in_both_modes() {
     // provisioned environment it would be sum_n pi_n exp(-lambda pi_n T)
     // = 0.37. A day holds 86,400 calls and about 3,900 cold ones: a
     // standard error of 1.6%, and 8% is five of them.
-    let text = r#"
-[serverless.api_gateway]
-throttle_rps = 1_000_000
-burst = 1_000_000
-[serverless.lambda]
-concurrency = 1000
-provisioned = 1
-cold_start = "1ms"
-idle_timeout = "1s"
-duration = { mean = "50ms", dist = "exponential" }
-[serverless.dynamodb]
-writes_per_request = 0
-"#;
+    let text = &provisioned(1, "1s");
     let b = erlang_b(1, 0.05);
     let want = b * (-b).exp();
     let without = simscale::fluid::cold_fraction(0.05, 1.0, 1.0, 1000, 0);
