@@ -103,9 +103,38 @@ pub(super) struct SlFluid {
     deliveries: Vec<(f64, f64, f64)>,
     /// S3 objects, fractions kept until the end.
     objects: f64,
-    /// Invocations and cold starts so far, fractions kept.
+    exact: Exact,
+}
+
+/// The window's counts so far with their fractions: the summary's whole
+/// counts are these rounded, not sums of each minute's rounded share (a
+/// minute's 2.7 cold starts would count as 3, a minute's 0.4 throttles as
+/// none, and the services' throttles would drift from the window's).
+#[derive(Debug, Default)]
+struct Exact {
     invocations: f64,
     cold_starts: f64,
+    throttled: [f64; 4],
+    stream_invocations: f64,
+    records: f64,
+}
+
+impl Exact {
+    fn write(&self, s: &mut ServerlessSummary) {
+        let whole = |x: f64| x.round() as u64;
+        s.invocations = whole(self.invocations);
+        s.cold_starts = whole(self.cold_starts);
+        let [api_gateway, lambda_concurrency, lambda_scaling, dynamodb] = self.throttled.map(whole);
+        s.throttled = Throttles {
+            api_gateway,
+            lambda_concurrency,
+            lambda_scaling,
+            dynamodb,
+        };
+        s.stream_invocations = whole(self.stream_invocations);
+        s.firehose_records = whole(self.records);
+        s.deliveries = whole(self.records);
+    }
 }
 
 #[derive(Debug)]
@@ -169,8 +198,7 @@ impl SlFluid {
             area: 0.0,
             deliveries: Vec::new(),
             objects: 0.0,
-            invocations: 0.0,
-            cold_starts: 0.0,
+            exact: Exact::default(),
         }
     }
 
@@ -237,30 +265,13 @@ impl SlFluid {
         if measured > 0.0 {
             let t = len * measured;
             let s = &mut self.sum;
-            // Whole counts of the running totals, not of each minute's
-            // share: a minute's 2.7 cold starts would otherwise count as 3.
-            self.invocations += ll * t;
-            self.cold_starts += ll * t * p_cold;
-            s.invocations = self.invocations.round() as u64;
-            s.cold_starts = self.cold_starts.round() as u64;
-            let th = Throttles {
-                api_gateway: (lambda * p_api * t).round() as u64,
-                lambda_concurrency: if scaling_bound {
-                    0
-                } else {
-                    (la * p_lambda * t).round() as u64
-                },
-                lambda_scaling: if scaling_bound {
-                    (la * p_lambda * t).round() as u64
-                } else {
-                    0
-                },
-                dynamodb: (ll * p_dyn * t).round() as u64,
-            };
-            s.throttled.api_gateway += th.api_gateway;
-            s.throttled.lambda_concurrency += th.lambda_concurrency;
-            s.throttled.lambda_scaling += th.lambda_scaling;
-            s.throttled.dynamodb += th.dynamodb;
+            let e = &mut self.exact;
+            e.invocations += ll * t;
+            e.cold_starts += ll * t * p_cold;
+            let by_lambda = la * p_lambda * t;
+            e.throttled[0] += lambda * p_api * t;
+            e.throttled[if scaling_bound { 2 } else { 1 }] += by_lambda;
+            e.throttled[3] += ll * p_dyn * t;
             self.area += conc * t;
             s.concurrency_max = s.concurrency_max.max(needed_at(a).min(c_eff));
             // Billed per ms, rounded up: half a millisecond on average.
@@ -274,8 +285,9 @@ impl SlFluid {
             s.wcu += ll * (1.0 - p_dyn) * self.wcu * t;
             s.rcu += ll * (1.0 - p_dyn) * self.rcu * t;
             if let Some(p) = &self.pipeline {
-                self.objects += pipeline_minute(p, s, &mut self.deliveries, served, t);
+                self.objects += pipeline_minute(p, s, e, &mut self.deliveries, served, t);
             }
+            e.write(s);
         }
         SlMinute {
             p_throttled,
@@ -307,6 +319,7 @@ impl SlFluid {
 fn pipeline_minute(
     p: &PipeFluid,
     s: &mut ServerlessSummary,
+    exact: &mut Exact,
     deliveries: &mut Vec<(f64, f64, f64)>,
     served: f64,
     t: f64,
@@ -320,13 +333,12 @@ fn pipeline_minute(
     let m = served * poll;
     let per_poll = (1.0 - (-m).exp()) + (m / p.batch - 0.5).max(0.0);
     let invocations = per_poll / poll * t;
-    s.stream_invocations += invocations.round() as u64;
+    exact.stream_invocations += invocations;
     s.stream_gb_seconds += invocations * (p.stream_secs + 0.0005) * p.stream_gb;
     let records = served * t;
-    s.firehose_records += records.round() as u64;
+    exact.records += records;
     s.firehose_billed_bytes += records * p.billed_record_bytes;
     s.s3_bytes += records * p.record_bytes;
-    s.deliveries += records.round() as u64;
     let bytes_per_s = served * p.record_bytes;
     let (objects_per_s, spread) = if p.interval <= 0.0 {
         (served, 0.0)

@@ -230,6 +230,32 @@ fn a_provisioned_environment_takes_the_cold_starts_away_in_both_modes() {
 }
 
 #[test]
+fn the_fluid_mode_counts_rare_throttles_whole_over_the_window() {
+    // One call a second of an exponential 20 ms function on 2
+    // environments: B(2, 0.02) = 1.96e-4 of the calls are throttled, 0.012
+    // a minute. Rounded minute by minute that is none; the window's
+    // running total gives its measured calls x B, to the whole call.
+    let text = &lambda_alone(
+        r#"concurrency = 2
+cold_start = "0ms"
+idle_timeout = "10h"
+duration = { mean = "20ms", dist = "exponential" }"#,
+    );
+    let cp = run_one(&scenario(1.0, "24h", "10m", "fluid", text), 3);
+    let m = sl(&cp);
+    let calls = serverless_requests(&cp) as f64;
+    let want = calls * erlang_b(2, 0.02);
+    assert!(want > 10.0, "{want}");
+    let got = m.throttled.lambda_concurrency as f64;
+    assert!((got - want).abs() <= 1.0, "throttled {got} vs {want}");
+    assert!(
+        (m.invocations as f64 - (calls - want)).abs() <= 1.0,
+        "{} invocations",
+        m.invocations
+    );
+}
+
+#[test]
 fn the_api_gateway_token_bucket_passes_its_burst_then_its_rate() {
     // 200/s offered to a 100/s throttle with a burst of 500, from a full
     // bucket at the window's start: over 600 s it passes 500 + 100 x 600 =
