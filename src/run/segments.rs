@@ -4,7 +4,8 @@
 //! The split depends on the scenario only (never on the thread count), so
 //! outputs are the same with 1 or 64 threads. Segments meet at edges of
 //! the SLO's intervals, so every interval is measured by one segment. Each
-//! segment starts the window's warm-up before its measured part (the first
+//! segment starts a warm-up before its measured part (the window's, or
+//! five relaxation times of its slowest station when longer; the first
 //! keeps the window's own start), from empty queues, and its burstable
 //! instances from the balance the window's expected load leaves by then
 //! (`Burst::balance_at`), and an auto scaling group with the fleet the
@@ -132,6 +133,40 @@ fn cut(
     spans
 }
 
+/// The windows that simulate `spans` (from [`plan`]): the first opens with
+/// `cp`, each other one a warm-up before its span, from empty queues. The
+/// warm-up is the window's, or five relaxation times of the slowest
+/// station at the load where the span starts when that is longer (an empty
+/// start has then settled to within e^-5 of its queue), on a whole minute
+/// of the window and never before its start.
+pub fn windows(s: &Scenario, cp: &Checkpoint, spans: &[(SimTime, SimTime)]) -> Vec<Checkpoint> {
+    spans
+        .iter()
+        .enumerate()
+        .map(|(k, &(a, b))| {
+            // Whole minutes after the window's start, so the timelines line up.
+            let start = if k == 0 {
+                cp.start
+            } else {
+                let at = Checkpoint {
+                    start: a,
+                    ..cp.clone()
+                };
+                let settle = crate::warnings::slowest_relaxation(s, &at)
+                    .map_or(0, |(_, tau)| tau.0.saturating_mul(5));
+                let back = (a.0 - cp.start.0).saturating_sub(cp.warmup.0.max(settle));
+                SimTime(cp.start.0 + back / MINUTE * MINUTE)
+            };
+            Checkpoint {
+                start,
+                window: b - start,
+                warmup: a - start,
+                ..cp.clone()
+            }
+        })
+        .collect()
+}
+
 /// One window of `cp`, in segments when [`plan`] splits it; the second
 /// value is the number of events handled.
 pub(crate) fn des_segmented(
@@ -161,25 +196,7 @@ pub(crate) fn des_segmented(
             .map(|r| (r.web_instances + r.web_launching).round().max(0.0) as u32)
             .collect::<Vec<u32>>()
     });
-    let segments: Vec<Checkpoint> = spans
-        .iter()
-        .enumerate()
-        .map(|(k, &(a, b))| {
-            // Whole minutes after the window's start, so the timelines line up.
-            let start = if k == 0 {
-                cp.start
-            } else {
-                let back = (a.0 - cp.start.0).saturating_sub(cp.warmup.0);
-                SimTime(cp.start.0 + back / MINUTE * MINUTE)
-            };
-            Checkpoint {
-                start,
-                window: b - start,
-                warmup: a - start,
-                ..cp.clone()
-            }
-        })
-        .collect();
+    let segments = windows(s, cp, &spans);
     // Each worker takes the next segment, the longest first (by expected
     // requests), so that the window ends soon after its longest segment
     // does (intervals make segments uneven: 9 hours in 8 segments give one

@@ -2,7 +2,7 @@
 //! same bytes whatever the thread count.
 
 use crate::support::*;
-use simscale::run::segments::plan;
+use simscale::run::segments::{plan, windows};
 use simscale::run::{RunOptions, simulate};
 use simscale::scenario::parse;
 use simscale::spec::{Scenario, plan_checkpoints};
@@ -11,6 +11,11 @@ use simscale::spec::{Scenario, plan_checkpoints};
 /// four hours and a quarter: 9.8 million requests, a segment per hour
 /// (unless `segments` is false).
 fn mm8(over: &str, segments: bool) -> Scenario {
+    mm8_at(640.0, over, segments)
+}
+
+/// The same at `rate` requests/s.
+fn mm8_at(rate: f64, over: &str, segments: bool) -> Scenario {
     parse(
         &format!(
             r#"
@@ -22,7 +27,7 @@ warmup = "15m"
 segments = {segments}
 slo = {{ p99 = "500ms", availability = 0.999, over = "{over}" }}
 [traffic]
-rate = 640.0
+rate = {rate}
 [[traffic.mix]]
 name = "page"
 share = 1.0
@@ -385,5 +390,26 @@ fn a_shipped_day_split_agrees_with_its_whole_within_its_own_intervals() {
             y.mean,
             y.ci95
         );
+    }
+}
+
+#[test]
+fn a_segment_near_saturation_warms_up_for_five_relaxation_times() {
+    // At utilisation 0.8 the M/M/8's relaxation time is 0.01 / (8 (1 -
+    // sqrt 0.8)^2) = 0.11 s: every segment takes the window's 15 minutes.
+    // At 0.995 it is 0.01 / (8 (1 - sqrt 0.995)^2) = 200 s, and five of
+    // them, 1,000 s, outlast the window's warm-up: each later segment
+    // starts that much earlier (on a whole minute: 17 minutes).
+    for (rate, want) in [(640.0, 900), (796.0, 1020)] {
+        let s = mm8_at(rate, "hour", true);
+        let cp = &plan_checkpoints(&s)[0];
+        let w = windows(&s, cp, &plan(&s, cp));
+        assert_eq!(w.len(), 4);
+        assert_eq!(w[0].start, cp.start);
+        assert_eq!(w[0].warmup, cp.warmup);
+        for g in &w[1..] {
+            assert_eq!(g.warmup.as_nanos() / 1_000_000_000, want, "{rate}/s");
+            assert_eq!((g.start.0 - cp.start.0) % 60_000_000_000, 0);
+        }
     }
 }
