@@ -138,18 +138,22 @@ fn cold_start_fraction_follows_the_idle_timeout_arithmetic() {
     assert_eq!(cp.window.counts.throttled, 0);
 }
 
+/// Lambda as an Erlang loss system: `c` environments, never cold, never
+/// reclaimed, an exponential function of mean `mean`.
+fn loss_system(c: u32, mean: &str) -> String {
+    lambda_alone(&format!(
+        "concurrency = {c}\ncold_start = \"0ms\"\nidle_timeout = \"10h\"\n\
+         duration = {{ mean = \"{mean}\", dist = \"exponential\" }}"
+    ))
+}
+
 #[test]
 fn with_a_concurrency_limit_the_throttled_share_is_erlang_b() {
     // 200/s of an exponential 50 ms function on 10 environments, no cold
     // start, none reclaimed: M/M/10/10 at 10 Erlangs, B = 0.2146. An hour
     // holds 660,000 measured calls; blocking is correlated over a few
     // service times, and 3% is several standard errors of the estimate.
-    let text = &lambda_alone(
-        r#"concurrency = 10
-cold_start = "0ms"
-idle_timeout = "10h"
-duration = { mean = "50ms", dist = "exponential" }"#,
-    );
+    let text = &loss_system(10, "50ms");
     let want = erlang_b(10, 10.0);
     // The fluid mode's counts are whole requests: 1e-4 for the rounding.
     for (mode, tol) in [("des", 0.03), ("fluid", 1e-4)] {
@@ -235,12 +239,7 @@ fn the_fluid_mode_counts_rare_throttles_whole_over_the_window() {
     // environments: B(2, 0.02) = 1.96e-4 of the calls are throttled, 0.012
     // a minute. Rounded minute by minute that is none; the window's
     // running total gives its measured calls x B, to the whole call.
-    let text = &lambda_alone(
-        r#"concurrency = 2
-cold_start = "0ms"
-idle_timeout = "10h"
-duration = { mean = "20ms", dist = "exponential" }"#,
-    );
+    let text = &loss_system(2, "20ms");
     let cp = run_one(&scenario(1.0, "24h", "10m", "fluid", text), 3);
     let m = sl(&cp);
     let calls = serverless_requests(&cp) as f64;
