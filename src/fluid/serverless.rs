@@ -296,9 +296,18 @@ impl SlFluid {
         }
     }
 
-    /// The window's figures over `measured_secs`.
-    pub(super) fn finish(mut self, measured_secs: f64) -> ServerlessSummary {
+    /// The window's figures over `measured_secs`, its `throttled` requests
+    /// (the window's whole count) shared among the services that refused
+    /// them, so that the services' counts add up to it.
+    pub(super) fn finish(mut self, measured_secs: f64, throttled: u64) -> ServerlessSummary {
         let mut s = self.sum;
+        let by = super::window::apportion(&self.exact.throttled, throttled as f64);
+        s.throttled = Throttles {
+            api_gateway: by[0],
+            lambda_concurrency: by[1],
+            lambda_scaling: by[2],
+            dynamodb: by[3],
+        };
         s.s3_objects = self.objects.round() as u64;
         s.concurrency_mean = if measured_secs > 0.0 {
             self.area / measured_secs

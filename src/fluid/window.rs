@@ -580,7 +580,7 @@ impl Model<'_> {
         WindowSummary {
             join: None,
             serverless: self.serverless.take().map(|f| {
-                let mut s = f.finish(measured_secs);
+                let mut s = f.finish(measured_secs, counts.throttled);
                 s.requests = routes.arrived_on(Route::Serverless);
                 s
             }),
@@ -657,7 +657,7 @@ fn minute_latency(
 }
 
 /// Integers that sum to `total`, nearest to `xs` (largest remainder).
-fn apportion(xs: &[f64], total: f64) -> Vec<u64> {
+pub(super) fn apportion(xs: &[f64], total: f64) -> Vec<u64> {
     let sum: f64 = xs.iter().sum();
     let scale = if sum > 0.0 { total / sum } else { 0.0 };
     let mut out: Vec<u64> = xs.iter().map(|x| (x * scale).floor() as u64).collect();

@@ -165,10 +165,10 @@ fn with_a_concurrency_limit_the_throttled_share_is_erlang_b() {
             "{mode}: throttled {got} vs Erlang B {want}"
         );
         assert_eq!(m.throttled.lambda_scaling, 0, "{mode}");
-        // The fluid mode rounds each service's count apart: within one each.
+        // The services' counts add up to the window's, in both modes.
         let gap = cp.window.counts.throttled.abs_diff(m.throttled.total());
         assert!(
-            gap <= 3,
+            gap == 0,
             "{mode}: {} vs {}",
             cp.window.counts.throttled,
             m.throttled.total()
@@ -247,6 +247,8 @@ fn the_fluid_mode_counts_rare_throttles_whole_over_the_window() {
     assert!(want > 10.0, "{want}");
     let got = m.throttled.lambda_concurrency as f64;
     assert!((got - want).abs() <= 1.0, "throttled {got} vs {want}");
+    // And the services' counts add up to the window's.
+    assert_eq!(m.throttled.total(), cp.window.counts.throttled);
     assert!(
         (m.invocations as f64 - (calls - want)).abs() <= 1.0,
         "{} invocations",
