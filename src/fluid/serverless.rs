@@ -109,7 +109,8 @@ pub(super) struct SlFluid {
 /// The window's counts so far with their fractions: the summary's whole
 /// counts are these rounded, not sums of each minute's rounded share (a
 /// minute's 2.7 cold starts would count as 3, a minute's 0.4 throttles as
-/// none, and the services' throttles would drift from the window's).
+/// none). The throttles by service share out the window's own count at
+/// the end ([`SlFluid::finish`]).
 #[derive(Debug, Default)]
 struct Exact {
     invocations: f64,
@@ -124,13 +125,6 @@ impl Exact {
         let whole = |x: f64| x.round() as u64;
         s.invocations = whole(self.invocations);
         s.cold_starts = whole(self.cold_starts);
-        let [api_gateway, lambda_concurrency, lambda_scaling, dynamodb] = self.throttled.map(whole);
-        s.throttled = Throttles {
-            api_gateway,
-            lambda_concurrency,
-            lambda_scaling,
-            dynamodb,
-        };
         s.stream_invocations = whole(self.stream_invocations);
         s.firehose_records = whole(self.records);
         s.deliveries = whole(self.records);
