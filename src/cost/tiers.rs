@@ -52,7 +52,8 @@ pub fn price_tiers<E>(
         parts.push((q, p, q * p));
         left -= q;
     }
-    let usd = parts.iter().map(|(_, _, a)| a).sum();
+    // From +0.0: an empty sum of floats is -0.0, shown as "-0.00".
+    let usd = parts.iter().fold(0.0, |sum, (_, _, a)| sum + a);
     Ok(Tiered { parts, usd })
 }
 
@@ -96,5 +97,10 @@ mod tests {
         assert!(price_tiers(1000.0, &T, price).is_ok());
         // Beyond it, the missing price is an error naming the item.
         assert_eq!(price_tiers(1000.5, &T, price), Err("b"));
+        // Nothing used costs +0.0, not the -0.0 an empty float sum gives
+        // (shown "-0.00").
+        let t = price_tiers(0.0, &T, price).unwrap();
+        assert!(t.usd == 0.0 && t.usd.is_sign_positive());
+        assert_eq!(format!("{:.2}", t.usd), "0.00");
     }
 }
