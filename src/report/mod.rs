@@ -221,7 +221,12 @@ where
 
 /// `x` with `digits` decimals.
 fn fixed(x: f64, digits: usize) -> String {
-    format!("{x:.digits$}")
+    // A value that rounds to zero is written "0.00", never "-0.00".
+    let s = format!("{x:.digits$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => s,
+    }
 }
 
 /// Latency cells; empty when nothing was served (there is no latency to show).
@@ -918,4 +923,19 @@ pub fn ladder_summary(key: &str, rungs: &[(String, RunReport)]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    #[test]
+    fn zero_is_never_written_negative() {
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(-0.005_1, 2), "-0.01");
+        assert_eq!(fixed(-12.5, 1), "-12.5");
+        assert_eq!(fixed(3.14159, 3), "3.142");
+        assert_eq!(fixed(-0.4, 0), "0");
+    }
 }
