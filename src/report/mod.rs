@@ -935,7 +935,7 @@ mod tests {
         assert_eq!(fixed(-0.001, 2), "0.00");
         assert_eq!(fixed(-0.005_1, 2), "-0.01");
         assert_eq!(fixed(-12.5, 1), "-12.5");
-        assert_eq!(fixed(2.71828, 3), "2.718");
+        assert_eq!(fixed(1.23456, 3), "1.235");
         assert_eq!(fixed(-0.4, 0), "0");
     }
 }
