@@ -281,7 +281,6 @@ impl SlFluid {
             if let Some(p) = &self.pipeline {
                 self.objects += pipeline_minute(p, s, e, &mut self.deliveries, served, t);
             }
-            e.write(s);
         }
         SlMinute {
             p_throttled,
@@ -295,6 +294,7 @@ impl SlFluid {
     /// them, so that the services' counts add up to it.
     pub(super) fn finish(mut self, measured_secs: f64, throttled: u64) -> ServerlessSummary {
         let mut s = self.sum;
+        self.exact.write(&mut s);
         let by = super::window::apportion(&self.exact.throttled, throttled as f64);
         s.throttled = Throttles {
             api_gateway: by[0],

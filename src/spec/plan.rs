@@ -223,6 +223,13 @@ impl<'a> RateProfile<'a> {
         self.base * d * self.event_factor(t)
     }
 
+    /// Where the traffic events start and end, nanoseconds.
+    fn event_edges(&self) -> impl Iterator<Item = u64> + '_ {
+        self.events
+            .iter()
+            .flat_map(|e| [e.at.0, e.at.0.saturating_add(e.duration.0)])
+    }
+
     fn event_factor(&self, t: SimTime) -> f64 {
         self.events
             .iter()
@@ -235,14 +242,12 @@ impl<'a> RateProfile<'a> {
     /// or event edge, and `peak` bounds the rate over it, tightly enough that
     /// thinning against it rejects few candidates.
     pub fn segment(&self, from: SimTime) -> Segment {
-        let mut until = SimTime((from.0 / HOUR + 1) * HOUR);
-        for e in self.events {
-            for edge in [e.at.0, e.at.0.saturating_add(e.duration.0)] {
-                if edge > from.0 && edge < until.0 {
-                    until = SimTime(edge);
-                }
-            }
-        }
+        let hour_end = (from.0 / HOUR + 1) * HOUR;
+        let until = SimTime(
+            self.event_edges()
+                .filter(|&edge| edge > from.0)
+                .fold(hour_end, u64::min),
+        );
         let (diurnal, low, flat) = self.cycle_bounds(from, until);
         let scale = self.base * self.event_factor(from);
         Segment {
@@ -314,9 +319,7 @@ impl<'a> RateProfile<'a> {
             return self.expected_by_seconds(start, len);
         }
         let mut edges: Vec<u64> = self
-            .events
-            .iter()
-            .flat_map(|e| [e.at.0, e.at.0.saturating_add(e.duration.0)])
+            .event_edges()
             .filter(|&t| t > start.0 && t < end)
             .collect();
         edges.push(end);
@@ -390,11 +393,7 @@ mod tests {
         ];
         for d in &shapes {
             for (events, tol) in [(&events[..], 2e-4), (&[][..], 1e-9)] {
-                let p = RateProfile {
-                    base: 12.5,
-                    diurnal: Some(d),
-                    events,
-                };
+                let p = profile(12.5, Some(d), events);
                 for (start, len) in [(0, 86_400), (4_000, 10_800), (80_000, 30_000), (3_599, 2)] {
                     let (start, len) =
                         (SimTime(start * NANOS_PER_SEC), SimDuration::from_secs(len));
@@ -408,16 +407,24 @@ mod tests {
             }
         }
         // Flat traffic: rate times length, to the request.
-        let p = RateProfile {
-            base: 12.5,
-            diurnal: None,
-            events: &events,
-        };
+        let p = profile(12.5, None, &events);
         let got = p.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
         assert!(
             (got - (12.5 * 86_400.0 + 12.5 * 60.5)).abs() < 1e-6,
             "{got}"
         );
+    }
+
+    fn profile<'a>(
+        base: f64,
+        diurnal: Option<&'a Diurnal>,
+        events: &'a [TrafficEvent],
+    ) -> RateProfile<'a> {
+        RateProfile {
+            base,
+            diurnal,
+            events,
+        }
     }
 
     /// The sinusoid day (peak 2x at 20:00, trough 0 at 08:00) and a
@@ -442,11 +449,7 @@ mod tests {
         // no event edge (the trough inside one, an edge at the end of
         // one) has its floor under the rate at every point of it.
         let (d, events) = day_and_crowd(28_830);
-        let p = RateProfile {
-            base: 10.0,
-            diurnal: Some(&d),
-            events: &events,
-        };
+        let p = profile(10.0, Some(&d), &events);
         let minute = 60 * NANOS_PER_SEC;
         let edges = [28_830 * NANOS_PER_SEC, 28_930 * NANOS_PER_SEC];
         let mut spans = Vec::new();
@@ -480,11 +483,7 @@ mod tests {
     #[test]
     fn sinusoid_bound_covers_the_rate_and_is_tight() {
         let (d, events) = day_and_crowd(5000);
-        let p = RateProfile {
-            base: 10.0,
-            diurnal: Some(&d),
-            events: &events,
-        };
+        let p = profile(10.0, Some(&d), &events);
         let mut t = SimTime::ZERO;
         while t.0 < 86_400 * NANOS_PER_SEC {
             let Segment {
@@ -513,11 +512,7 @@ mod tests {
         );
         assert!(!p.segment(SimTime::ZERO).flat);
         // A flat day of 10/s with a 3x event of 100 s.
-        let flat = RateProfile {
-            base: 10.0,
-            diurnal: None,
-            events: &events,
-        };
+        let flat = profile(10.0, None, &events);
         let n = flat.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
         assert!((n - (864_000.0 + 2000.0)).abs() < 1e-6);
         let n = p.expected_requests(SimTime::ZERO, SimDuration::from_secs(86_400));
